@@ -1,0 +1,139 @@
+"""Result files: npz with a required schema, provenance, and atomic writes.
+
+A result is a flat dict of arrays and scalars.  Provenance (the inputs that
+made it, package versions, git commit, creation time) is stored as one JSON
+string under the key ``provenance`` so that the numbers stay comparable
+byte-for-byte between reruns while the metadata changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+
+#: Keys every trajectory result holds (design.md data contract).
+TRAJECTORY_KEYS = ("t", "s", "u", "mse", "loss", "lam", "wstar", "w0", "a", "d", "seed")
+
+
+class CorruptResultError(ValueError):
+    """A result file that cannot be read or does not follow its schema."""
+
+
+def provenance(inputs: dict, repo_dir: str | os.PathLike | None = None) -> dict:
+    """Inputs, versions, git commit (and dirty flag) and creation time."""
+    import numba
+    import scipy
+
+    commit, dirty = _git_state(repo_dir)
+    return {
+        "inputs": inputs,
+        "package": "prdynamics",
+        "package_version": __version__,
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "numba": numba.__version__,
+        },
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def save_result(path: str | os.PathLike, arrays: dict, prov: dict) -> None:
+    """Write arrays and provenance to path atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if "provenance" in arrays:
+        raise ValueError("'provenance' is a reserved key")
+    payload = {k: np.asarray(v) for k, v in arrays.items()}
+    payload["provenance"] = np.asarray(json.dumps(prov, sort_keys=True, default=_json_default))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_result(path: str | os.PathLike, required: tuple[str, ...] = TRAJECTORY_KEYS) -> dict:
+    """Read a result into a dict (arrays, Python scalars, and 'provenance' as a dict).
+
+    Raises CorruptResultError, naming the file, if it is missing, truncated,
+    not an npz, or lacks a required key.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CorruptResultError(f"{path}: result file does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            out = {k: data[k] for k in data.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+        raise CorruptResultError(f"{path}: corrupt or truncated npz ({exc})") from exc
+    missing = [k for k in (*required, "provenance") if k not in out]
+    if missing:
+        raise CorruptResultError(f"{path}: missing keys {missing}")
+    try:
+        out["provenance"] = json.loads(str(out["provenance"]))
+    except json.JSONDecodeError as exc:
+        raise CorruptResultError(f"{path}: unreadable provenance ({exc})") from exc
+    for k, v in out.items():
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            out[k] = v.item()
+    return out
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write a text file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _git_state(repo_dir) -> tuple[str, bool | None]:
+    cwd = str(repo_dir) if repo_dir is not None else None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd, capture_output=True, text=True, check=True,
+        ).stdout
+        return commit, bool(status.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", None
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")

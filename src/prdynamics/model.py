@@ -1,0 +1,77 @@
+"""Data model: power-law spectrum, target and initialisation, exactly as in the paper.
+
+- spectrum  lam_i = i^-a / H_{d,a},  H_{d,a} = sum_{j<=d} j^-a  (so tr Q = 1)
+- target    w* = g / ||Q^{1/2} g||,  g ~ N(0, I_d)            (so s* = w*^T Q w* = 1)
+- start     w(0) uniform on the unit sphere S^{d-1}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Bytes of float64 working memory per coordinate that one population run needs
+#: (lam, w*, w0, w and the integrator's stage vectors), used to refuse a d that
+#: cannot fit before anything is allocated.
+BYTES_PER_COORDINATE = 8 * 12
+
+
+def harmonic(d: int, a: float) -> float:
+    """Generalised harmonic number H_{d,a} = sum_{j=1}^d j^-a."""
+    _check_d_a(d, a)
+    return float(np.sum(np.arange(1, d + 1, dtype=np.float64) ** (-a)))
+
+
+def spectrum(d: int, a: float) -> np.ndarray:
+    """Eigenvalues lam_i = i^-a / H_{d,a}, i = 1..d, decreasing, summing to 1."""
+    _check_d_a(d, a)
+    raw = np.arange(1, d + 1, dtype=np.float64) ** (-a)
+    return raw / raw.sum()
+
+
+def full_recovery_time(d: int, a: float) -> float:
+    """Time d^a H_{d,a} / 16 after which even the last mode is learned (Phase III)."""
+    return d**a * harmonic(d, a) / 16.0
+
+
+def target(lam: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """w* = g / ||Q^{1/2} g|| with g ~ N(0, I_d), so that w*^T Q w* = 1."""
+    g = rng.standard_normal(lam.shape[0])
+    return g / np.sqrt(np.sum(lam * g * g))
+
+
+def init_sphere(d: int, rng: np.random.Generator, radius: float = 1.0) -> np.ndarray:
+    """A point uniform on the sphere of the given radius in R^d."""
+    if radius <= 0:
+        raise ValueError(f"radius must be positive, got {radius}")
+    g = rng.standard_normal(d)
+    return radius * g / np.linalg.norm(g)
+
+
+def check_memory(d: int, available_bytes: int | None = None) -> None:
+    """Refuse a dimension whose working set would not fit in memory."""
+    if available_bytes is None:
+        available_bytes = _available_memory()
+    need = BYTES_PER_COORDINATE * int(d)
+    if need > available_bytes:
+        raise MemoryError(
+            f"d = {d} needs about {need / 2**30:.1f} GiB of working memory, "
+            f"but only {available_bytes / 2**30:.1f} GiB is available"
+        )
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 2**62
+
+
+def _check_d_a(d: int, a: float) -> None:
+    if int(d) != d or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d}")
+    if not np.isfinite(a) or a < 0:
+        raise ValueError(f"a must be a finite number >= 0, got {a}")

@@ -1,0 +1,33 @@
+"""Random streams derived from (base seed, run coordinates), independent of scheduling."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Stream ids, so that the target and the start of one run never share draws.
+TARGET_STREAM = 0
+INIT_STREAM = 1
+SGD_STREAM = 2
+
+
+def rng_for(base_seed: int, *coordinates: int) -> np.random.Generator:
+    """Generator seeded by SeedSequence([base_seed, *coordinates]).
+
+    Coordinates are integers that name the run (d, seed, stream id, ...). The
+    spectrum exponent a is deliberately not one of them: runs that differ only
+    in a share their Gaussian draws (common random numbers across a).
+    """
+    entropy = [int(base_seed), *(int(c) for c in coordinates)]
+    if any(c < 0 for c in entropy):
+        raise ValueError(f"seeds and coordinates must be non-negative, got {entropy}")
+    return np.random.default_rng(np.random.SeedSequence(entropy))
+
+
+def problem(a: float, d: int, seed: int, base_seed: int = 0):
+    """The spectrum, target and sphere start of one run: (lam, wstar, w0)."""
+    from .model import init_sphere, spectrum, target
+
+    lam = spectrum(d, a)
+    wstar = target(lam, rng_for(base_seed, d, seed, TARGET_STREAM))
+    w0 = init_sphere(d, rng_for(base_seed, d, seed, INIT_STREAM))
+    return lam, wstar, w0

@@ -1,0 +1,38 @@
+# Simulation rules: one npz per (method, a, d, seed).
+
+
+rule simulate_flow:
+    output:
+        FLOW_NPZ,
+    log:
+        "logs/simulate_flow/a{a}_d{d}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/simulate_flow/a{a}_d{d}_seed{seed}.tsv"
+    params:
+        t_max=flow_t_max,
+        base_seed=config["base_seed"],
+        grid=config["time_grid"],
+        tol=config["flow"],
+    shell:
+        "python scripts/simulate_flow.py --method flow --a {wildcards.a} --d {wildcards.d}"
+        " --seed {wildcards.seed} --base-seed {params.base_seed} --t-max {params.t_max}"
+        " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
+        " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"
+
+
+rule simulate_gd:
+    output:
+        GD_NPZ,
+    log:
+        "logs/simulate_gd/eta{eta}_a{a}_d{d}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/simulate_gd/eta{eta}_a{a}_d{d}_seed{seed}.tsv"
+    params:
+        t_max=config["fig2"]["gd_t_max"],
+        base_seed=config["base_seed"],
+        grid=config["time_grid"],
+    shell:
+        "python scripts/simulate_flow.py --method gd --eta {wildcards.eta} --a {wildcards.a}"
+        " --d {wildcards.d} --seed {wildcards.seed} --base-seed {params.base_seed}"
+        " --t-max {params.t_max} --t-min {params.grid[t_min]}"
+        " --points-per-decade {params.grid[points_per_decade]} --out {output} > {log} 2>&1"

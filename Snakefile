@@ -9,10 +9,13 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-
 include: "workflow/rules/common.smk"
+
+
+check_config(config, "workflow/schemas/config.schema.yaml")
+validate(config, "workflow/schemas/config.schema.yaml")  # fills in the schema's defaults
+
+
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/figures.smk"
 

@@ -1,6 +1,9 @@
 # Config -> file names and parameters. Grids expand here, never in rule bodies.
 import json
-import math
+
+import jsonschema
+import yaml
+from snakemake.exceptions import WorkflowError
 
 from prdynamics.model import full_recovery_time
 
@@ -14,6 +17,20 @@ wildcard_constraints:
     d=r"[0-9]+",
     seed=r"[0-9]+",
     eta=r"[0-9.e+-]+",
+
+
+def check_config(cfg, schema_path):
+    """Stop before any job runs, naming every bad key in one short line each."""
+    with open(schema_path) as fh:
+        schema = yaml.safe_load(fh)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [
+            f"  config key '{'.'.join(map(str, e.absolute_path)) or '<top level>'}': {e.message}"
+            for e in errors
+        ]
+        raise WorkflowError("invalid configuration:\n" + "\n".join(lines))
 
 
 def num(x):

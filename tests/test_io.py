@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from prdynamics.io import CorruptResultError, load_result, provenance, save_result
+
+REQUIRED = ("t", "s")
+
+
+def test_roundtrip_with_provenance(tmp_path):
+    path = tmp_path / "sub" / "r.npz"
+    save_result(path, {"t": np.arange(3.0), "s": np.ones(3), "a": 2.0}, provenance({"a": 2.0}))
+    r = load_result(path, required=REQUIRED)
+    np.testing.assert_array_equal(r["t"], np.arange(3.0))
+    assert r["a"] == 2.0 and isinstance(r["a"], float)
+    assert r["provenance"]["inputs"] == {"a": 2.0}
+    assert {"git_commit", "git_dirty", "versions", "created_utc"} <= set(r["provenance"])
+    assert list(tmp_path.joinpath("sub").iterdir()) == [path]  # no temporary file left
+
+
+def test_truncated_and_garbage_files_are_refused(tmp_path):
+    path = tmp_path / "r.npz"
+    save_result(path, {"t": np.arange(1000.0), "s": np.ones(1000)}, provenance({}))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptResultError, match="corrupt or truncated"):
+        load_result(path, required=REQUIRED)
+    path.write_bytes(b"not an npz at all")
+    with pytest.raises(CorruptResultError, match=str(path.name)):
+        load_result(path, required=REQUIRED)
+    with pytest.raises(CorruptResultError, match="does not exist"):
+        load_result(tmp_path / "missing.npz", required=REQUIRED)
+
+
+def test_missing_key_is_refused(tmp_path):
+    path = tmp_path / "r.npz"
+    save_result(path, {"t": np.arange(3.0)}, provenance({}))
+    with pytest.raises(CorruptResultError, match="missing keys"):
+        load_result(path, required=REQUIRED)
+
+
+def test_failed_write_leaves_nothing(tmp_path):
+    path = tmp_path / "r.npz"
+
+    class Unsaveable:
+        def __array__(self, *a, **k):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        save_result(path, {"t": Unsaveable()}, provenance({}))
+    assert list(tmp_path.iterdir()) == []

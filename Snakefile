@@ -18,6 +18,7 @@ validate(config, "workflow/schemas/config.schema.yaml")  # fills in the schema's
 
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/checks.smk"
 
 
 rule all:

@@ -65,7 +65,8 @@ def main(argv=None) -> int:
 
     start = time.perf_counter()
     if args.method == "flow":
-        traj = integrate_flow(lam, wstar, w0, t_eval, StepController(rtol=args.rtol, atol=args.atol), progress)
+        ctl = StepController(rtol=args.rtol, atol=args.atol)
+        traj = integrate_flow(lam, wstar, w0, t_eval, ctl, progress)
     else:
         traj = integrate_gd(lam, wstar, w0, t_eval, args.eta, progress)
     bar.close()

@@ -27,7 +27,14 @@ def test_stopping_times_on_a_logistic_trajectory():
     # T2(0.05): s >= 0.95 -> t = 10 + log 19
     assert phases.convergence_time(t, s, u, 0.05) == next_grid_time(10 + np.log(19))
     times = phases.stopping_times(t, {"s": s, "u": u, "u2": u2}, 0.1, [0.1, 0.05])
-    assert set(times) == {"T1", "T_third", "T2_eps0.1", "T2_eps0.05"}
+    assert set(times) == {"T1", "T_third", "T1_prime", "T2_eps0.1", "T2_eps0.05"}
+
+
+def test_settled_time():
+    t = np.arange(6.0)
+    assert phases.settled_time(t, np.array([0.1, 0.5, 0.2, 0.6, 0.7, 0.8]), 0.4) == 3.0
+    assert phases.settled_time(t, np.full(6, 0.5), 0.4) == 0.0
+    assert np.isnan(phases.settled_time(t, np.array([0.5] * 5 + [0.1]), 0.4))
 
 
 def test_threshold_report_counts_crossings():

@@ -22,8 +22,8 @@ implicitly, so steps can grow geometrically once a mode is learned:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from numba import njit
@@ -323,6 +323,66 @@ def integrate_flow(
         n_rejected=n_rejected,
         info={"method": "flow", "rtol": ctl.rtol, "atol": ctl.atol},
     )
+
+
+def overlap_crossing(
+    lam: np.ndarray,
+    wstar: np.ndarray,
+    w0: np.ndarray,
+    level: float,
+    t_max: float,
+    controller: StepController | None = None,
+    points_per_decade: int = 50,
+    t_min: float = 1e-3,
+) -> tuple[float, np.ndarray]:
+    """First time T with |u(T)| = level, and the state w(T), to the integrator tolerance.
+
+    Brackets the crossing on a log grid, then bisects by integrating from the
+    state at the bracket's left end.
+    """
+    t_eval = log_time_grid(t_min, t_max, points_per_decade)
+    traj = integrate_flow(lam, wstar, w0, t_eval, controller)
+    hit = np.flatnonzero(np.abs(traj.stats["u"]) >= level)
+    if hit.size == 0:
+        raise ValueError(f"|u| never reaches {level} before t = {t_max:g}")
+    k = int(hit[0])
+    if k == 0:
+        raise ValueError(f"|u| already exceeds {level} at the first output time {t_min:g}")
+    t_left = t_eval[k - 1]
+    w_left = integrate_flow(lam, wstar, w0, np.array([t_left]), controller).w_final
+    lo, hi = 0.0, t_eval[k] - t_left
+    w_hit = w_left
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        w_mid = integrate_flow(lam, wstar, w_left, np.array([mid]), controller).w_final
+        if abs(float(np.sum(lam * w_mid * wstar))) >= level:
+            hi, w_hit = mid, w_mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-12 * (t_left + hi):
+            break
+    if w_hit is w_left:
+        w_hit = integrate_flow(lam, wstar, w_left, np.array([hi]), controller).w_final
+    return t_left + hi, w_hit
+
+
+def frozen_statistics(lam: np.ndarray, wstar: np.ndarray, w_start: np.ndarray, tau: np.ndarray) -> dict:
+    """The Phase III flow with frozen statistics, dw_i/dt = 8 lam_i (w~*_i - w_i), in closed form.
+
+    With s = u = s* = 1 the flow is linear and decoupled: every error
+    e_i = w_i - w~*_i decays as e^{-8 lam_i tau}, where w~* = sign(u) w* is the
+    minimum the run converges to. Returns mse and loss on the tau grid.
+    """
+    lam, wstar, w = _check_problem(lam, wstar, w_start)
+    target_signed = np.sign(np.sum(lam * w * wstar)) * wstar
+    err0 = w - target_signed
+    tau = np.asarray(tau, dtype=np.float64)
+    mse = np.empty(tau.shape)
+    loss = np.empty(tau.shape)
+    for k, tk in enumerate(tau):
+        w_k = target_signed + err0 * np.exp(-8.0 * lam * tk)
+        _, _, _, _, mse[k], loss[k] = _summary(lam, wstar, w_k, float(np.sum(lam * wstar * wstar)))
+    return {"mse": mse, "loss": loss}
 
 
 def gd_record_steps(t_eval: np.ndarray, eta: float) -> np.ndarray:

@@ -14,7 +14,7 @@ import platform
 import subprocess
 import tempfile
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ def provenance(inputs: dict, repo_dir: str | os.PathLike | None = None) -> dict:
         },
         "git_commit": commit,
         "git_dirty": dirty,
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

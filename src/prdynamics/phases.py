@@ -54,6 +54,16 @@ def convergence_time(t, s, u, eps: float) -> float:
     return first_time_all(t, (np.abs(1 - s) <= eps) & (np.abs(1 - u) <= eps))
 
 
+def settled_time(t, x, level: float) -> float:
+    """First grid time from which x stays >= level until the end; NaN if x ends below it."""
+    x = np.asarray(x, float)
+    below = np.flatnonzero(x < level)
+    if below.size == 0:
+        return float(t[0])
+    k = int(below[-1]) + 1
+    return float(t[k]) if k < len(t) else float("nan")
+
+
 def threshold_report(t, s, margin_floor: float = 0.0) -> dict:
     """Upward crossings of s = 1/3, and the smallest s - 1/3 after the first one.
 
@@ -72,11 +82,12 @@ def threshold_report(t, s, margin_floor: float = 0.0) -> dict:
     return {"crossings": crossings, "min_margin": min_margin, "stays_above": bool(min_margin >= margin_floor)}
 
 
-def stopping_times(t, stats: dict, delta: float, eps_list) -> dict:
-    """T1, T_{1/3} and T2(eps) for every eps, from a trajectory's statistics."""
+def stopping_times(t, stats: dict, delta: float, eps_list, s0: float = 0.05) -> dict:
+    """T1, T_{1/3}, T1' (s >= 1/3 + s0 from then on) and T2(eps) for every eps."""
     out = {
         "T1": escape_time(t, stats["s"], stats["u"], stats["u2"], delta),
         "T_third": threshold_time(t, stats["s"]),
+        "T1_prime": settled_time(t, stats["s"], THRESHOLD + s0),
     }
     for eps in eps_list:
         out[f"T2_eps{eps:g}"] = convergence_time(t, stats["s"], stats["u"], eps)

@@ -73,3 +73,22 @@ def median_band(ax, t, values, label=None, color=None, band=(0.0, 1.0), **kw):
         lo, hi = (np.nanquantile(values, q, axis=0) for q in band)
         ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.25, linewidth=0)
     return line
+
+
+def write_table(df, stem: str | os.PathLike, caption: str = "", floatfmt: str = ".4g") -> list[Path]:
+    """Write a DataFrame as stem.csv and a Markdown rendering stem.md, both atomically."""
+    from prdynamics.io import write_text_atomic
+
+    stem = Path(stem)
+    write_text_atomic(stem.with_suffix(".csv"), df.to_csv(index=False, float_format="%.10g"))
+
+    def cell(v):
+        if isinstance(v, float | np.floating):
+            return "NaN" if np.isnan(v) else format(float(v), floatfmt)
+        return str(v)
+
+    lines = [f"| {' | '.join(map(str, df.columns))} |", f"|{'---|' * len(df.columns)}"]
+    lines += [f"| {' | '.join(cell(v) for v in row)} |" for row in df.itertuples(index=False)]
+    text = (f"{caption}\n\n" if caption else "") + "\n".join(lines) + "\n"
+    write_text_atomic(stem.with_suffix(".md"), text)
+    return [stem.with_suffix(".csv"), stem.with_suffix(".md")]

@@ -9,7 +9,18 @@ from prdynamics.model import full_recovery_time
 
 FLOW_NPZ = "results/sims/flow/a{a}_d{d}/seed{seed}.npz"
 GD_NPZ = "results/sims/gd/eta{eta}/a{a}_d{d}/seed{seed}.npz"
-FIG2 = "figures/fig2_population_dynamics"
+PHASE3_NPZ = "results/sims/phase3/a{a}_d{d}/seed{seed}.npz"
+FIGURES = {
+    "fig2": "figures/fig2_population_dynamics",
+    "fig3": "figures/fig3_escape_over_a",
+    "fig4": "figures/fig4_phase3_frozen",
+    "fig6": "figures/fig6_one_minus_u",
+}
+TABLES = {
+    "stopping_times": "results/tables/stopping_times",
+    "threshold": "results/tables/threshold_check",
+}
+CHECKS = "results/checks.json"
 
 
 wildcard_constraints:
@@ -38,19 +49,38 @@ def num(x):
     return f"{float(x):g}"
 
 
+def as_list(x):
+    return x if isinstance(x, list) else [x]
+
+
 def flow_t_max(wildcards):
     a, d = float(wildcards.a), int(wildcards.d)
     return config["flow"]["t_max_factor"] * full_recovery_time(d, a)
 
 
-def fig2_flow_files():
-    c = config["fig2"]
-    return expand(FLOW_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+def flow_files(section):
+    """Flow runs of a figure section: every (a, d, seed) of its grid."""
+    c = config[section]
+    return expand(FLOW_NPZ, a=[num(a) for a in as_list(c["a"])], d=as_list(c["d"]), seed=c["seeds"])
 
 
-def fig2_gd_files():
+def gd_files():
     c = config["fig2"]
     return expand(GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def phase3_files():
+    c = config["fig4"]
+    return expand(PHASE3_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def population_files():
+    """Every population-flow run of the paper figures, once each (tables and claims)."""
+    return sorted(set(flow_files("fig2") + flow_files("fig3") + flow_files("fig6")))
+
+
+def figure_outputs(name):
+    return [f"{FIGURES[name]}.pdf", f"{FIGURES[name]}.png"]
 
 
 def notebook_parameters(**params):
@@ -59,4 +89,6 @@ def notebook_parameters(**params):
 
 
 def all_targets():
-    return [f"{FIG2}.pdf", f"{FIG2}.png"]
+    figures = [out for name in FIGURES for out in figure_outputs(name)]
+    tables = [f"{stem}.{ext}" for stem in TABLES.values() for ext in ("csv", "md")]
+    return figures + tables + [CHECKS, "results/checks.ok"]

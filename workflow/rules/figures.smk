@@ -1,4 +1,4 @@
-# Notebook rules: jupytext source -> papermill -> figures; the executed notebook is kept.
+# Notebook rules: jupytext source -> papermill -> figures and tables; the executed notebook is kept.
 NOTEBOOK_CMD = (
     "jupytext --to ipynb --set-kernel python3 -o - {input.notebook}"
     " | papermill - {output.executed} -k python3 --no-progress-bar -y '{params.parameters}'"
@@ -9,11 +9,10 @@ NOTEBOOK_CMD = (
 rule figure2:
     input:
         notebook="notebooks/fig2_population_dynamics.py",
-        flow=fig2_flow_files(),
-        gd=fig2_gd_files(),
+        flow=flow_files("fig2"),
+        gd=gd_files(),
     output:
-        pdf=f"{FIG2}.pdf",
-        png=f"{FIG2}.png",
+        figure_outputs("fig2"),
         executed="results/notebooks/fig2_population_dynamics.ipynb",
     log:
         "logs/notebooks/fig2_population_dynamics.log",
@@ -25,7 +24,92 @@ rule figure2:
             gd_files=list(input.gd),
             delta=config["stopping"]["delta"],
             eps=config["fig2"]["eps"],
-            out_stem=FIG2,
+            out_stem=FIGURES["fig2"],
+        ),
+    shell:
+        NOTEBOOK_CMD
+
+
+rule figure3:
+    input:
+        notebook="notebooks/fig3_escape_over_a.py",
+        flow=flow_files("fig3"),
+    output:
+        figure_outputs("fig3"),
+        executed="results/notebooks/fig3_escape_over_a.ipynb",
+    log:
+        "logs/notebooks/fig3_escape_over_a.log",
+    benchmark:
+        "results/benchmarks/notebooks/fig3_escape_over_a.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            flow_files=list(input.flow),
+            delta=config["stopping"]["delta"],
+            out_stem=FIGURES["fig3"],
+        ),
+    shell:
+        NOTEBOOK_CMD
+
+
+rule figure4:
+    input:
+        notebook="notebooks/fig4_phase3_frozen.py",
+        phase3=phase3_files(),
+    output:
+        figure_outputs("fig4"),
+        executed="results/notebooks/fig4_phase3_frozen.ipynb",
+    log:
+        "logs/notebooks/fig4_phase3_frozen.log",
+    benchmark:
+        "results/benchmarks/notebooks/fig4_phase3_frozen.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            phase3_files=list(input.phase3),
+            rtol=config["claims"]["frozen_mse_rtol"],
+            out_stem=FIGURES["fig4"],
+        ),
+    shell:
+        NOTEBOOK_CMD
+
+
+rule figure6:
+    input:
+        notebook="notebooks/fig6_one_minus_u.py",
+        flow=flow_files("fig6"),
+    output:
+        figure_outputs("fig6"),
+        executed="results/notebooks/fig6_one_minus_u.ipynb",
+    log:
+        "logs/notebooks/fig6_one_minus_u.log",
+    benchmark:
+        "results/benchmarks/notebooks/fig6_one_minus_u.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            flow_files=list(input.flow),
+            out_stem=FIGURES["fig6"],
+        ),
+    shell:
+        NOTEBOOK_CMD
+
+
+rule tables:
+    input:
+        notebook="notebooks/tables_stopping_times.py",
+        flow=population_files(),
+    output:
+        expand("{stem}.{ext}", stem=TABLES.values(), ext=("csv", "md")),
+        executed="results/notebooks/tables_stopping_times.ipynb",
+    log:
+        "logs/notebooks/tables_stopping_times.log",
+    benchmark:
+        "results/benchmarks/notebooks/tables_stopping_times.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            flow_files=list(input.flow),
+            delta=config["stopping"]["delta"],
+            eps=config["stopping"]["eps"],
+            s0=config["stopping"]["s0"],
+            out_stems=TABLES,
         ),
     shell:
         NOTEBOOK_CMD

@@ -36,3 +36,23 @@ rule simulate_gd:
         " --d {wildcards.d} --seed {wildcards.seed} --base-seed {params.base_seed}"
         " --t-max {params.t_max} --t-min {params.grid[t_min]}"
         " --points-per-decade {params.grid[points_per_decade]} --out {output} > {log} 2>&1"
+
+
+rule simulate_phase3:
+    output:
+        PHASE3_NPZ,
+    log:
+        "logs/simulate_phase3/a{a}_d{d}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/simulate_phase3/a{a}_d{d}_seed{seed}.tsv"
+    params:
+        base_seed=config["base_seed"],
+        grid=config["time_grid"],
+        tol=config["flow"],
+        fig4=config["fig4"],
+    shell:
+        "python scripts/simulate_phase3.py --a {wildcards.a} --d {wildcards.d} --seed {wildcards.seed}"
+        " --base-seed {params.base_seed} --u-start {params.fig4[u_start]}"
+        " --tau-max-factor {params.fig4[tau_max_factor]} --tau-min {params.grid[t_min]}"
+        " --points-per-decade {params.grid[points_per_decade]} --rtol {params.tol[rtol]}"
+        " --atol {params.tol[atol]} --out {output} > {log} 2>&1"

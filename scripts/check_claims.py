@@ -1,0 +1,107 @@
+#!/usr/bin/env python
+"""Measure every numbered claim on the pipeline's results and write results/checks.json.
+
+Exits 0 after writing the file; `--strict` exits 1, naming the failed claims, when any fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+
+import numpy as np
+
+from prdynamics import claims
+from prdynamics.io import load_result, write_text_atomic
+from prdynamics.phases import THRESHOLD, first_upcrossing, stopping_times, threshold_report
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--population", nargs="+", required=True, help="every population flow npz")
+    p.add_argument("--fig3", nargs="+", required=True, help="flow runs over a at fixed d")
+    p.add_argument("--fig6", nargs="+", required=True, help="flow runs over (a, d)")
+    p.add_argument("--fig2-flow", nargs="+", required=True)
+    p.add_argument("--fig2-gd", nargs="+", required=True)
+    p.add_argument("--phase3", nargs="+", required=True)
+    p.add_argument("--delta", type=float, required=True)
+    p.add_argument("--eps", type=float, nargs="+", required=True)
+    p.add_argument("--s0", type=float, required=True)
+    p.add_argument("--gd-flow-time-rtol", type=float, required=True)
+    p.add_argument("--frozen-mse-rtol", type=float, required=True)
+    p.add_argument("--escape-log-d-r2", type=float, required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--strict", action="store_true")
+    return p.parse_args(argv)
+
+
+def times_of(run, args):
+    return stopping_times(run["t"], run, args.delta, args.eps, args.s0)
+
+
+def gd_flow_gaps(flow: dict, gd: dict) -> dict[str, float]:
+    """Relative GD-flow gaps: crossing times of s = 1/3 and |u| = 0.9, and the MSE on GD's times."""
+    if (flow["seed"], flow["a"], flow["d"]) != (gd["seed"], gd["a"], gd["d"]):
+        raise ValueError("GD and flow runs are not paired by (seed, a, d)")
+    gaps = {}
+    for name, key, level in (("T_s_third", "s", THRESHOLD), ("T_u_0.9", "u", 0.9)):
+        t_flow = first_upcrossing(flow["t"], np.abs(flow[key]), level)
+        t_gd = first_upcrossing(gd["t"], np.abs(gd[key]), level)
+        gaps[name] = abs(t_gd - t_flow) / t_flow
+    mse_flow = np.exp(np.interp(np.log(gd["t"]), np.log(flow["t"]), np.log(flow["mse"])))
+    gaps["mse"] = float(np.max(np.abs(gd["mse"] - mse_flow) / mse_flow))
+    return gaps
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    population = [load_result(f) for f in args.population]
+    results = []
+
+    results.append(claims.threshold_s_one_third([threshold_report(r["t"], r["s"]) for r in population]))
+
+    by_ad = defaultdict(list)
+    for f in args.fig6:
+        r = load_result(f)
+        by_ad[(r["a"], r["d"])].append(times_of(r, args)["T1"])
+    by_a = defaultdict(lambda: ([], []))
+    for (a, d), t1 in sorted(by_ad.items()):
+        by_a[a][0].append(d)
+        by_a[a][1].append(float(np.median(t1)))
+    results.append(claims.escape_log_d(dict(by_a), args.escape_log_d_r2))
+
+    by_a3 = defaultdict(list)
+    for f in args.fig3:
+        r = load_result(f)
+        by_a3[r["a"]].append(times_of(r, args)["T1"])
+    a_sorted = sorted(by_a3)
+    results.append(claims.escape_faster_with_a(a_sorted, [float(np.median(by_a3[a])) for a in a_sorted]))
+
+    t2 = {eps: [times_of(r, args)[f"T2_eps{eps:g}"] for r in population] for eps in args.eps}
+    results.append(claims.phase2_converges(t2))
+
+    gaps = []
+    for f in args.phase3:
+        r = load_result(f, required=("tau", "mse", "frozen_mse"))
+        gaps.append(float(np.max(np.abs(r["mse"] - r["frozen_mse"]) / r["frozen_mse"])))
+    results.append(claims.frozen_approximation(gaps, args.frozen_mse_rtol))
+
+    pairs = zip(args.fig2_flow, args.fig2_gd, strict=True)
+    gd_gaps = [gd_flow_gaps(load_result(f), load_result(g)) for f, g in pairs]
+    results.append(claims.gd_matches_flow(gd_gaps, args.gd_flow_time_rtol))
+
+    payload = [c.as_dict() for c in results]
+    write_text_atomic(args.out, json.dumps(payload, indent=2) + "\n")
+    failed = [c.id for c in results if not c.passed]
+    for c in results:
+        print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}: {json.dumps(claims._plain(c.measured))}")
+    if failed and args.strict:
+        print(f"failed claims: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

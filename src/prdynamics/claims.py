@@ -1,0 +1,143 @@
+"""The paper's claims as numbers: each function measures one claim and returns a Claim.
+
+A Claim records what was measured, what was expected and with which
+tolerance, and whether it passed.  Functions take plain arrays (already
+loaded), so the same checks run on any config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    statement: str
+    measured: object
+    expected: object
+    tolerance: object
+    passed: bool
+
+    def as_dict(self) -> dict:
+        return _plain(asdict(self))
+
+
+def threshold_s_one_third(reports: list[dict]) -> Claim:
+    """Every population run crosses s = 1/3 exactly once and stays above it afterwards."""
+    crossings = [r["crossings"] for r in reports]
+    margins = [r["min_margin"] for r in reports]
+    single = sum(c == 1 for c in crossings)
+    min_margin = float(np.nanmin(margins)) if margins else float("nan")
+    passed = bool(reports) and single == len(reports) and min_margin > 0
+    return Claim(
+        "threshold.s_one_third",
+        "In every population run s crosses 1/3 once and never returns below it.",
+        {"runs": len(reports), "single_crossing": single, "min_s_minus_third_after_crossing": min_margin},
+        {"single_crossing": len(reports), "min_s_minus_third_after_crossing": "> 0"},
+        None,
+        passed,
+    )
+
+
+def escape_log_d(by_a: dict[float, tuple[list[int], list[float]]], r2_min: float) -> Claim:
+    """T1 grows linearly in log d: per a, fit median T1 = c0 + c1 log d (c1 > 0, R^2 >= r2_min)."""
+    fits = {}
+    passed = bool(by_a)
+    for a, (d_values, t1_medians) in sorted(by_a.items()):
+        x, y = np.log(np.asarray(d_values, float)), np.asarray(t1_medians, float)
+        if len(x) < 3 or not np.all(np.isfinite(y)):
+            fits[a] = {"slope": float("nan"), "r2": float("nan"), "d": list(d_values)}
+            passed = False
+            continue
+        slope, intercept = np.polyfit(x, y, 1)
+        resid = y - (intercept + slope * x)
+        r2 = 1 - np.sum(resid**2) / np.sum((y - y.mean()) ** 2)
+        fits[a] = {"slope": float(slope), "intercept": float(intercept), "r2": float(r2), "d": list(d_values)}
+        passed &= bool(slope > 0 and r2 >= r2_min)
+    return Claim(
+        "escape.log_d",
+        "The escape time T1 grows linearly in log d (median over seeds, linear fit per a).",
+        {str(a): f for a, f in fits.items()},
+        {"slope": "> 0", "r2": f">= {r2_min}"},
+        {"r2_min": r2_min},
+        passed,
+    )
+
+
+def escape_faster_with_a(a_values: list[float], t1_medians: list[float]) -> Claim:
+    """At fixed d the median T1 decreases strictly with a."""
+    order = np.argsort(a_values)
+    t1 = np.asarray(t1_medians, float)[order]
+    passed = bool(len(t1) >= 2 and np.all(np.isfinite(t1)) and np.all(np.diff(t1) < 0))
+    return Claim(
+        "escape.faster_with_a",
+        "At fixed d, larger a escapes faster: the median T1 decreases with a.",
+        {"a": [float(a_values[i]) for i in order], "T1_median": t1.tolist()},
+        "strictly decreasing",
+        None,
+        passed,
+    )
+
+
+def phase2_converges(t2_by_eps: dict[float, list[float]]) -> Claim:
+    """Every run reaches s, |u| in [1 - eps, 1] (T2(eps) finite) for every eps."""
+    reached = {str(eps): int(np.sum(np.isfinite(v))) for eps, v in t2_by_eps.items()}
+    runs = {str(eps): len(v) for eps, v in t2_by_eps.items()}
+    return Claim(
+        "phase2.converges",
+        "Every population run reaches s and |u| within eps of 1 (T2(eps) is finite) for every eps.",
+        {"reached": reached},
+        {"reached": runs},
+        None,
+        bool(t2_by_eps) and reached == runs,
+    )
+
+
+def frozen_approximation(max_relative_gaps: list[float], rtol: float) -> Claim:
+    """After T2 the flow's MSE matches the frozen-statistics approximation within rtol."""
+    worst = float(np.max(max_relative_gaps)) if max_relative_gaps else float("nan")
+    return Claim(
+        "phase3.frozen_approx",
+        "After T2 (|u| = 0.9) the MSE of the flow matches dw_i/dt = 8 lam_i (w*_i - w_i) "
+        "within the tolerance, relative, at every time.",
+        {"max_relative_mse_gap": worst, "per_run": [float(g) for g in max_relative_gaps]},
+        0.0,
+        rtol,
+        bool(max_relative_gaps) and worst <= rtol,
+    )
+
+
+def gd_matches_flow(gaps: list[dict[str, float]], rtol: float) -> Claim:
+    """Population GD matches the flow: every relative gap of every run is within rtol.
+
+    gaps[r] maps a measure (a crossing time, the MSE) to the relative GD-flow gap of run r.
+    """
+    worst = {k: float(max(g[k] for g in gaps)) for k in gaps[0]} if gaps else {}
+    finite = all(math.isfinite(v) for v in worst.values())
+    return Claim(
+        "gd.matches_flow",
+        "Population GD with the paper's step matches the gradient flow on the same seeds: the times "
+        "at which s crosses 1/3 and |u| crosses 0.9, and the MSE at every GD time, agree within the "
+        "relative tolerance.",
+        {"max_relative_gap": worst, "runs": len(gaps)},
+        0.0,
+        rtol,
+        bool(worst) and finite and max(worst.values()) <= rtol,
+    )
+
+
+def _plain(obj):
+    """JSON-ready: numpy scalars to Python, NaN to None."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -1,0 +1,39 @@
+# Claims: measure every numbered claim (checks.json), then fail the run naming any failed claim.
+
+
+rule claims:
+    input:
+        population=population_files(),
+        fig3=flow_files("fig3"),
+        fig6=flow_files("fig6"),
+        fig2_flow=flow_files("fig2"),
+        fig2_gd=gd_files(),
+        phase3=phase3_files(),
+    output:
+        CHECKS,
+    log:
+        "logs/checks/claims.log",
+    params:
+        stop=config["stopping"],
+        claims=config["claims"],
+    shell:
+        "python scripts/check_claims.py --population {input.population} --fig3 {input.fig3}"
+        " --fig6 {input.fig6} --fig2-flow {input.fig2_flow} --fig2-gd {input.fig2_gd}"
+        " --phase3 {input.phase3} --delta {params.stop[delta]} --eps {params.stop[eps]}"
+        " --s0 {params.stop[s0]}"
+        " --gd-flow-time-rtol {params.claims[gd_flow_time_rtol]}"
+        " --frozen-mse-rtol {params.claims[frozen_mse_rtol]}"
+        " --escape-log-d-r2 {params.claims[escape_log_d_r2]} --out {output} > {log} 2>&1"
+
+
+rule checks:
+    input:
+        checks=CHECKS,
+        artifacts=[out for name in FIGURES for out in figure_outputs(name)]
+        + [f"{stem}.{ext}" for stem in TABLES.values() for ext in ("csv", "md")],
+    output:
+        touch("results/checks.ok"),
+    log:
+        "logs/checks/checks.log",
+    shell:
+        "python scripts/check_artifacts.py --checks {input.checks} {input.artifacts} > {log} 2>&1"

@@ -26,6 +26,10 @@ def parse_args(argv=None):
     p.add_argument("--fig2-flow", nargs="+", required=True)
     p.add_argument("--fig2-gd", nargs="+", required=True)
     p.add_argument("--phase3", nargs="+", required=True)
+    p.add_argument("--fig1-sgd", nargs="+", required=True, help="small-eta SGD files (replicas = seeds)")
+    p.add_argument("--fig1-flow", nargs="+", required=True, help="flow runs of the same (a, d, seeds)")
+    p.add_argument("--sgd-time-rtol", type=float, required=True)
+    p.add_argument("--sgd-value-rtol", type=float, required=True)
     p.add_argument("--delta", type=float, required=True)
     p.add_argument("--eps", type=float, nargs="+", required=True)
     p.add_argument("--s0", type=float, required=True)
@@ -52,6 +56,18 @@ def gd_flow_gaps(flow: dict, gd: dict) -> dict[str, float]:
         gaps[name] = abs(t_gd - t_flow) / t_flow
     mse_flow = np.exp(np.interp(np.log(gd["t"]), np.log(flow["t"]), np.log(flow["mse"])))
     gaps["mse"] = float(np.max(np.abs(gd["mse"] - mse_flow) / mse_flow))
+    return gaps
+
+
+def sgd_flow_gaps(sgd: dict, flows: dict, value_rtol: float) -> list[float]:
+    """Per replica, the time-warp gap of SGD's MSE against the flow of the same seed."""
+    gaps = []
+    for r, seed in enumerate(sgd["seed"]):
+        if sgd["diverged"][r]:
+            gaps.append(float("inf"))
+            continue
+        flow = flows[(sgd["a"], sgd["d"], int(seed))]
+        gaps.append(claims.time_warp_gap(sgd["t"], sgd["mse"][r], flow["t"], flow["mse"], value_rtol))
     return gaps
 
 
@@ -91,6 +107,13 @@ def main(argv=None) -> int:
     pairs = zip(args.fig2_flow, args.fig2_gd, strict=True)
     gd_gaps = [gd_flow_gaps(load_result(f), load_result(g)) for f, g in pairs]
     results.append(claims.gd_matches_flow(gd_gaps, args.gd_flow_time_rtol))
+
+    flows = {(r["a"], r["d"], r["seed"]): r for r in map(load_result, args.fig1_flow)}
+    sgd_gaps = {}
+    for f in args.fig1_sgd:
+        r = load_result(f, required=("t", "u", "mse", "seed", "diverged"))
+        sgd_gaps[r["a"]] = sgd_flow_gaps(r, flows, args.sgd_value_rtol)
+    results.append(claims.sgd_tracks_flow(sgd_gaps, args.sgd_time_rtol, args.sgd_value_rtol))
 
     payload = [c.as_dict() for c in results]
     write_text_atomic(args.out, json.dumps(payload, indent=2) + "\n")

@@ -33,6 +33,15 @@ def full_recovery_time(d: int, a: float) -> float:
     return d**a * harmonic(d, a) / 16.0
 
 
+def escape_time_scale(d: int, a: float) -> float:
+    """log(d) / (4 lam_1): an upper scale of the Phase I time, since u grows at least like e^{4 lam_1 t}.
+
+    For a = 0 (lam_1 = 1/d) this is d log(d) / 4, far longer than the recovery
+    time d / 16, so run horizons add it to full_recovery_time.
+    """
+    return float(np.log(d) / (4.0 * spectrum(d, a)[0]))
+
+
 def target(lam: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """w* = g / ||Q^{1/2} g|| with g ~ N(0, I_d), so that w*^T Q w* = 1."""
     g = rng.standard_normal(lam.shape[0])

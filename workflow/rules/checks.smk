@@ -3,12 +3,16 @@
 
 rule claims:
     input:
+        script="scripts/check_claims.py",
+        library="src/prdynamics/claims.py",
         population=population_files(),
         fig3=flow_files("fig3"),
         fig6=flow_files("fig6"),
         fig2_flow=flow_files("fig2"),
         fig2_gd=gd_files(),
         phase3=phase3_files(),
+        fig1_sgd=sgd_files("fig1"),
+        fig1_flow=flow_files("fig1"),
     output:
         CHECKS,
     log:
@@ -17,9 +21,11 @@ rule claims:
         stop=config["stopping"],
         claims=config["claims"],
     shell:
-        "python scripts/check_claims.py --population {input.population} --fig3 {input.fig3}"
+        "python {input.script} --population {input.population} --fig3 {input.fig3}"
         " --fig6 {input.fig6} --fig2-flow {input.fig2_flow} --fig2-gd {input.fig2_gd}"
-        " --phase3 {input.phase3} --delta {params.stop[delta]} --eps {params.stop[eps]}"
+        " --phase3 {input.phase3} --fig1-sgd {input.fig1_sgd} --fig1-flow {input.fig1_flow}"
+        " --sgd-time-rtol {params.claims[sgd_time_rtol]}"
+        " --sgd-value-rtol {params.claims[sgd_value_rtol]} --delta {params.stop[delta]} --eps {params.stop[eps]}"
         " --s0 {params.stop[s0]}"
         " --gd-flow-time-rtol {params.claims[gd_flow_time_rtol]}"
         " --frozen-mse-rtol {params.claims[frozen_mse_rtol]}"
@@ -28,6 +34,7 @@ rule claims:
 
 rule checks:
     input:
+        script="scripts/check_artifacts.py",
         checks=CHECKS,
         artifacts=[out for name in FIGURES for out in figure_outputs(name)]
         + [f"{stem}.{ext}" for stem in TABLES.values() for ext in ("csv", "md")],
@@ -36,4 +43,4 @@ rule checks:
     log:
         "logs/checks/checks.log",
     shell:
-        "python scripts/check_artifacts.py --checks {input.checks} {input.artifacts} > {log} 2>&1"
+        "python {input.script} --checks {input.checks} {input.artifacts} > {log} 2>&1"

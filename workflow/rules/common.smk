@@ -5,15 +5,18 @@ import jsonschema
 import yaml
 from snakemake.exceptions import WorkflowError
 
-from prdynamics.model import full_recovery_time
+from prdynamics.model import escape_time_scale, full_recovery_time
 
 FLOW_NPZ = "results/sims/flow/a{a}_d{d}/seed{seed}.npz"
 GD_NPZ = "results/sims/gd/eta{eta}/a{a}_d{d}/seed{seed}.npz"
 PHASE3_NPZ = "results/sims/phase3/a{a}_d{d}/seed{seed}.npz"
+SGD_NPZ = "results/sims/sgd/{law}/eta{eta}_b{batch}_noise{sigma2}/a{a}_d{d}.npz"
 FIGURES = {
+    "fig1": "figures/fig1_sgd_mse",
     "fig2": "figures/fig2_population_dynamics",
     "fig3": "figures/fig3_escape_over_a",
     "fig4": "figures/fig4_phase3_frozen",
+    "fig5": "figures/fig5_sgd_label_noise",
     "fig6": "figures/fig6_one_minus_u",
 }
 TABLES = {
@@ -28,6 +31,9 @@ wildcard_constraints:
     d=r"[0-9]+",
     seed=r"[0-9]+",
     eta=r"[0-9.e+-]+",
+    batch=r"[0-9]+",
+    sigma2=r"[0-9.e+-]+",
+    law=r"[a-z_]+",
 
 
 def check_config(cfg, schema_path):
@@ -54,8 +60,9 @@ def as_list(x):
 
 
 def flow_t_max(wildcards):
+    """t_max_factor times (escape scale + recovery time): covers all three phases for any a."""
     a, d = float(wildcards.a), int(wildcards.d)
-    return config["flow"]["t_max_factor"] * full_recovery_time(d, a)
+    return config["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
 
 
 def flow_files(section):
@@ -69,6 +76,21 @@ def gd_files():
     return expand(GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
 
 
+def sgd_files(section, law="gaussian"):
+    """One SGD file per a of a figure section; each holds every seed as a replica."""
+    c = config[section]
+    return expand(SGD_NPZ, law=law, eta=num(c["eta"]), batch=c["batch"],
+                  sigma2=num(c.get("sigma2", 0.0)), a=[num(a) for a in as_list(c["a"])], d=c["d"])
+
+
+def sgd_section(wildcards):
+    """The config section whose grid produced this SGD file (for its seeds and t_max)."""
+    for section in ("fig1", "fig5"):
+        if SGD_NPZ.format(**wildcards) in sgd_files(section, wildcards.law):
+            return config[section]
+    raise WorkflowError(f"no config section produces {SGD_NPZ.format(**wildcards)}")
+
+
 def phase3_files():
     c = config["fig4"]
     return expand(PHASE3_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
@@ -76,7 +98,7 @@ def phase3_files():
 
 def population_files():
     """Every population-flow run of the paper figures, once each (tables and claims)."""
-    return sorted(set(flow_files("fig2") + flow_files("fig3") + flow_files("fig6")))
+    return sorted(set(flow_files("fig1") + flow_files("fig2") + flow_files("fig3") + flow_files("fig6")))
 
 
 def figure_outputs(name):

@@ -6,6 +6,48 @@ NOTEBOOK_CMD = (
 )
 
 
+rule figure1:
+    input:
+        notebook="notebooks/fig1_sgd_mse.py",
+        sgd=sgd_files("fig1"),
+        flow=flow_files("fig1"),
+    output:
+        figure_outputs("fig1"),
+        executed="results/notebooks/fig1_sgd_mse.ipynb",
+    log:
+        "logs/notebooks/fig1_sgd_mse.log",
+    benchmark:
+        "results/benchmarks/notebooks/fig1_sgd_mse.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            sgd_files=list(input.sgd),
+            flow_files=list(input.flow),
+            out_stem=FIGURES["fig1"],
+        ),
+    shell:
+        NOTEBOOK_CMD
+
+
+rule figure5:
+    input:
+        notebook="notebooks/fig5_sgd_label_noise.py",
+        sgd=sgd_files("fig5"),
+    output:
+        figure_outputs("fig5"),
+        executed="results/notebooks/fig5_sgd_label_noise.ipynb",
+    log:
+        "logs/notebooks/fig5_sgd_label_noise.log",
+    benchmark:
+        "results/benchmarks/notebooks/fig5_sgd_label_noise.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            sgd_files=list(input.sgd),
+            out_stem=FIGURES["fig5"],
+        ),
+    shell:
+        NOTEBOOK_CMD
+
+
 rule figure2:
     input:
         notebook="notebooks/fig2_population_dynamics.py",

@@ -56,3 +56,24 @@ rule simulate_phase3:
         " --tau-max-factor {params.fig4[tau_max_factor]} --tau-min {params.grid[t_min]}"
         " --points-per-decade {params.grid[points_per_decade]} --rtol {params.tol[rtol]}"
         " --atol {params.tol[atol]} --out {output} > {log} 2>&1"
+
+
+rule simulate_sgd:
+    output:
+        SGD_NPZ,
+    log:
+        "logs/simulate_sgd/{law}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}.log",
+    benchmark:
+        "results/benchmarks/simulate_sgd/{law}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}.tsv"
+    params:
+        seeds=lambda wildcards: " ".join(map(str, sgd_section(wildcards)["seeds"])),
+        t_max=lambda wildcards: sgd_section(wildcards)["t_max"],
+        sigma=lambda wildcards: float(wildcards.sigma2) ** 0.5,
+        base_seed=config["base_seed"],
+        grid=config["time_grid"],
+    shell:
+        "python scripts/simulate_sgd.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
+        " --eta {wildcards.eta} --batch {wildcards.batch} --sigma {params.sigma}"
+        " --input-law {wildcards.law} --t-max {params.t_max} --base-seed {params.base_seed}"
+        " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
+        " --out {output} > {log} 2>&1"

@@ -58,7 +58,18 @@ threshold = pd.DataFrame(checks).sort_values(["a", "d", "seed"]).reset_index(dro
 print(f"{threshold['passed'].sum()} of {len(threshold)} runs cross s = 1/3 once and stay above")
 threshold
 
+# %% [markdown]
+# Provenance: the parameters above, and for every source run its file, seed, inputs and git commit.
+
 # %%
-write_table(summary, out_stems["stopping_times"],
+sources = []
+for f in flow_files:
+    prov = load_result(f)["provenance"]
+    sources.append({"file": f, "seed": prov["inputs"]["seed"], "inputs": prov["inputs"],
+                    "git_commit": prov["git_commit"], "git_dirty": prov["git_dirty"]})
+inputs = {"delta": delta, "eps": eps, "s0": s0, "sources": sources}
+write_table(summary, out_stems["stopping_times"], inputs=inputs,
             caption=f"Stopping times over seeds (delta = {delta}, s0 = {s0}, eps = {eps}).")
-write_table(threshold, out_stems["threshold"], caption="Crossings of s = 1/3 per population run.")
+write_table(threshold, out_stems["threshold"], inputs=inputs,
+            caption="Crossings of s = 1/3 per population run.")
+print({k: sources[0][k] for k in ("git_commit", "git_dirty")}, "of", len(sources), "source runs")

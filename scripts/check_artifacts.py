@@ -1,10 +1,13 @@
 #!/usr/bin/env python
-"""Check that artifacts exist and are well formed, and that every claim in checks.json passed.
+"""Check that artifacts exist and are well formed, that every claim in checks.json passed,
+and that every result's provenance matches the current config.
 
 With no paths, checks every artifact listed in the README's output table. Exits 1 naming
-each missing or malformed artifact and each failed claim.
+each missing or malformed artifact, each failed claim, and each result made by other config
+values than the current ones (the config files given, merged in order, schema defaults filled in).
 
     python scripts/check_artifacts.py                      # README's list + results/checks.json
+    python scripts/check_artifacts.py --config config/quick.yaml   # the quick run's config
     python scripts/check_artifacts.py --checks results/checks.json figures/x.png ...
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -94,11 +98,135 @@ def failed_claims(checks: Path) -> list[str]:
     return bad
 
 
+def load_config(files: list[str], schema_path: str = "workflow/schemas/config.schema.yaml") -> dict:
+    """Merge config files key by key (later wins), as Snakemake does, then fill schema defaults."""
+    import yaml
+
+    def merge(base, new):
+        for k, v in new.items():
+            nested = isinstance(v, dict) and isinstance(base.get(k), dict)
+            base[k] = merge(base[k], v) if nested else v
+        return base
+
+    cfg: dict = {}
+    for f in files:
+        cfg = merge(cfg, yaml.safe_load(Path(f).read_text()) or {})
+    schema = yaml.safe_load(Path(schema_path).read_text())
+
+    def fill(node, sch):
+        for key, sub in sch.get("properties", {}).items():
+            sub = {**schema["$defs"][sub["$ref"].split("/")[-1]], **sub} if "$ref" in sub else sub
+            if key not in node and "default" in sub:
+                node[key] = json.loads(json.dumps(sub["default"]))
+            if isinstance(node.get(key), dict):
+                fill(node[key], sub)
+        return node
+
+    return fill(cfg, schema)
+
+
+SECTIONS = {
+    "flow": ("fig1", "fig2", "fig3", "fig6"),
+    "gd": ("fig2",),
+    "phase3": ("fig4",),
+    "sgd": ("fig1", "fig5"),
+}
+
+
+def in_config_grid(kind: str, coords: dict, cfg: dict) -> bool:
+    """Whether the current config's DAG produces a result with these file-name coordinates."""
+    def listed(value, options):
+        options = options if isinstance(options, list) else [options]
+        return any(math.isclose(float(value), float(o)) for o in options)
+
+    for section in SECTIONS.get(kind, ()):
+        c = cfg[section]
+        if not (listed(coords["a"], c["a"]) and listed(coords["d"], c["d"])):
+            continue
+        if "seed" in coords and not listed(coords["seed"], c["seeds"]):
+            continue
+        if kind == "gd" and not listed(coords["eta"], c["gd_eta"]):
+            continue
+        if kind == "sgd" and not (listed(coords["eta"], c["eta"]) and listed(coords["b"], c["batch"])
+                                  and listed(coords["noise"], c.get("sigma2", 0.0))):
+            continue
+        return True
+    return False
+
+
+def expected_inputs(rel: Path, cfg: dict) -> dict:
+    """The CLI inputs the current config gives the job that wrote results/sims/<kind>/...npz.
+
+    Empty for a file outside the current config's grid (a leftover of another config).
+    """
+    from prdynamics.model import escape_time_scale, full_recovery_time
+
+    kind, name = rel.parts[2], rel.stem
+    grid, tol, base = cfg["time_grid"], cfg["flow"], {"base_seed": cfg["base_seed"]}
+    words = "_".join(rel.parts[3:-1] + (name,))
+    coords = dict(re.findall(r"(a|d|seed|eta|b|noise)([0-9.e+-]+?)(?=_|$)", words))
+    if not in_config_grid(kind, coords, cfg):
+        return {}
+    if kind == "flow":
+        a, d = float(coords["a"]), int(coords["d"])
+        t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
+        return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
+                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
+    if kind == "gd":
+        return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
+                       "t_max": cfg["fig2"]["gd_t_max"], "method": "gd"}
+    if kind == "phase3":
+        f4 = cfg["fig4"]
+        return base | {"u_start": f4["u_start"], "tau_max_factor": f4["tau_max_factor"],
+                       "points_per_decade": grid["points_per_decade"],
+                       "rtol": tol["rtol"], "atol": tol["atol"]}
+    if kind == "sgd":
+        a = float(coords["a"])
+        for section in ("fig1", "fig5"):
+            c = cfg[section]
+            if a in map(float, c["a"]) and float(coords["noise"]) == float(c.get("sigma2", 0.0)):
+                return base | {"seed": list(c["seeds"]), "t_max": c["t_max"],
+                               "points_per_decade": grid["points_per_decade"]}
+        return {"config section": "none produces this file"}
+    return {}
+
+
+def provenance_mismatches(root: Path, cfg: dict) -> list[str]:
+    """Results under results/sims whose recorded inputs differ from what the config asks for."""
+    from prdynamics.io import CorruptResultError, load_result
+
+    problems = []
+    for path in sorted((root / "results/sims").rglob("*.npz")):
+        rel = path.relative_to(root)
+        try:
+            recorded = load_result(path, required=())["provenance"]["inputs"]
+        except CorruptResultError as exc:
+            problems.append(str(exc))
+            continue
+        for key, want in expected_inputs(rel, cfg).items():
+            got = recorded.get(key, "<absent>")
+            numeric = isinstance(want, float) and isinstance(got, int | float)
+            same = math.isclose(got, want, rel_tol=1e-12) if numeric else got == want
+            if not same:
+                problems.append(f"{rel}: made with {key} = {got!r}, the config now gives {want!r}")
+    for path in sorted((root / "results/tables").glob("*.provenance.json")):
+        recorded = json.loads(path.read_text())["inputs"]
+        for key in ("delta", "eps", "s0"):
+            if recorded.get(key) != cfg["stopping"][key]:
+                problems.append(f"{path.relative_to(root)}: made with {key} = {recorded.get(key)!r}, "
+                                f"the config now gives {cfg['stopping'][key]!r}")
+    return problems
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", help="artifacts to check (default: the README's output table)")
     p.add_argument("--readme", default="README.md")
     p.add_argument("--checks", default="results/checks.json", help="claims file; every claim must pass")
+    p.add_argument("--config", nargs="+", default=["config/config.yaml"],
+                   help="config files the results must match (merged in order)")
+    p.add_argument("--config-json", help="the effective config as JSON (used by the checks rule)")
+    p.add_argument("--no-provenance", action="store_true", help="skip the provenance-vs-config check")
     args = p.parse_args(argv)
     paths = args.paths or readme_artifacts(Path(args.readme))
     if not paths:
@@ -107,6 +235,9 @@ def main(argv=None) -> int:
     errors = [f"{path}: {msg}" for path in paths if (msg := problem_with(Path(path)))]
     checks = Path(args.checks)
     errors += failed_claims(checks) if checks.exists() else [f"{checks}: missing"]
+    if not args.no_provenance:
+        cfg = json.loads(args.config_json) if args.config_json else load_config(args.config)
+        errors += provenance_mismatches(Path("."), cfg)
     for path in paths:
         print(f"ok  {path}" if not any(e.startswith(f"{path}:") for e in errors) else f"BAD {path}")
     if errors:

@@ -75,11 +75,18 @@ def median_band(ax, t, values, label=None, color=None, band=(0.0, 1.0), **kw):
     return line
 
 
-def write_table(df, stem: str | os.PathLike, caption: str = "", floatfmt: str = ".4g") -> list[Path]:
-    """Write a DataFrame as stem.csv and a Markdown rendering stem.md, both atomically."""
-    from prdynamics.io import write_text_atomic
+def write_table(df, stem: str | os.PathLike, caption: str = "", floatfmt: str = ".4g",
+                inputs: dict | None = None) -> list[Path]:
+    """Write a DataFrame as stem.csv, a Markdown rendering stem.md and, when inputs are
+    given, its provenance as stem.provenance.json; all atomically."""
+    import json
+
+    from prdynamics.io import provenance, write_text_atomic
 
     stem = Path(stem)
+    if inputs is not None:
+        prov = json.dumps(provenance(inputs), indent=2, sort_keys=True, default=str)
+        write_text_atomic(stem.with_suffix(".provenance.json"), prov + "\n")
     write_text_atomic(stem.with_suffix(".csv"), df.to_csv(index=False, float_format="%.10g"))
 
     def cell(v):

@@ -14,7 +14,7 @@ rule claims:
         fig1_sgd=sgd_files("fig1"),
         fig1_flow=flow_files("fig1"),
     output:
-        CHECKS,
+        report(CHECKS, caption="../report/checks.rst", category="Claims"),
     log:
         "logs/checks/claims.log",
     params:
@@ -42,5 +42,8 @@ rule checks:
         touch("results/checks.ok"),
     log:
         "logs/checks/checks.log",
+    params:
+        config=lambda wildcards: json.dumps(config),
     shell:
-        "python {input.script} --checks {input.checks} {input.artifacts} > {log} 2>&1"
+        "python {input.script} --checks {input.checks} --config-json '{params.config}'"
+        " {input.artifacts} > {log} 2>&1"

@@ -102,7 +102,20 @@ def population_files():
 
 
 def figure_outputs(name):
-    return [f"{FIGURES[name]}.pdf", f"{FIGURES[name]}.png"]
+    """PDF and PNG of a figure; the PNG goes into the HTML report with its caption."""
+    stem = FIGURES[name]
+    png = report(f"{stem}.png", caption=f"../report/{name}.rst", category="Figures")
+    return [f"{stem}.pdf", png]
+
+
+def table_outputs():
+    """CSV and Markdown of every table; the CSV goes into the HTML report with its caption."""
+    out = []
+    for name, stem in TABLES.items():
+        caption = "stopping_times" if name == "stopping_times" else "threshold_check"
+        csv = report(f"{stem}.csv", caption=f"../report/{caption}.rst", category="Tables")
+        out += [csv, f"{stem}.md", f"{stem}.provenance.json"]
+    return out
 
 
 def notebook_parameters(**params):

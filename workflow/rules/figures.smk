@@ -139,7 +139,7 @@ rule tables:
         notebook="notebooks/tables_stopping_times.py",
         flow=population_files(),
     output:
-        expand("{stem}.{ext}", stem=TABLES.values(), ext=("csv", "md")),
+        table_outputs(),
         executed="results/notebooks/tables_stopping_times.ipynb",
     log:
         "logs/notebooks/tables_stopping_times.log",

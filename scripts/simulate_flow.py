@@ -50,7 +50,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    check_memory(args.d)
+    try:
+        check_memory(args.d)
+    except MemoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     t_max = args.t_max if args.t_max is not None else 10 * full_recovery_time(args.d, args.a)
     lam, wstar, w0 = problem(args.a, args.d, args.seed, args.base_seed)
     t_eval = log_time_grid(args.t_min, t_max, args.points_per_decade)

@@ -46,7 +46,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    check_memory(args.d)
+    try:
+        check_memory(args.d)
+    except MemoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     lam, wstar, w0 = problem(args.a, args.d, args.seed, args.base_seed)
     ctl = StepController(rtol=args.rtol, atol=args.atol)

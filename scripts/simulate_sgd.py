@@ -88,9 +88,14 @@ def main(argv=None) -> int:
         bar.set_postfix(t=f"{t:.3g}", refresh=False)
 
     start = time.perf_counter()
-    res = run_sgd(args.a, args.d, args.seed, args.eta, args.batch, args.sigma, t_eval,
-                  input_law=args.input_law, law_param=args.law_param, base_seed=args.base_seed,
-                  blowup=args.blowup, progress=progress, workers=args.workers)
+    try:
+        res = run_sgd(args.a, args.d, args.seed, args.eta, args.batch, args.sigma, t_eval,
+                      input_law=args.input_law, law_param=args.law_param, base_seed=args.base_seed,
+                      blowup=args.blowup, progress=progress, workers=args.workers)
+    except MemoryError as exc:  # raised by the size check, before the big allocations
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     bar.close()
     elapsed = time.perf_counter() - start
 

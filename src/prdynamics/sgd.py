@@ -297,8 +297,9 @@ def run_sgd(
         raise ValueError(f"workers must be an integer >= 1, got {workers}")
     law_param = check_law(input_law, law_param)
     t_eval = _check_times(t_eval)
-    lam = spectrum(d, a)  # also validates a and d
-    d = lam.shape[0]
+    if int(d) != d or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d}")
+    d = int(d)
     if chunk_steps is None:
         chunk_steps = max(1, CHUNK_VALUES // (batch * d))
     if int(chunk_steps) != chunk_steps or chunk_steps < 1:
@@ -307,10 +308,12 @@ def run_sgd(
     steps = gd_record_steps(t_eval, eta)
     chunk_steps = min(int(chunk_steps), int(steps[-1]))
     R = seeds.size
-    problems = [problem(a, d, int(sd), base_seed) for sd in seeds]
-    # float64 working set: W, W0, WS, V (R, d), Z (R, chunk, b, d), XI (R, chunk, b);
+    # float64 working set, checked before anything of size d is allocated:
+    # lam, W, W0, WS, V (R, d), Z (R, chunk, b, d), XI (R, chunk, b)
     per_coordinate = BYTES_PER_COORDINATE // 8  # float64 values check_memory counts per coordinate
-    check_memory(-(-R * (4 * d + chunk_steps * batch * (d + 1)) // per_coordinate))
+    check_memory(-(-(d + R * (4 * d + chunk_steps * batch * (d + 1))) // per_coordinate))
+    lam = spectrum(d, a)  # also validates a
+    problems = [problem(a, d, int(sd), base_seed) for sd in seeds]
     WS = np.stack([p[1] for p in problems])
     W0 = np.stack([p[2] for p in problems])
     W = W0.copy()

@@ -1,0 +1,73 @@
+"""Bad inputs fail with a clear, specific message and leave no partial output."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from prdynamics.io import provenance, save_result
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*cmd, cwd=ROOT, timeout=300):
+    return subprocess.run([sys.executable, *cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("script,extra", [
+    ("scripts/simulate_flow.py", ["--seed", "0"]),
+    ("scripts/simulate_phase3.py", ["--seed", "0"]),
+    ("scripts/simulate_sgd.py", ["--seed", "0", "--eta", "0.001", "--t-max", "1"]),
+])
+def test_dimension_too_large_for_memory_is_refused_before_allocating(script, extra, tmp_path):
+    out = tmp_path / "x.npz"
+    res = run(script, "--a", "2", "--d", str(10**13), *extra, "--out", str(out), timeout=120)
+    assert res.returncode == 2
+    assert "GiB" in res.stderr and "available" in res.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--a", "-1", "--d", "10"], "--a must be >= 0"),
+    (["--a", "2", "--d", "1"], "--d must be >= 2"),
+    (["--a", "2", "--d", "10", "--t-max", "-5"], "--t-max"),
+    (["--a", "2", "--d", "10", "--method", "gd", "--eta", "0"], "--eta must be positive"),
+])
+def test_flow_cli_rejects_bad_arguments(args, message, tmp_path):
+    res = run("scripts/simulate_flow.py", *args, "--seed", "0", "--out", str(tmp_path / "x.npz"))
+    assert res.returncode == 2
+    assert message in res.stderr
+    assert not list(tmp_path.iterdir())
+
+
+NOTEBOOK = "notebooks/fig3_escape_over_a.py"
+
+
+def run_notebook(tmp_path, files, kernel="python3"):
+    """The notebook rule's command: jupytext to ipynb, then papermill."""
+    executed = tmp_path / "executed.ipynb"
+    params = "{flow_files: [" + ", ".join(f"'{f}'" for f in files) + f"], out_stem: '{tmp_path / 'fig'}'}}"
+    cmd = (f"jupytext --to ipynb --set-kernel python3 -o - {NOTEBOOK} | "
+           f"papermill - {executed} -k {kernel} --no-progress-bar -y \"{params}\"")
+    return subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_truncated_npz_given_to_a_notebook_names_the_file(tmp_path):
+    good = tmp_path / "run.npz"
+    save_result(good, {"t": np.geomspace(1e-3, 1, 50), "s": np.ones(50)}, provenance({}))
+    bad = tmp_path / "truncated.npz"
+    bad.write_bytes(good.read_bytes()[:200])
+    res = run_notebook(tmp_path, [bad])
+    assert res.returncode != 0
+    assert "truncated.npz: corrupt or truncated npz" in res.stdout + res.stderr
+    assert not (tmp_path / "fig.png").exists() and not (tmp_path / "fig.pdf").exists()
+
+
+def test_missing_kernel_fails_clearly(tmp_path):
+    res = run_notebook(tmp_path, [], kernel="no_such_kernel")
+    assert res.returncode != 0
+    assert "No such kernel" in res.stdout + res.stderr
+    assert not (tmp_path / "fig.png").exists()

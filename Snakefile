@@ -1,6 +1,11 @@
 # Phase retrieval under power-law data: simulations -> npz -> notebooks -> figures and tables.
 # Run everything:      snakemake --cores all
 # Small-scale run:     snakemake --cores all --configfile config/quick.yaml
+#
+# `snakemake --lint` asks for a conda environment or container per rule. Every rule runs the
+# project's own command-line scripts in the one environment that `pip install -e .` (or
+# environment.yml) creates, so a per-rule environment would only duplicate it; that is the one
+# lint this workflow leaves, on purpose.
 from snakemake.utils import min_version, validate
 
 min_version("8.0")
@@ -16,7 +21,8 @@ include: "workflow/rules/common.smk"
 
 
 check_config(config, "workflow/schemas/config.schema.yaml")
-validate(config, "workflow/schemas/config.schema.yaml")  # fills in the schema's defaults
+# fills in the schema's defaults
+validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/simulate.smk"
@@ -25,6 +31,6 @@ include: "workflow/rules/checks.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

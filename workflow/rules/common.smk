@@ -41,7 +41,9 @@ def check_config(cfg, schema_path):
     with open(schema_path) as fh:
         schema = yaml.safe_load(fh)
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(
+        validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))
+    )
     if errors:
         lines = [
             f"  config key '{'.'.join(map(str, e.absolute_path)) or '<top level>'}': {e.message}"
@@ -62,25 +64,41 @@ def as_list(x):
 def flow_t_max(wildcards):
     """t_max_factor times (escape scale + recovery time): covers all three phases for any a."""
     a, d = float(wildcards.a), int(wildcards.d)
-    return config["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
+    return config["flow"]["t_max_factor"] * (
+        escape_time_scale(d, a) + full_recovery_time(d, a)
+    )
 
 
 def flow_files(section):
     """Flow runs of a figure section: every (a, d, seed) of its grid."""
     c = config[section]
-    return expand(FLOW_NPZ, a=[num(a) for a in as_list(c["a"])], d=as_list(c["d"]), seed=c["seeds"])
+    return expand(
+        FLOW_NPZ,
+        a=[num(a) for a in as_list(c["a"])],
+        d=as_list(c["d"]),
+        seed=c["seeds"],
+    )
 
 
 def gd_files():
     c = config["fig2"]
-    return expand(GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
+    return expand(
+        GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"]
+    )
 
 
 def sgd_files(section, law="gaussian"):
     """One SGD file per a of a figure section; each holds every seed as a replica."""
     c = config[section]
-    return expand(SGD_NPZ, law=law, eta=num(c["eta"]), batch=c["batch"],
-                  sigma2=num(c.get("sigma2", 0.0)), a=[num(a) for a in as_list(c["a"])], d=c["d"])
+    return expand(
+        SGD_NPZ,
+        law=law,
+        eta=num(c["eta"]),
+        batch=c["batch"],
+        sigma2=num(c.get("sigma2", 0.0)),
+        a=[num(a) for a in as_list(c["a"])],
+        d=c["d"],
+    )
 
 
 def sgd_section(wildcards):
@@ -98,7 +116,14 @@ def phase3_files():
 
 def population_files():
     """Every population-flow run of the paper figures, once each (tables and claims)."""
-    return sorted(set(flow_files("fig1") + flow_files("fig2") + flow_files("fig3") + flow_files("fig6")))
+    return sorted(
+        set(
+            flow_files("fig1")
+            + flow_files("fig2")
+            + flow_files("fig3")
+            + flow_files("fig6")
+        )
+    )
 
 
 def figure_outputs(name):
@@ -113,7 +138,9 @@ def table_outputs():
     out = []
     for name, stem in TABLES.items():
         caption = "stopping_times" if name == "stopping_times" else "threshold_check"
-        csv = report(f"{stem}.csv", caption=f"../report/{caption}.rst", category="Tables")
+        csv = report(
+            f"{stem}.csv", caption=f"../report/{caption}.rst", category="Tables"
+        )
         out += [csv, f"{stem}.md", f"{stem}.provenance.json"]
     return out
 

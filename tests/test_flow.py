@@ -52,30 +52,89 @@ def test_steps_grow_and_any_step_is_stable_in_phase_three():
     traj = F.integrate_flow(lam, ws, w0, F.log_time_grid(1e-3, t_max, 2), F.StepController(rtol=1e-6))
     # a single step far past every time scale (h lam_d >> 1) lands on the minimum
     w, s, u = traj.w_final, *P.overlaps(traj.w_final, lam, ws)
-    work = [np.empty_like(w) for _ in range(5)]
-    ok, err = F._extrapolated_step(lam, ws, w, 1e12, s, u, 1.0, 1e-6, 1e-12, *work)
-    assert ok
-    assert np.all(np.isfinite(work[0]))
-    np.testing.assert_allclose(np.abs(work[0]), np.abs(ws), rtol=1e-8)
-
-
-def test_extrapolated_step_is_third_order():
-    lam, ws, w0 = problem(1.5, 30, 4)
-    w = F.integrate_flow(lam, ws, w0, np.array([2.0]), F.StepController(rtol=1e-11)).w_final
-    s, u = P.overlaps(w, lam, ws)
-
-    def one_step(h):
-        work = [np.empty_like(w) for _ in range(5)]
-        ok, _ = F._extrapolated_step(lam, ws, w, h, s, u, 1.0, 1e-6, 1e-12, *work)
+    w_rms = np.sqrt(np.mean(w * w))
+    for h in (1e12, 1e30):
+        work = [np.empty_like(w) for _ in range(3)]
+        ok, err, s1, u1, _, _ = F._richardson_step(
+            lam, F._tail_max(lam), ws, w, h, s, u, s, u, w_rms, 1.0, 1e-6, 1e-12, *work
+        )
         assert ok
-        return work[0]
+        assert np.all(np.isfinite(work[0]))
+        np.testing.assert_allclose(np.abs(work[0]), np.abs(ws), rtol=1e-8)
+        assert s1 == pytest.approx(1.0, rel=1e-8) and abs(u1) == pytest.approx(1.0, rel=1e-8)
+        # and each of its base steps alone: the end state depends on the end statistics only
+        ok, s1, u1, _ = F._base_step(lam, F._tail_max(lam), ws, w, h, s, u, s, u, 1.0, 1e-15, 1e-15, work[1])
+        assert ok
+        np.testing.assert_allclose(np.abs(work[1]), np.abs(ws), rtol=1e-8)
 
-    def exact(h):
-        return F.integrate_flow(lam, ws, w, np.array([h]), F.StepController(rtol=1e-12)).w_final
 
-    errs = [np.max(np.abs(one_step(h) - exact(h))) for h in (0.04, 0.02)]
-    order = np.log2(errs[0] / errs[1]) - 1  # local error ~ h^(p+1)
-    assert order > 2.6
+def _fixed_step_errors(step, t0, span, ns):
+    """Max error in w after integrating [t0, t0 + span] in n equal steps, for each n in ns."""
+    lam, ws, w0 = problem(1.5, 30, 4)
+    ctl = F.StepController(rtol=1e-12, atol=1e-16)
+    w_start = F.integrate_flow(lam, ws, w0, np.array([t0]), ctl).w_final
+    exact = F.integrate_flow(lam, ws, w_start, np.array([span]), ctl).w_final  # accurate reference
+    errors = []
+    for n in ns:
+        w = w_start.copy()
+        s, u = P.overlaps(w, lam, ws)
+        work = [np.empty_like(w) for _ in range(3)]
+        for _ in range(n):
+            if step == "base":
+                ok, s, u, _ = F._base_step(
+                    lam, F._tail_max(lam), ws, w, span / n, s, u, s, u, 1.0, 1e-16, 1e-16, work[0]
+                )
+            else:
+                ok, _, s, u, _, _ = F._richardson_step(
+                    lam, F._tail_max(lam), ws, w, span / n, s, u, s, u, 1.0, 1.0, 1e-13, 1e-16, *work
+                )
+            assert ok
+            w, work[0] = work[0], w
+        errors.append(np.max(np.abs(w - exact)))
+    errors = np.array(errors)
+    return errors, np.log2(errors[:-1] / errors[1:])
+
+
+@pytest.mark.parametrize("t0", [2.0, 40.0, 400.0])
+def test_base_step_is_uniformly_second_order(t0):
+    """Global order 2 whatever lam h is: at t0 = 2 every lam_i h < 0.1, at t0 = 40 the first modes
+    have lam h ~ 1..4 and at t0 = 400 lam_1 h ~ 10..40 (the frozen-statistics step was first order there)."""
+    errors, orders = _fixed_step_errors("base", t0, 0.8 * t0, (4, 8, 16, 32))
+    assert np.all(orders > 1.85), (errors, orders)
+
+
+@pytest.mark.parametrize("t0,min_order", [(2.0, 3.6), (40.0, 2.3), (400.0, 2.0)])
+def test_extrapolated_step_order(t0, min_order):
+    """Richardson on the (nearly symmetric) base step: order 4 in the non-stiff regime, and at least
+    the base step's 2 (in practice 2.2..3.3) where lam h ~ 1..40."""
+    errors, orders = _fixed_step_errors("richardson", t0, 0.8 * t0, (8, 16, 32))
+    assert np.all(orders > min_order), (errors, orders)
+
+
+@pytest.mark.parametrize("t0,h", [(0.5, 0.05), (5.0, 1.0), (300.0, 200.0)])
+def test_polynomial_modes_match_libm_modes(t0, h):
+    """The branch-free polynomial passes (|z| <= 0.5) agree with the libm pass to rounding."""
+    lam, ws, w0 = problem(2.0, 2000, 1)
+    w = F.integrate_flow(lam, ws, w0, np.array([t0]), F.StepController(rtol=1e-8)).w_final
+    s, u = P.overlaps(w, lam, ws)
+    outs = []
+    for tailmax in (F._tail_max(lam), np.full_like(lam, np.inf)):  # the second: every mode through libm
+        out = np.empty_like(w)
+        ok, *_ = F._base_step(lam, tailmax, ws, w, h, s, u, s, u, 1.0, 1e-16, 1e-16, out)
+        assert ok
+        outs.append(out)
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12, atol=1e-14)
+
+
+def test_unsorted_spectrum_gives_the_same_flow():
+    lam, ws, w0 = problem(2.0, 300, 2)
+    t_eval = F.log_time_grid(1e-3, 1e4, 4)
+    ctl = F.StepController(rtol=1e-9)
+    ref = F.integrate_flow(lam, ws, w0, t_eval, ctl)
+    perm = np.random.default_rng(0).permutation(lam.size)
+    got = F.integrate_flow(lam[perm], ws[perm], w0[perm], t_eval, ctl)
+    for key in ("s", "u", "mse", "loss"):
+        np.testing.assert_allclose(got.stats[key], ref.stats[key], rtol=1e-7, atol=1e-9, err_msg=key)
 
 
 def test_log_time_grid():

@@ -147,3 +147,19 @@ def test_sigkill_then_resume_on_one_core_gives_identical_results(quick_run, tmp_
     assert res.returncode == 0, f"resume after a kill at {delay:.1f} s failed:\n" + res.stderr[-3000:]
     assert not list(repo.rglob("*.tmp"))
     assert_same_results(repo, quick_run)
+
+
+@pytest.mark.pipeline
+def test_html_report_holds_every_figure(quick_run):
+    res = snakemake(quick_run, "--report", "results/report.html")
+    assert res.returncode == 0, res.stderr[-3000:]
+    page = (quick_run / "results/report.html").read_text(errors="replace")
+    assert len(page) > 100_000  # self-contained: figures are embedded
+    if shutil.which("chromium") is None:
+        pytest.skip("headless check needs Debian's chromium (apt-get install chromium)")
+    res = subprocess.run(
+        [sys.executable, "scripts/check_report.py", "results/report.html", "--png", "results/report.png"],
+        cwd=quick_run, capture_output=True, text=True, timeout=600,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (quick_run / "results/report.png").stat().st_size > 10_000

@@ -130,6 +130,7 @@ SECTIONS = {
     "gd": ("fig2",),
     "phase3": ("fig4",),
     "sgd": ("fig1", "fig5"),
+    "escape": ("escape",),
 }
 
 
@@ -172,6 +173,10 @@ def expected_inputs(rel: Path, cfg: dict) -> dict:
         t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
         return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
                        "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
+    if kind == "escape":
+        e = cfg["escape"]
+        return base | {"t_min": grid["t_min"], "points_per_decade": e["points_per_decade"],
+                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": e["t_max"], "method": "flow"}
     if kind == "gd":
         return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
                        "t_max": cfg["fig2"]["gd_t_max"], "method": "gd"}

@@ -22,7 +22,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--population", nargs="+", required=True, help="every population flow npz")
     p.add_argument("--fig3", nargs="+", required=True, help="flow runs over a at fixed d")
-    p.add_argument("--fig6", nargs="+", required=True, help="flow runs over (a, d)")
+    p.add_argument("--escape", required=True, help="the escape theory npz (theory_escape rule)")
     p.add_argument("--fig2-flow", nargs="+", required=True)
     p.add_argument("--fig2-gd", nargs="+", required=True)
     p.add_argument("--phase3", nargs="+", required=True)
@@ -36,6 +36,7 @@ def parse_args(argv=None):
     p.add_argument("--gd-flow-time-rtol", type=float, required=True)
     p.add_argument("--frozen-mse-rtol", type=float, required=True)
     p.add_argument("--escape-log-d-r2", type=float, required=True)
+    p.add_argument("--escape-rate-rtol", type=float, required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--strict", action="store_true")
     return p.parse_args(argv)
@@ -78,15 +79,15 @@ def main(argv=None) -> int:
 
     results.append(claims.threshold_s_one_third([threshold_report(r["t"], r["s"]) for r in population]))
 
-    by_ad = defaultdict(list)
-    for f in args.fig6:
-        r = load_result(f)
-        by_ad[(r["a"], r["d"])].append(times_of(r, args)["T1"])
+    esc = load_result(args.escape, required=("a", "d", "T1", "rho_fit", "rho_true"))
     by_a = defaultdict(lambda: ([], []))
-    for (a, d), t1 in sorted(by_ad.items()):
-        by_a[a][0].append(d)
-        by_a[a][1].append(float(np.median(t1)))
+    for a, d in sorted({(a, d) for a, d in zip(esc["a"], esc["d"], strict=True)}):
+        here = (esc["a"] == a) & (esc["d"] == d)
+        by_a[float(a)][0].append(int(d))
+        by_a[float(a)][1].append(float(np.median(esc["T1"][here])))
     results.append(claims.escape_log_d(dict(by_a), args.escape_log_d_r2))
+    results.append(claims.escape_rate(esc["a"], esc["d"], esc["rho_fit"] / esc["rho_true"],
+                                      args.escape_rate_rtol))
 
     by_a3 = defaultdict(list)
     for f in args.fig3:

@@ -92,3 +92,19 @@ def stopping_times(t, stats: dict, delta: float, eps_list, s0: float = 0.05) -> 
     for eps in eps_list:
         out[f"T2_eps{eps:g}"] = convergence_time(t, stats["s"], stats["u"], eps)
     return out
+
+
+def growth_rate(t, u, s, t_start: float, s_max: float, min_points: int = 5) -> float:
+    """Phase I growth rate: least-squares slope of log|u| against t on the window
+    t >= t_start, s <= s_max (while s is small, Theta(t) ~ t and u ~ A e^{rho t}).
+
+    NaN when the window holds fewer than min_points samples.
+    """
+    t, u, s = (np.asarray(x, float) for x in (t, u, s))
+    end = np.flatnonzero(s > s_max)
+    stop = int(end[0]) if end.size else len(t)
+    window = np.flatnonzero(t[:stop] >= t_start)
+    if window.size < min_points:
+        return float("nan")
+    slope, _ = np.polyfit(t[window], np.log(np.abs(u[window])), 1)
+    return float(slope)

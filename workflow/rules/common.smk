@@ -10,6 +10,8 @@ from prdynamics.model import escape_time_scale, full_recovery_time
 FLOW_NPZ = "results/sims/flow/a{a}_d{d}/seed{seed}.npz"
 GD_NPZ = "results/sims/gd/eta{eta}/a{a}_d{d}/seed{seed}.npz"
 PHASE3_NPZ = "results/sims/phase3/a{a}_d{d}/seed{seed}.npz"
+ESCAPE_NPZ = "results/sims/escape/a{a}_d{d}/seed{seed}.npz"
+THEORY_ESCAPE = "results/theory/escape.npz"
 SGD_NPZ = "results/sims/sgd/{law}/eta{eta}_b{batch}_noise{sigma2}/a{a}_d{d}.npz"
 FIGURES = {
     "fig1": "figures/fig1_sgd_mse",
@@ -18,6 +20,7 @@ FIGURES = {
     "fig4": "figures/fig4_phase3_frozen",
     "fig5": "figures/fig5_sgd_label_noise",
     "fig6": "figures/fig6_one_minus_u",
+    "theory_escape": "figures/theory_escape",
 }
 TABLES = {
     "stopping_times": "results/tables/stopping_times",
@@ -107,6 +110,11 @@ def sgd_section(wildcards):
         if SGD_NPZ.format(**wildcards) in sgd_files(section, wildcards.law):
             return config[section]
     raise WorkflowError(f"no config section produces {SGD_NPZ.format(**wildcards)}")
+
+
+def escape_files():
+    c = config["escape"]
+    return expand(ESCAPE_NPZ, a=[num(a) for a in c["a"]], d=c["d"], seed=c["seeds"])
 
 
 def phase3_files():

@@ -155,3 +155,23 @@ rule tables:
         ),
     shell:
         NOTEBOOK_CMD
+
+
+rule figure_theory_escape:
+    input:
+        notebook="notebooks/theory_escape.py",
+        theory=THEORY_ESCAPE,
+    output:
+        figure_outputs("theory_escape"),
+        executed="results/notebooks/theory_escape.ipynb",
+    log:
+        "logs/notebooks/theory_escape.log",
+    benchmark:
+        "results/benchmarks/notebooks/theory_escape.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            theory_file=input.theory,
+            out_stem=FIGURES["theory_escape"],
+        ),
+    shell:
+        NOTEBOOK_CMD

@@ -77,3 +77,22 @@ rule simulate_sgd:
         " --input-law {wildcards.law} --t-max {params.t_max} --base-seed {params.base_seed}"
         " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
         " --out {output} > {log} 2>&1"
+
+
+rule simulate_escape:
+    output:
+        ESCAPE_NPZ,
+    log:
+        "logs/simulate_escape/a{a}_d{d}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/simulate_escape/a{a}_d{d}_seed{seed}.tsv"
+    params:
+        escape=config["escape"],
+        base_seed=config["base_seed"],
+        t_min=config["time_grid"]["t_min"],
+        tol=config["flow"],
+    shell:
+        "python scripts/simulate_flow.py --method flow --a {wildcards.a} --d {wildcards.d}"
+        " --seed {wildcards.seed} --base-seed {params.base_seed} --t-max {params.escape[t_max]}"
+        " --t-min {params.t_min} --points-per-decade {params.escape[points_per_decade]}"
+        " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"

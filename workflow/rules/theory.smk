@@ -1,0 +1,19 @@
+# Theory rules: predictions of the paper's analysis, evaluated on the runs they describe.
+
+
+rule theory_escape:
+    input:
+        script="scripts/theory_escape.py",
+        runs=escape_files(),
+    output:
+        THEORY_ESCAPE,
+    log:
+        "logs/theory/escape.log",
+    benchmark:
+        "results/benchmarks/theory/escape.tsv"
+    params:
+        delta=config["stopping"]["delta"],
+        s_max=config["escape"]["s_max"],
+    shell:
+        "python {input.script} {input.runs} --delta {params.delta} --s-max {params.s_max}"
+        " --out {output} > {log} 2>&1"

@@ -14,7 +14,7 @@ rule claims:
         fig1_sgd=sgd_files("fig1"),
         fig1_flow=flow_files("fig1"),
     output:
-        report(CHECKS, caption="../report/checks.rst", category="Claims"),
+        report(CHECKS, caption=report_caption("checks"), category="Claims"),
     log:
         "logs/checks/claims.log",
     params:

@@ -1,5 +1,6 @@
 # Config -> file names and parameters. Grids expand here, never in rule bodies.
 import json
+import os
 
 import jsonschema
 import yaml
@@ -134,10 +135,15 @@ def population_files():
     )
 
 
+def report_caption(name):
+    """Absolute path of a caption: rules in several files share these helpers."""
+    return os.path.join(workflow.basedir, "workflow", "report", f"{name}.rst")
+
+
 def figure_outputs(name):
     """PDF and PNG of a figure; the PNG goes into the HTML report with its caption."""
     stem = FIGURES[name]
-    png = report(f"{stem}.png", caption=f"../report/{name}.rst", category="Figures")
+    png = report(f"{stem}.png", caption=report_caption(name), category="Figures")
     return [f"{stem}.pdf", png]
 
 
@@ -146,9 +152,7 @@ def table_outputs():
     out = []
     for name, stem in TABLES.items():
         caption = "stopping_times" if name == "stopping_times" else "threshold_check"
-        csv = report(
-            f"{stem}.csv", caption=f"../report/{caption}.rst", category="Tables"
-        )
+        csv = report(f"{stem}.csv", caption=report_caption(caption), category="Tables")
         out += [csv, f"{stem}.md", f"{stem}.provenance.json"]
     return out
 

@@ -131,6 +131,7 @@ SECTIONS = {
     "phase3": ("fig4",),
     "sgd": ("fig1", "fig5"),
     "escape": ("escape",),
+    "volterra": ("volterra",),
 }
 
 
@@ -177,6 +178,11 @@ def expected_inputs(rel: Path, cfg: dict) -> dict:
         e = cfg["escape"]
         return base | {"t_min": grid["t_min"], "points_per_decade": e["points_per_decade"],
                        "rtol": tol["rtol"], "atol": tol["atol"], "t_max": e["t_max"], "method": "flow"}
+    if kind == "volterra":
+        a, d = float(coords["a"]), int(coords["d"])
+        t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
+        return base | {"t_min": grid["t_min"], "points_per_decade": cfg["volterra"]["points_per_decade"],
+                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
     if kind == "gd":
         return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
                        "t_max": cfg["fig2"]["gd_t_max"], "method": "gd"}

@@ -37,6 +37,9 @@ def parse_args(argv=None):
     p.add_argument("--frozen-mse-rtol", type=float, required=True)
     p.add_argument("--escape-log-d-r2", type=float, required=True)
     p.add_argument("--escape-rate-rtol", type=float, required=True)
+    p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
+    p.add_argument("--volterra-phase1-rtol", type=float, required=True)
+    p.add_argument("--volterra-theta-atol", type=float, required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--strict", action="store_true")
     return p.parse_args(argv)
@@ -88,6 +91,10 @@ def main(argv=None) -> int:
     results.append(claims.escape_log_d(dict(by_a), args.escape_log_d_r2))
     results.append(claims.escape_rate(esc["a"], esc["d"], esc["rho_fit"] / esc["rho_true"],
                                       args.escape_rate_rtol))
+
+    vol = load_result(args.volterra, required=("phase1_rel_err", "theta_abs_err", "s_phase1"))
+    results += claims.volterra(vol["phase1_rel_err"], vol["theta_abs_err"], vol["s_phase1"],
+                               args.volterra_phase1_rtol, args.volterra_theta_atol)
 
     by_a3 = defaultdict(list)
     for f in args.fig3:

@@ -8,6 +8,7 @@ rule claims:
         population=population_files(),
         fig3=flow_files("fig3"),
         escape=THEORY_ESCAPE,
+        volterra=THEORY_VOLTERRA,
         fig2_flow=flow_files("fig2"),
         fig2_gd=gd_files(),
         phase3=phase3_files(),
@@ -22,7 +23,7 @@ rule claims:
         claims=config["claims"],
     shell:
         "python {input.script} --population {input.population} --fig3 {input.fig3}"
-        " --escape {input.escape} --fig2-flow {input.fig2_flow} --fig2-gd {input.fig2_gd}"
+        " --escape {input.escape} --volterra {input.volterra} --fig2-flow {input.fig2_flow} --fig2-gd {input.fig2_gd}"
         " --phase3 {input.phase3} --fig1-sgd {input.fig1_sgd} --fig1-flow {input.fig1_flow}"
         " --sgd-time-rtol {params.claims[sgd_time_rtol]}"
         " --sgd-value-rtol {params.claims[sgd_value_rtol]} --delta {params.stop[delta]} --eps {params.stop[eps]}"
@@ -30,7 +31,9 @@ rule claims:
         " --gd-flow-time-rtol {params.claims[gd_flow_time_rtol]}"
         " --frozen-mse-rtol {params.claims[frozen_mse_rtol]}"
         " --escape-log-d-r2 {params.claims[escape_log_d_r2]}"
-        " --escape-rate-rtol {params.claims[escape_rate_rtol]} --out {output} > {log} 2>&1"
+        " --escape-rate-rtol {params.claims[escape_rate_rtol]}"
+        " --volterra-phase1-rtol {params.claims[volterra_phase1_rtol]}"
+        " --volterra-theta-atol {params.claims[volterra_theta_atol]} --out {output} > {log} 2>&1"
 
 
 rule checks:

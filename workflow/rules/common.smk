@@ -13,6 +13,8 @@ GD_NPZ = "results/sims/gd/eta{eta}/a{a}_d{d}/seed{seed}.npz"
 PHASE3_NPZ = "results/sims/phase3/a{a}_d{d}/seed{seed}.npz"
 ESCAPE_NPZ = "results/sims/escape/a{a}_d{d}/seed{seed}.npz"
 THEORY_ESCAPE = "results/theory/escape.npz"
+VOLTERRA_NPZ = "results/sims/volterra/a{a}_d{d}/seed{seed}.npz"
+THEORY_VOLTERRA = "results/theory/volterra.npz"
 SGD_NPZ = "results/sims/sgd/{law}/eta{eta}_b{batch}_noise{sigma2}/a{a}_d{d}.npz"
 FIGURES = {
     "fig1": "figures/fig1_sgd_mse",
@@ -22,6 +24,7 @@ FIGURES = {
     "fig5": "figures/fig5_sgd_label_noise",
     "fig6": "figures/fig6_one_minus_u",
     "theory_escape": "figures/theory_escape",
+    "theory_volterra": "figures/theory_volterra",
 }
 TABLES = {
     "stopping_times": "results/tables/stopping_times",
@@ -116,6 +119,11 @@ def sgd_section(wildcards):
 def escape_files():
     c = config["escape"]
     return expand(ESCAPE_NPZ, a=[num(a) for a in c["a"]], d=c["d"], seed=c["seeds"])
+
+
+def volterra_files():
+    c = config["volterra"]
+    return expand(VOLTERRA_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
 
 
 def phase3_files():

@@ -175,3 +175,23 @@ rule figure_theory_escape:
         ),
     shell:
         NOTEBOOK_CMD
+
+
+rule figure_theory_volterra:
+    input:
+        notebook="notebooks/theory_volterra.py",
+        theory=THEORY_VOLTERRA,
+    output:
+        figure_outputs("theory_volterra"),
+        executed="results/notebooks/theory_volterra.ipynb",
+    log:
+        "logs/notebooks/theory_volterra.log",
+    benchmark:
+        "results/benchmarks/notebooks/theory_volterra.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            theory_file=input.theory,
+            out_stem=FIGURES["theory_volterra"],
+        ),
+    shell:
+        NOTEBOOK_CMD

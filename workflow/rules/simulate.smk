@@ -96,3 +96,23 @@ rule simulate_escape:
         " --seed {wildcards.seed} --base-seed {params.base_seed} --t-max {params.escape[t_max]}"
         " --t-min {params.t_min} --points-per-decade {params.escape[points_per_decade]}"
         " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"
+
+
+rule simulate_volterra:
+    output:
+        VOLTERRA_NPZ,
+    log:
+        "logs/simulate_volterra/a{a}_d{d}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/simulate_volterra/a{a}_d{d}_seed{seed}.tsv"
+    params:
+        t_max=flow_t_max,
+        ppd=config["volterra"]["points_per_decade"],
+        base_seed=config["base_seed"],
+        t_min=config["time_grid"]["t_min"],
+        tol=config["flow"],
+    shell:
+        "python scripts/simulate_flow.py --method flow --a {wildcards.a} --d {wildcards.d}"
+        " --seed {wildcards.seed} --base-seed {params.base_seed} --t-max {params.t_max}"
+        " --t-min {params.t_min} --points-per-decade {params.ppd}"
+        " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"

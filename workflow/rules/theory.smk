@@ -17,3 +17,19 @@ rule theory_escape:
     shell:
         "python {input.script} {input.runs} --delta {params.delta} --s-max {params.s_max}"
         " --out {output} > {log} 2>&1"
+
+
+rule theory_volterra:
+    input:
+        script="scripts/theory_volterra.py",
+        runs=volterra_files(),
+    output:
+        THEORY_VOLTERRA,
+    log:
+        "logs/theory/volterra.log",
+    benchmark:
+        "results/benchmarks/theory/volterra.tsv"
+    params:
+        s_phase1=config["volterra"]["s_phase1"],
+    shell:
+        "python {input.script} {input.runs} --s-phase1 {params.s_phase1} --out {output} > {log} 2>&1"

@@ -3,7 +3,7 @@
 
 For every flow run (recorded on a fine log grid, with w0 at t = 0):
   * Phase I form, Theta(t) = t: u_I(t) = a0(t) + 8 int K(t - tau) u_I(tau) dtau, compared with the
-    simulated u while s <= s_phase1 (relative error);
+    simulated u while s <= s_phase1 (error relative to max |u| on that window, since u can cross zero);
   * exact form, Theta(t) = int_0^t (1 - 3 s), fed the simulated s(t): compared with the simulated u
     through all phases (absolute error).
 """
@@ -42,7 +42,9 @@ def main(argv=None) -> int:
         with np.errstate(over="ignore", invalid="ignore"):
             u_phase1 = solve_u(r["lam"], r["wstar"], r["w0"], t[: stop + 1])
         u_exact = solve_u(r["lam"], r["wstar"], r["w0"], t, s=s)
-        rel = np.abs(u_phase1[:stop] - u_sim[:stop]) / np.abs(u_sim[:stop])
+        # relative to the largest |u| of the window: u may pass through zero early in Phase I
+        # (when the start's overlap and the dominant mode disagree in sign)
+        rel = np.abs(u_phase1[:stop] - u_sim[:stop]) / np.max(np.abs(u_sim[:stop]))
         out["a"].append(r["a"]), out["d"].append(r["d"]), out["seed"].append(r["seed"])
         out["phase1_rel_err"].append(float(np.max(rel)))
         out["theta_abs_err"].append(float(np.max(np.abs(u_exact - u_sim))))

@@ -105,7 +105,8 @@ def volterra(phase1_rel_err, theta_abs_err, s_phase1: float, phase1_rtol: float,
         Claim(
             "volterra.phase1",
             f"The Phase I Volterra form (Theta = t) matches the simulated u within the relative "
-            f"tolerance (relative to the largest |u| of the window) until s exceeds {s_phase1:g}, in every run.",
+            f"tolerance (relative to the largest |u| of the window) until s exceeds {s_phase1:g}, "
+            "in every run.",
             {"max_relative_error": float(p1.max()), "per_run": p1.tolist()},
             0.0,
             phase1_rtol,

@@ -73,7 +73,7 @@ def problem_with(path: Path) -> str | None:
         from prdynamics.io import CorruptResultError, load_result
 
         try:
-            load_result(path, required=("t",))
+            load_result(path, required=())
         except CorruptResultError as exc:
             return str(exc)
     elif suffix == ".json":

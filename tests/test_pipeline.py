@@ -73,8 +73,8 @@ def quick_run(tmp_path_factory):
 
 @pytest.mark.pipeline
 def test_quick_config_builds_every_readme_artifact(quick_run):
-    res = subprocess.run([sys.executable, "scripts/check_artifacts.py"], cwd=quick_run,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run([sys.executable, "scripts/check_artifacts.py", "--config", "config/quick.yaml"],
+                         cwd=quick_run, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "every claim" in res.stdout
     for ext in ("pdf", "png"):

@@ -13,20 +13,18 @@ import sys
 import time
 
 import numpy as np
+from _cli import add_run_arguments, check_run_arguments, memory_refused
 from tqdm import tqdm
 
 from prdynamics.flow import StepController, integrate_flow, integrate_gd, log_time_grid
 from prdynamics.io import provenance, save_result
-from prdynamics.model import check_memory, full_recovery_time
+from prdynamics.model import full_recovery_time
 from prdynamics.seeding import problem
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
-    p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
-    p.add_argument("--seed", type=int, required=True, help="run seed (target and start)")
-    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
+    add_run_arguments(p)
     p.add_argument("--t-max", type=float, default=None,
                    help="final time (default: 10 d^a H_{d,a} / 16, full recovery)")
     p.add_argument("--t-min", type=float, default=1e-3, help="first output time")
@@ -37,10 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--atol", type=float, default=1e-12, help="flow: absolute tolerance")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
-    if args.a < 0 or not math.isfinite(args.a):
-        p.error(f"--a must be >= 0, got {args.a}")
-    if args.d < 2:
-        p.error(f"--d must be >= 2, got {args.d}")
+    check_run_arguments(p, args)
     if args.t_max is not None and not args.t_max > args.t_min > 0:
         p.error(f"need 0 < --t-min < --t-max, got {args.t_min}, {args.t_max}")
     if args.method == "gd" and not args.eta > 0:
@@ -50,10 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        check_memory(args.d)
-    except MemoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if memory_refused(args.d):
         return 2
     t_max = args.t_max if args.t_max is not None else 10 * full_recovery_time(args.d, args.a)
     lam, wstar, w0 = problem(args.a, args.d, args.seed, args.base_seed)

@@ -8,22 +8,20 @@ Example:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 
+from _cli import add_run_arguments, check_run_arguments, memory_refused
+
 from prdynamics.flow import StepController, frozen_statistics, integrate_flow, log_time_grid, overlap_crossing
 from prdynamics.io import provenance, save_result
-from prdynamics.model import check_memory, full_recovery_time
+from prdynamics.model import full_recovery_time
 from prdynamics.seeding import problem
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", type=float, required=True)
-    p.add_argument("--d", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--base-seed", type=int, default=0)
+    add_run_arguments(p)
     p.add_argument("--u-start", type=float, default=0.9, help="T2 is the first time |u| = u_start")
     p.add_argument("--tau-max-factor", type=float, default=10.0,
                    help="tau runs to factor * d^a H_{d,a} / 16")
@@ -33,10 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--atol", type=float, default=1e-12)
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    if not (args.a >= 0 and math.isfinite(args.a)):
-        p.error(f"--a must be >= 0, got {args.a}")
-    if args.d < 2:
-        p.error(f"--d must be >= 2, got {args.d}")
+    check_run_arguments(p, args)
     if not 0 < args.u_start < 1:
         p.error(f"--u-start must lie in (0, 1), got {args.u_start}")
     if not (args.tau_max_factor > 0 and args.tau_min > 0):
@@ -46,10 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        check_memory(args.d)
-    except MemoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if memory_refused(args.d):
         return 2
     start = time.perf_counter()
     lam, wstar, w0 = problem(args.a, args.d, args.seed, args.base_seed)

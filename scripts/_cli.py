@@ -1,0 +1,35 @@
+"""Arguments and checks shared by the population-dynamics CLIs (one run per (a, d, seed))."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from prdynamics.model import check_memory
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """--a, --d, --seed and --base-seed: the coordinates that name one run."""
+    p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
+    p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
+    p.add_argument("--seed", type=int, required=True, help="run seed (target and start)")
+    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
+
+
+def check_run_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit through argparse (code 2) on a bad a or d."""
+    if args.a < 0 or not math.isfinite(args.a):
+        p.error(f"--a must be >= 0, got {args.a}")
+    if args.d < 2:
+        p.error(f"--d must be >= 2, got {args.d}")
+
+
+def memory_refused(d: int) -> bool:
+    """True, after saying why on stderr, when a run of dimension d would not fit in memory."""
+    try:
+        check_memory(d)
+    except MemoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return True
+    return False

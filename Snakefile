@@ -28,6 +28,11 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/scaling.smk"
+include: "workflow/rules/sgd_grid.smk"
+include: "workflow/rules/init.smk"
+include: "workflow/rules/inputs.smk"
+include: "workflow/rules/finite.smk"
 include: "workflow/rules/checks.smk"
 
 

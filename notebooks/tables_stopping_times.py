@@ -27,7 +27,7 @@ delta = 0.01
 eps = [0.1, 0.05, 0.01]
 s0 = 0.05
 out_stems = {"stopping_times": "results/tables/stopping_times",
-             "threshold": "results/tables/threshold_check"}
+             "threshold_check": "results/tables/threshold_check"}
 
 # %%
 import pandas as pd
@@ -70,6 +70,6 @@ for f in flow_files:
 inputs = {"delta": delta, "eps": eps, "s0": s0, "sources": sources}
 write_table(summary, out_stems["stopping_times"], inputs=inputs,
             caption=f"Stopping times over seeds (delta = {delta}, s0 = {s0}, eps = {eps}).")
-write_table(threshold, out_stems["threshold"], inputs=inputs,
+write_table(threshold, out_stems["threshold_check"], inputs=inputs,
             caption="Crossings of s = 1/3 per population run.")
 print({k: sources[0][k] for k in ("git_commit", "git_dirty")}, "of", len(sources), "source runs")

@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 
 from prdynamics import claims
-from prdynamics.io import load_result, write_text_atomic
+from prdynamics.io import load_claims, load_result, save_claims
 from prdynamics.phases import THRESHOLD, first_upcrossing, stopping_times, threshold_report
 
 
@@ -40,6 +40,8 @@ def parse_args(argv=None):
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
     p.add_argument("--volterra-phase1-rtol", type=float, required=True)
     p.add_argument("--volterra-theta-atol", type=float, required=True)
+    p.add_argument("--fragments", nargs="*", default=[],
+                   help="claims files written by the studies (prdynamics.io.save_claims), merged in")
     p.add_argument("--out", required=True)
     p.add_argument("--strict", action="store_true")
     return p.parse_args(argv)
@@ -129,8 +131,13 @@ def main(argv=None) -> int:
         sgd_gaps[r["a"]] = sgd_flow_gaps(r, flows, args.sgd_value_rtol)
     results.append(claims.sgd_tracks_flow(sgd_gaps, args.sgd_time_rtol, args.sgd_value_rtol))
 
-    payload = [c.as_dict() for c in results]
-    write_text_atomic(args.out, json.dumps(payload, indent=2) + "\n")
+    for f in args.fragments:
+        results += load_claims(f)
+    ids = [c.id for c in results]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise SystemExit(f"claim ids measured twice: {', '.join(repeated)}")
+    save_claims(args.out, results)
     failed = [c.id for c in results if not c.passed]
     for c in results:
         print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}: {json.dumps(claims._plain(c.measured))}")

@@ -242,6 +242,23 @@ def sgd_tracks_flow(gaps_by_a: dict[float, list[float]], time_rtol: float, value
     )
 
 
+# ---- studies beyond the paper: one block each ----
+
+# study: scaling
+
+
+# study: sgd_grid
+
+
+# study: init
+
+
+# study: inputs
+
+
+# study: finite
+
+
 def _plain(obj):
     """JSON-ready: numpy scalars to Python, NaN to None."""
     if isinstance(obj, dict):

@@ -114,6 +114,25 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         raise
 
 
+def save_claims(path: str | os.PathLike, claims) -> None:
+    """Write a list of ``prdynamics.claims.Claim`` as a JSON list, atomically."""
+    write_text_atomic(path, json.dumps([c.as_dict() for c in claims], indent=2) + "\n")
+
+
+def load_claims(path: str | os.PathLike) -> list:
+    """Read a claims file written by ``save_claims``; refuse one that is malformed, by name."""
+    from .claims import Claim
+
+    try:
+        items = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CorruptResultError(f"{path}: unreadable claims file ({exc})") from exc
+    fields = set(Claim.__dataclass_fields__)
+    if not isinstance(items, list) or not all(isinstance(c, dict) and set(c) == fields for c in items):
+        raise CorruptResultError(f"{path}: not a list of claims with fields {sorted(fields)}")
+    return [Claim(**c) for c in items]
+
+
 def _git_state(repo_dir) -> tuple[str, bool | None]:
     cwd = str(repo_dir) if repo_dir is not None else None
     try:

@@ -14,6 +14,7 @@ rule claims:
         phase3=phase3_files(),
         fig1_sgd=sgd_files("fig1"),
         fig1_flow=flow_files("fig1"),
+        fragments=expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES),
     output:
         report(CHECKS, caption=report_caption("checks"), category="Claims"),
     log:
@@ -33,7 +34,8 @@ rule claims:
         " --escape-log-d-r2 {params.claims[escape_log_d_r2]}"
         " --escape-rate-rtol {params.claims[escape_rate_rtol]}"
         " --volterra-phase1-rtol {params.claims[volterra_phase1_rtol]}"
-        " --volterra-theta-atol {params.claims[volterra_theta_atol]} --out {output} > {log} 2>&1"
+        " --volterra-theta-atol {params.claims[volterra_theta_atol]}"
+        " --fragments {input.fragments} --out {output} > {log} 2>&1"
 
 
 rule checks:

@@ -28,8 +28,12 @@ FIGURES = {
 }
 TABLES = {
     "stopping_times": "results/tables/stopping_times",
-    "threshold": "results/tables/threshold_check",
+    "threshold_check": "results/tables/threshold_check",
 }
+# Studies beyond the paper figures register here from workflow/rules/<study>.smk; each writes its
+# claims to CLAIMS_FRAGMENT, and the claims rule merges every fragment into CHECKS.
+CLAIM_STUDIES = []
+CLAIMS_FRAGMENT = "results/claims/{study}.json"
 CHECKS = "results/checks.json"
 
 
@@ -155,12 +159,13 @@ def figure_outputs(name):
     return [f"{stem}.pdf", png]
 
 
-def table_outputs():
-    """CSV and Markdown of every table; the CSV goes into the HTML report with its caption."""
+def table_outputs(*names):
+    """CSV, Markdown and provenance of the named tables; the CSV goes into the HTML report
+    with its caption workflow/report/<name>.rst."""
     out = []
-    for name, stem in TABLES.items():
-        caption = "stopping_times" if name == "stopping_times" else "threshold_check"
-        csv = report(f"{stem}.csv", caption=report_caption(caption), category="Tables")
+    for name in names:
+        stem = TABLES[name]
+        csv = report(f"{stem}.csv", caption=report_caption(name), category="Tables")
         out += [csv, f"{stem}.md", f"{stem}.provenance.json"]
     return out
 
@@ -174,3 +179,16 @@ def all_targets():
     figures = [out for name in FIGURES for out in figure_outputs(name)]
     tables = [f"{stem}.{ext}" for stem in TABLES.values() for ext in ("csv", "md")]
     return figures + tables + [CHECKS, "results/checks.ok"]
+
+
+# ---- studies beyond the paper: file names and grids, one block each ----
+
+# study: scaling
+
+# study: sgd_grid
+
+# study: init
+
+# study: inputs
+
+# study: finite

@@ -139,7 +139,7 @@ rule tables:
         notebook="notebooks/tables_stopping_times.py",
         flow=population_files(),
     output:
-        table_outputs(),
+        table_outputs("stopping_times", "threshold_check"),
         executed="results/notebooks/tables_stopping_times.ipynb",
     log:
         "logs/notebooks/tables_stopping_times.log",
@@ -151,7 +151,7 @@ rule tables:
             delta=config["stopping"]["delta"],
             eps=config["stopping"]["eps"],
             s0=config["stopping"]["s0"],
-            out_stems=TABLES,
+            out_stems={k: TABLES[k] for k in ("stopping_times", "threshold_check")},
         ),
     shell:
         NOTEBOOK_CMD

@@ -1,0 +1,1 @@
+# Study finite: finite samples: full-batch GD reusing n samples.

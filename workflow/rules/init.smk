@@ -1,0 +1,1 @@
+# Study init: initialisation: other starts for the same target and spectrum.

@@ -1,0 +1,1 @@
+# Study inputs: non-Gaussian product-measure inputs with the same covariance.

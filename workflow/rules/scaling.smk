@@ -1,0 +1,1 @@
+# Study scaling: Phase II and Phase III scaling laws against large-d flow runs (theory).

@@ -132,6 +132,7 @@ SECTIONS = {
     "sgd": ("fig1", "fig5"),
     "escape": ("escape",),
     "volterra": ("volterra",),
+    "scaling": ("scaling",),
 }
 
 
@@ -183,6 +184,11 @@ def expected_inputs(rel: Path, cfg: dict) -> dict:
         t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
         return base | {"t_min": grid["t_min"], "points_per_decade": cfg["volterra"]["points_per_decade"],
                        "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
+    if kind == "scaling":
+        a, d = float(coords["a"]), int(coords["d"])
+        t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
+        return base | {"t_min": grid["t_min"], "points_per_decade": cfg["scaling"]["points_per_decade"],
+                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
     if kind == "gd":
         return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
                        "t_max": cfg["fig2"]["gd_t_max"], "method": "gd"}
@@ -223,7 +229,7 @@ def provenance_mismatches(root: Path, cfg: dict) -> list[str]:
     for path in sorted((root / "results/tables").glob("*.provenance.json")):
         recorded = json.loads(path.read_text())["inputs"]
         for key in ("delta", "eps", "s0"):
-            if recorded.get(key) != cfg["stopping"][key]:
+            if key in recorded and recorded[key] != cfg["stopping"][key]:
                 problems.append(f"{path.relative_to(root)}: made with {key} = {recorded.get(key)!r}, "
                                 f"the config now gives {cfg['stopping'][key]!r}")
     return problems

@@ -100,9 +100,10 @@ def main(argv=None) -> int:
     results.append(claims.escape_rate(esc["a"], esc["d"], esc["rho_fit"] / esc["rho_true"],
                                       args.escape_rate_rtol))
 
-    vol = load_result(args.volterra, required=("phase1_rel_err", "theta_abs_err", "s_phase1"))
-    results += claims.volterra(vol["phase1_rel_err"], vol["theta_abs_err"], vol["s_phase1"],
-                               args.volterra_phase1_rtol, args.volterra_theta_atol)
+    vol = load_result(args.volterra,
+                      required=("phase1_rel_err", "theta_abs_err", "delta_abs_err", "s_phase1"))
+    results += claims.volterra(vol["phase1_rel_err"], vol["theta_abs_err"], vol["delta_abs_err"],
+                               vol["s_phase1"], args.volterra_phase1_rtol, args.volterra_theta_atol)
 
     by_a3 = defaultdict(list)
     for f in args.fig3:

@@ -2,7 +2,8 @@
 """Escape theory against the escape runs: rho_true, the predicted T1, the fitted growth rate.
 
 For every run: rho_true (the root above 4 lam_1 of 1 = 8 sum (w*_i)^2 lam_i^2 / (rho - 4 lam_i)),
-the amplitude A of u ~ A e^{rho t}, the predicted time for |u| to reach delta, the measured T1,
+the amplitude A of u ~ A e^{rho t}, the predicted and the measured time for |u| to reach delta
+(T1_u_pred, T1_u), the measured T1 (|u|, s and |u^(2)| above delta),
 and the growth rate fitted by one fixed rule: least squares of log|u| on t >= 1/(rho - 4 lam_1)
 (the top-mode transients have decayed by e) while s <= s_max (Theta(t) ~ t still holds).
 """
@@ -15,7 +16,7 @@ import sys
 import numpy as np
 
 from prdynamics.io import load_result, provenance, save_result
-from prdynamics.phases import escape_time, growth_rate
+from prdynamics.phases import escape_time, first_upcrossing, growth_rate
 from prdynamics.theory import escape_amplitude, escape_time_prediction
 
 
@@ -38,9 +39,10 @@ def main(argv=None) -> int:
             growth_rate(r["t"], r["u"], r["s"], t_start, args.s_max),
             escape_time(r["t"], r["s"], r["u"], r["u2"], args.delta),
             escape_time_prediction(r["lam"], r["wstar"], r["w0"], args.delta),
+            first_upcrossing(r["t"], np.abs(r["u"]), args.delta),
         ))
     cols = np.array(rows, dtype=float).T
-    names = ("a", "d", "seed", "rho_true", "amplitude", "fit_start", "rho_fit", "T1", "T1_u_pred")
+    names = ("a", "d", "seed", "rho_true", "amplitude", "fit_start", "rho_fit", "T1", "T1_u_pred", "T1_u")
     arrays = dict(zip(names, cols, strict=True)) | {"delta": args.delta, "s_max": args.s_max}
     inputs = {"delta": args.delta, "s_max": args.s_max, "runs": list(args.runs)}
     save_result(args.out, arrays, provenance(inputs))

@@ -5,7 +5,10 @@ For every flow run (recorded on a fine log grid, with w0 at t = 0):
   * Phase I form, Theta(t) = t: u_I(t) = a0(t) + 8 int K(t - tau) u_I(tau) dtau, compared with the
     simulated u while s <= s_phase1 (error relative to max |u| on that window, since u can cross zero);
   * exact form, Theta(t) = int_0^t (1 - 3 s), fed the simulated s(t): compared with the simulated u
-    through all phases (absolute error).
+    through all phases (absolute error);
+  * Phase IIb: Delta = 1 - u from T1' (s stays above 1/3 + s0) on, from the Volterra equation with
+    kernel K_Theta(t, tau), started from w(T1') (the flow integrated to T1' again) and fed the
+    simulated s(t): compared with 1 - u of the simulation (absolute error).
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import sys
 
 import numpy as np
 
+from prdynamics.flow import StepController, integrate_flow
 from prdynamics.io import load_result, provenance, save_result
+from prdynamics.phases import THRESHOLD, settled_time
 from prdynamics.population import overlaps
-from prdynamics.volterra import solve_u
+from prdynamics.volterra import solve_delta, solve_u
 
 
 def main(argv=None) -> int:
@@ -25,11 +30,17 @@ def main(argv=None) -> int:
     p.add_argument("runs", nargs="+", help="flow npz files on a fine grid")
     p.add_argument("--s-phase1", type=float, default=0.05,
                    help="Phase I comparison stops where s exceeds this")
+    p.add_argument("--s0", type=float, default=0.05, help="Phase IIb starts at T1': s stays above 1/3 + s0")
+    p.add_argument("--rtol", type=float, default=1e-7, help="flow tolerance used to reach w(T1')")
+    p.add_argument("--atol", type=float, default=1e-12)
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if not 0 < args.s_phase1 < 1 / 3:
         p.error("--s-phase1 must lie in (0, 1/3)")
-    out: dict[str, list] = {k: [] for k in ("a", "d", "seed", "phase1_rel_err", "theta_abs_err")}
+    if not 0 < args.s0 < 2 / 3:
+        p.error("--s0 must lie in (0, 2/3)")
+    out: dict[str, list] = {k: [] for k in ("a", "d", "seed", "phase1_rel_err", "theta_abs_err",
+                                            "T1_prime", "delta_abs_err")}
     curves = {}
     for f in args.runs:
         r = load_result(f)
@@ -48,13 +59,27 @@ def main(argv=None) -> int:
         out["a"].append(r["a"]), out["d"].append(r["d"]), out["seed"].append(r["seed"])
         out["phase1_rel_err"].append(float(np.max(rel)))
         out["theta_abs_err"].append(float(np.max(np.abs(u_exact - u_sim))))
+        # Phase IIb from T1' (a grid time), for the target sign the run converges to
+        t1p = settled_time(r["t"], r["s"], THRESHOLD + args.s0)
+        k0 = int(np.searchsorted(t, t1p))
+        sign = np.sign(u_sim[-1])
+        w_t0 = integrate_flow(r["lam"], r["wstar"], r["w0"], np.array([t1p]),
+                              StepController(rtol=args.rtol, atol=args.atol)).w_final
+        delta = solve_delta(r["lam"], sign * r["wstar"], w_t0, t[k0:], s=s[k0:])
+        one_minus_u = 1.0 - sign * u_sim[k0:]
+        out["T1_prime"].append(t1p)
+        out["delta_abs_err"].append(float(np.max(np.abs(delta - one_minus_u))))
         key = f"seed{r['seed']}"
         curves |= {f"t_{key}": t, f"u_sim_{key}": u_sim, f"u_exact_{key}": u_exact,
-                   f"u_phase1_{key}": np.concatenate([u_phase1, np.full(len(t) - len(u_phase1), np.nan)])}
-    arrays = {k: np.asarray(v, float) for k, v in out.items()} | curves | {"s_phase1": args.s_phase1}
-    save_result(args.out, arrays, provenance({"s_phase1": args.s_phase1, "runs": list(args.runs)}))
+                   f"u_phase1_{key}": np.concatenate([u_phase1, np.full(len(t) - len(u_phase1), np.nan)]),
+                   f"delta_{key}": np.concatenate([np.full(k0, np.nan), delta])}
+    arrays = {k: np.asarray(v, float) for k, v in out.items()} | curves
+    arrays |= {"s_phase1": args.s_phase1, "s0": args.s0}
+    inputs = {k: v for k, v in vars(args).items() if k != "out"}
+    save_result(args.out, arrays, provenance(inputs))
     print(f"wrote {args.out}: max Phase I relative error {max(out['phase1_rel_err']):.3g}, "
-          f"max exact-Theta error {max(out['theta_abs_err']):.3g}", file=sys.stderr)
+          f"max exact-Theta error {max(out['theta_abs_err']):.3g}, "
+          f"max Phase IIb error {max(out['delta_abs_err']):.3g}", file=sys.stderr)
     return 0
 
 

@@ -184,6 +184,18 @@ def all_targets():
 # ---- studies beyond the paper: file names and grids, one block each ----
 
 # study: scaling
+SCALING_NPZ = "results/sims/scaling/a{a}_d{d}/seed{seed}.npz"
+THEORY_SCALING = "results/theory/scaling.npz"
+FIGURES["theory_phase3"] = "figures/theory_phase3_collapse"
+FIGURES["theory_loss_law"] = "figures/theory_loss_law"
+FIGURES["theory_phase2"] = "figures/theory_phase2_T2"
+TABLES["scaling_laws"] = "results/tables/scaling_laws"
+CLAIM_STUDIES.append("scaling")
+
+
+def scaling_files():
+    c = config["scaling"]
+    return expand(SCALING_NPZ, a=[num(a) for a in c["a"]], d=c["d"], seed=c["seeds"])
 
 # study: sgd_grid
 

@@ -1,1 +1,78 @@
 # Study scaling: Phase II and Phase III scaling laws against large-d flow runs (theory).
+
+
+rule simulate_scaling:
+    output:
+        SCALING_NPZ,
+    log:
+        "logs/simulate_scaling/a{a}_d{d}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/simulate_scaling/a{a}_d{d}_seed{seed}.tsv"
+    params:
+        t_max=flow_t_max,
+        ppd=config["scaling"]["points_per_decade"],
+        base_seed=config["base_seed"],
+        t_min=config["time_grid"]["t_min"],
+        tol=config["flow"],
+    shell:
+        "python scripts/simulate_flow.py --method flow --a {wildcards.a} --d {wildcards.d}"
+        " --seed {wildcards.seed} --base-seed {params.base_seed} --t-max {params.t_max}"
+        " --t-min {params.t_min} --points-per-decade {params.ppd}"
+        " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"
+
+
+rule theory_scaling:
+    input:
+        script="scripts/theory_scaling.py",
+        runs=scaling_files(),
+    output:
+        theory=THEORY_SCALING,
+        claims=expand(CLAIMS_FRAGMENT, study="scaling"),
+    log:
+        "logs/theory/scaling.log",
+    benchmark:
+        "results/benchmarks/theory/scaling.tsv"
+    params:
+        c=config["scaling"],
+        s0=config["stopping"]["s0"],
+    shell:
+        "python {input.script} {input.runs} --s0 {params.s0} --eps-max {params.c[eps_max]}"
+        " --eps-min {params.c[eps_min]} --eps-per-decade {params.c[eps_per_decade]}"
+        " --phase3-eps {params.c[phase3_eps]} --front-factor {params.c[front_factor]}"
+        " --loss-x-lo {params.c[loss_x_lo]} --loss-x-hi-frac {params.c[loss_x_hi_frac]}"
+        " --gamma-rtol {params.c[claims][gamma_rtol]}"
+        " --loss-exponent-atol {params.c[claims][loss_exponent_atol]}"
+        " --out {output.theory} --claims-out {output.claims} > {log} 2>&1"
+
+
+rule figure_theory_scaling:
+    input:
+        notebook="notebooks/theory_scaling.py",
+        scaling=THEORY_SCALING,
+        escape=THEORY_ESCAPE,
+    output:
+        figure_outputs("theory_phase3"),
+        figure_outputs("theory_loss_law"),
+        figure_outputs("theory_phase2"),
+        table_outputs("scaling_laws"),
+        executed="results/notebooks/theory_scaling.ipynb",
+    log:
+        "logs/notebooks/theory_scaling.log",
+    benchmark:
+        "results/benchmarks/notebooks/theory_scaling.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            scaling_file=input.scaling,
+            escape_file=input.escape,
+            out_stems={
+                k: {**FIGURES, **TABLES}[k]
+                for k in (
+                    "theory_phase3",
+                    "theory_loss_law",
+                    "theory_phase2",
+                    "scaling_laws",
+                )
+            },
+        ),
+    shell:
+        NOTEBOOK_CMD

@@ -31,5 +31,8 @@ rule theory_volterra:
         "results/benchmarks/theory/volterra.tsv"
     params:
         s_phase1=config["volterra"]["s_phase1"],
+        s0=config["stopping"]["s0"],
+        tol=config["flow"],
     shell:
-        "python {input.script} {input.runs} --s-phase1 {params.s_phase1} --out {output} > {log} 2>&1"
+        "python {input.script} {input.runs} --s-phase1 {params.s_phase1} --s0 {params.s0}"
+        " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"

@@ -1,0 +1,172 @@
+"""Scaling laws measured on flow runs: Phase II time against eps, Phase III collapse, loss law.
+
+Each function takes one run's recorded trajectory (plain arrays) and returns numbers; the
+fixed window rules that choose where a law is measured live here, stated once, so every run
+and every config uses the same rule.  The predictions they are compared with are in
+``prdynamics.theory``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from scipy import stats
+from scipy.special import gamma
+
+from .model import full_recovery_time, harmonic
+from .phases import convergence_time, settled_time
+from .theory import S_d, phase2_eps_floor
+
+# --------------------------------------------------------------------------- fits
+
+
+def power_law_fit(x, y) -> tuple[float, float]:
+    """(exponent p, constant C) of the least-squares fit log y = log C + p log x; needs >= 3 points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError("x and y must be 1-D arrays of one length")
+    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if ok.sum() < 3:
+        raise ValueError(f"a power-law fit needs at least 3 positive finite points, got {int(ok.sum())}")
+    p, log_c = np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)
+    return float(p), float(math.exp(log_c))
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, lower, upper): Student-t confidence interval of the mean over seeds (NaNs dropped).
+
+    With a single value the interval is (value, NaN, NaN): one seed gives no spread.
+    """
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (math.nan, math.nan, math.nan)
+    m = float(v.mean())
+    if v.size == 1:
+        return (m, math.nan, math.nan)
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return (m, m - half, m + half)
+
+
+# --------------------------------------------------------------------------- Phase II
+
+
+def phase2_times(t, s, u, eps, s0: float) -> tuple[float, np.ndarray]:
+    """(T1', T2(eps) - T1' for every eps): the Phase II durations of one run.
+
+    T1' is the first time from which s stays above 1/3 + s0 (the end of the saddle passage);
+    T2(eps) the first grid time where s and |u| are within eps of 1 (``phases``).
+    """
+    t1p = settled_time(t, s, 1.0 / 3.0 + s0)
+    eps = np.asarray(eps, float)
+    t2 = np.array([convergence_time(t, s, u, e) for e in eps])
+    return t1p, t2 - t1p
+
+
+def phase2_fit_range(d: int, a: float, eps_max: float) -> tuple[float, float]:
+    """(eps_lo, eps_max): the paper's range of the Phase II bound, eps from its floor
+    d^{-(a-1)/2} up to eps_max; empty (eps_lo >= eps_max) when the floor lies above eps_max."""
+    return phase2_eps_floor(d, a, "bound"), float(eps_max)
+
+
+# --------------------------------------------------------------------------- Phase III
+
+
+def learning_front(t, d: int, a: float):
+    """x_d(t) = (16 t / H_{d,a})^{1/a}: the index of the modes being learned at time t."""
+    return (16.0 * np.asarray(t, float) / harmonic(d, a)) ** (1.0 / a)
+
+
+def tail_correction(x, d: int, a: float):
+    """Relative size of the missing tail y > d in the Phase III laws: (x/d)^{a-1} / ((a-1) Gamma(1-1/a)).
+
+    ``theory.gamma_law`` (S_d) and ``theory.loss_law_constant`` (the loss, times a) give it.
+    """
+    return (np.asarray(x, float) / d) ** (a - 1.0) / ((a - 1.0) * gamma(1.0 - 1.0 / a))
+
+
+def phase3_collapse(t, s, u, mse, lam, a: float, eps: float, front_factor: float, rtol: float) -> dict:
+    """1 - MSE(T2 + tau) / MSE(T2) of one run against S_d(tau) and the Gamma law.
+
+    T2 = T2(eps) (s and |u| within eps of 1).  Window rules, the same for every run:
+      * against the ideal dynamics, 1 - S_d(tau) (every mode still unlearned at T2): x_d(tau)
+        >= front_factor * x_d(T2), since the modes already learned at T2 (up to x_d(T2)) do not
+        decay any more after it; no upper end (S_d is exact up to x_d = d and beyond);
+      * S_d against its asymptote Gamma(1 - 1/a) x_d / d: additionally the tail correction
+        (``tail_correction``) at most rtol / 2, and x_d >= 1 / rtol (the -1/2 term of the
+        Euler-Maclaurin sum is 1 / (2 Gamma x_d)).
+    Returns the curves on the run's grid after T2, the extreme and median ratios in each
+    window (NaN where a window is empty), and the MSE ratio and S_d at the full-recovery
+    time tau = d^a H_{d,a} / 16 (x_d = d), interpolated in log tau (NaN beyond the run).
+    """
+    t, s, u, mse = (np.asarray(x, float) for x in (t, s, u, mse))
+    d = len(lam)
+    t2 = convergence_time(t, s, u, eps)
+    if not math.isfinite(t2):
+        raise ValueError(f"the run never reaches s, |u| within {eps} of 1: no Phase III to measure")
+    k = int(np.searchsorted(t, t2))
+    tau = t[k + 1 :] - t2
+    one_minus_ratio = 1.0 - mse[k + 1 :] / mse[k]
+    x = learning_front(tau, d, a)
+    ideal = 1.0 - S_d(tau, lam)
+    law = gamma(1.0 - 1.0 / a) * x / d
+    front_t2 = float(learning_front(t2, d, a))
+    in_ideal, in_law = collapse_windows(x, front_t2, d, a, front_factor, rtol)
+
+    def extremes(r, mask):
+        return (float(r[mask].min()), float(r[mask].max())) if mask.any() else (math.nan, math.nan)
+
+    def median(r, mask):
+        return float(np.median(r[mask])) if mask.any() else math.nan
+
+    tau_rec = full_recovery_time(d, a)
+    inside = tau[0] <= tau_rec <= tau[-1]
+    at_rec = float(np.exp(np.interp(np.log(tau_rec), np.log(tau), np.log(mse[k + 1 :] / mse[k])))) \
+        if inside else math.nan
+    return {
+        "ratio_to_S_d_median": median(one_minus_ratio / ideal, in_ideal),
+        "S_d_to_law_median": median(ideal / law, in_law),
+        "ratio_at_recovery": at_rec, "S_d_at_recovery": float(S_d(tau_rec, lam)),
+        "T2": t2, "front_T2": front_t2, "tau": tau, "x": x, "one_minus_ratio": one_minus_ratio,
+        "one_minus_S_d": ideal, "gamma_law": law,
+        "ratio_to_S_d": extremes(one_minus_ratio / ideal, in_ideal),
+        "S_d_to_law": extremes(ideal / law, in_law),
+        "ratio_to_law": extremes(one_minus_ratio / law, in_law),
+        "window_ideal": extremes(x, in_ideal), "window_law": extremes(x, in_law),
+    }
+
+
+def collapse_windows(x, front_t2: float, d: int, a: float, front_factor: float, rtol: float):
+    """(against S_d, against the Gamma law): the window masks of ``phase3_collapse`` on fronts x."""
+    x = np.asarray(x, float)
+    in_ideal = x >= front_factor * front_t2
+    in_law = in_ideal & (tail_correction(x, d, a) <= rtol / 2) & (x >= 1.0 / rtol)
+    return in_ideal, in_law
+
+
+def median_curve(grid, xs, ys):
+    """Median over runs of y(x), each run interpolated in log-log onto grid (NaN outside its range)."""
+    rows = []
+    for x, y in zip(xs, ys, strict=True):
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+        if ok.sum() < 2:
+            rows.append(np.full(len(grid), np.nan))
+            continue
+        rows.append(np.exp(np.interp(np.log(grid), np.log(x[ok]), np.log(y[ok]), left=np.nan, right=np.nan)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns outside every run
+        return np.nanmedian(np.asarray(rows), axis=0)
+
+
+def loss_window(t, t_origin: float, d: int, a: float, x_lo: float, x_hi_frac: float) -> np.ndarray:
+    """Mask of the loss-law window on the grid t: x_lo <= x_d(t - t_origin) <= x_hi_frac * d.
+
+    1 << x_d: the linearisation (terms O(x_d^{1-a}) relative) and the discrete sum need many
+    modes learned; x_d << d: the missing tail (a times ``tail_correction``) stays small.
+    """
+    tau = np.asarray(t, float) - t_origin
+    x = learning_front(np.maximum(tau, 0.0), d, a)
+    return (tau > 0) & (x >= x_lo) & (x <= x_hi_frac * d)

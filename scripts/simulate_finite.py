@@ -95,7 +95,7 @@ def main(argv=None) -> int:
             diverged[i, j], t_div[i, j] = tr.info["diverged"], tr.info["t_diverged"]
             w_final[i, j] = tr.w_final
             print(f"a={args.a:g} d={args.d} sigma2={args.sigma2:g} seed={seed} n/d={r}: "
-                  f"{'DIVERGED at t=%.3g' % t_div[i, j] if diverged[i, j] else 'ok'}, "
+                  f"{f'DIVERGED at t={t_div[i, j]:.3g}' if diverged[i, j] else 'ok'}, "
                   f"test loss {tr.stats['loss'][-1]:.3e} (population {ref.stats['loss'][-1]:.3e}), "
                   f"{time.perf_counter() - start:.1f} s", file=sys.stderr)
     elapsed = time.perf_counter() - start

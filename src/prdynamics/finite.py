@@ -151,7 +151,8 @@ def learned_modes(lam: np.ndarray, wstar: np.ndarray, eta: float, n_steps: int) 
     at w* (the number of modes GD has fitted after N steps; d once all are learned)."""
     if not (eta > 0) or n_steps < 0:
         raise ValueError(f"need eta > 0 and n_steps >= 0, got {eta}, {n_steps}")
-    h = np.linalg.eigvalsh(hessian(np.asarray(wstar, float), np.asarray(lam, float), np.asarray(wstar, float)))
+    wstar = np.asarray(wstar, dtype=np.float64)
+    h = np.linalg.eigvalsh(hessian(wstar, np.asarray(lam, dtype=np.float64), wstar))
     return float(np.sum((1.0 - (1.0 - eta * h) ** int(n_steps)) ** 2))
 
 
@@ -189,3 +190,57 @@ def sample_limited_threshold(n_over_d, ratio, factor: float) -> dict:
             break
     monotone = bool(not limited.any() or not (~limited[: int(np.flatnonzero(limited).max())]).any())
     return {"sample_limited_max": lim_max, "tail_limited_from": tail_from, "monotone": monotone}
+
+
+def crossing_time(t: np.ndarray, x: np.ndarray, level: float) -> float:
+    """First time x reaches level, interpolated linearly in x against log t; NaN if x never
+    reaches it, or already has at the first record time."""
+    t = np.asarray(t, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    hit = np.flatnonzero(x >= level)
+    if hit.size == 0 or hit[0] == 0:
+        return math.nan
+    k = int(hit[0])
+    frac = (level - x[k - 1]) / (x[k] - x[k - 1])
+    return float(np.exp(np.log(t[k - 1]) + frac * (np.log(t[k]) - np.log(t[k - 1]))))
+
+
+def population_match(t: np.ndarray, run: dict, ref: dict, t_end: float, u_level: float = 0.9) -> dict:
+    """How closely one finite-sample run follows the population run of its seed.
+
+    escape_shift: |T_u / T_u^pop - 1| with T_u the time |u| first reaches u_level;
+    dev_loss, dev_mse: max |log(run / ref)| of the population loss and of the MSE over the record
+    times from T_u^pop to t_end (after the escape a time shift no longer dominates the values).
+    NaN entries in run (divergence) give NaN.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    t_ref = crossing_time(t, np.abs(ref["u"]), u_level)
+    t_run = crossing_time(t, np.abs(run["u"]), u_level)
+    window = (t >= t_ref) & (t <= t_end * (1 + 1e-12))
+    out = {"escape_shift": abs(t_run / t_ref - 1.0)}
+    for key in ("loss", "mse"):
+        if not window.any():
+            out[f"dev_{key}"] = math.nan
+            continue
+        dev = np.abs(np.log(np.asarray(run[key])[window] / np.asarray(ref[key])[window]))
+        out[f"dev_{key}"] = float(dev.max()) if np.all(np.isfinite(dev)) else math.nan
+    return out
+
+
+def decay_exponent(t: np.ndarray, x: np.ndarray, t_from: float) -> float:
+    """Log-log slope of x between the record time nearest t_from and the last one."""
+    t = np.asarray(t, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    k = int(np.argmin(np.abs(np.log(t / t_from))))
+    if k >= len(t) - 1:
+        raise ValueError(f"t_from = {t_from} leaves no interval before the last time {t[-1]}")
+    return float(np.log(x[-1] / x[k]) / np.log(t[-1] / t[k]))
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of log y against log x (NaN unless every y is positive and finite)."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.size < 2 or not (np.all(np.isfinite(y)) and np.all(y > 0)):
+        return math.nan
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])

@@ -30,7 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--match-c", type=float, default=3.0, help="large-n deviations must be <= c sqrt(d/n)")
     p.add_argument("--floor-factor", type=float, default=2.0,
                    help="sample-limited when L(T) >= factor x population L(T)")
-    p.add_argument("--fit-min", type=float, default=8.0, help="n/d from which slopes in n are fitted")
+    p.add_argument("--fit-min", type=float, default=16.0, help="n/d from which slopes in n are fitted")
     p.add_argument("--floor-slope-tol", type=float, default=0.2, help="noise-floor slope within this of -1")
     p.add_argument("--overfit-ratio", type=float, default=0.5, help="overfits when train < ratio x test loss")
     p.add_argument("--rate-fraction", type=float, default=0.5,

@@ -6,7 +6,12 @@ noise floor averaged over many samples, and the rules that turn runs into findin
 """
 
 import itertools
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +31,7 @@ from prdynamics.finite import (
     sample_limited_threshold,
 )
 from prdynamics.flow import integrate_gd, log_time_grid
+from prdynamics.io import load_result
 from prdynamics.model import spectrum
 from prdynamics.seeding import problem
 
@@ -234,3 +240,44 @@ def test_match_and_slope_helpers_on_closed_forms():
     assert decay_exponent(t, t**-0.7, 10.0) == pytest.approx(-0.7, rel=1e-12)
     assert loglog_slope([1, 2, 4], [3.0, 1.5, 0.75]) == pytest.approx(-1.0, rel=1e-12)
     assert math.isnan(loglog_slope([1, 2, 4], [3.0, -1.0, 0.75]))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("text, key", [
+    ("finite:\n  sigma2: [0.5]\n", "finite.sigma2"),  # no noiseless reference
+    ("finite:\n  claims:\n    floor_factor: 1.0\n", "finite.claims.floor_factor"),
+])
+def test_bad_finite_config_stops_the_dry_run(text, key, tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "--configfile", str(cfg)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "invalid configuration" in out and key in out
+
+
+def test_scripts_run_end_to_end_on_a_tiny_grid(tmp_path):
+    """simulate_finite.py for two noise levels, then study_finite.py: files, rows and claim ids."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    files = []
+    for s2 in ("0", "0.5"):
+        out = tmp_path / f"a2_d8_noise{s2}.npz"
+        subprocess.run([sys.executable, str(ROOT / "scripts/simulate_finite.py"), "--a", "2", "--d", "8",
+                        "--seeds", "0", "1", "--n-over-d", "2", "16", "32", "64", "--sigma2", s2,
+                        "--eta", "0.1", "--horizon-factor", "1", "--out", str(out)],
+                       check=True, env=env, capture_output=True, timeout=120)
+        files.append(str(out))
+    run = load_result(files[1], required=("t", "loss", "train", "pop_loss", "diverged"))
+    assert run["loss"].shape == (2, 4, run["t"].size) and run["pop_loss"].shape == (2, run["t"].size)
+    assert not run["diverged"].any()
+    assert run["horizon"] <= run["t"][-1] < run["horizon"] + run["eta"]  # the first step at or after T
+    study, claims = tmp_path / "study.npz", tmp_path / "claims.json"
+    subprocess.run([sys.executable, str(ROOT / "scripts/study_finite.py"), *files, "--out", str(study),
+                    "--claims", str(claims)], check=True, env=env, capture_output=True, timeout=120)
+    rows = load_result(study, required=("a", "n_over_d", "ratio_loss", "noise_excess"))
+    assert rows["a"].size == 2 * 2 * 4
+    ids = [c["id"] for c in json.loads(claims.read_text())]
+    assert ids == ["finite.large_n_matches_population", "finite.sample_floor", "finite.noiseless_recovery",
+                   "finite.noise_floor_slope"]

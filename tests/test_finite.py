@@ -281,3 +281,16 @@ def test_scripts_run_end_to_end_on_a_tiny_grid(tmp_path):
     ids = [c["id"] for c in json.loads(claims.read_text())]
     assert ids == ["finite.large_n_matches_population", "finite.sample_floor", "finite.noiseless_recovery",
                    "finite.noise_floor_slope"]
+
+
+def test_noiseless_gd_recovers_w_star_exactly_with_enough_samples_and_interpolates_without():
+    """With n = 8 d noiseless samples the only zeros of L_n are +-w*, and GD reaches one of them to
+    rounding level; with n = d / 2 it drives L_n to zero at a point far from +-w* (overfitting)."""
+    d, eta = 6, 0.05
+    lam, wstar, w0 = problem(1.0, d, 0)
+    X, y = draw_sample(lam, wstar, 8 * d, 0.0, 0, d, 0)
+    t_end = np.array([2000.0])
+    full = run_gd(X, y, lam, wstar, w0, t_end, eta)
+    assert full.stats["mse"][-1] < 1e-16 and full.stats["train"][-1] < 1e-20
+    few = run_gd(X[: d // 2], y[: d // 2], lam, wstar, w0, t_end, eta)
+    assert few.stats["train"][-1] < 1e-12 and few.stats["mse"][-1] > 1e-2

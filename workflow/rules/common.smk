@@ -204,3 +204,19 @@ def scaling_files():
 # study: inputs
 
 # study: finite
+FINITE_NPZ = "results/sims/finite/a{a}_d{d}_noise{sigma2}.npz"
+FINITE_STUDY = "results/studies/finite.npz"
+FIGURES["finite"] = "figures/finite"
+TABLES["finite_table"] = "results/tables/finite"
+CLAIM_STUDIES.append("finite")
+
+
+def finite_files():
+    """One finite-sample file per (a, sigma^2); each holds every n/d and seed."""
+    c = config["finite"]
+    return expand(
+        FINITE_NPZ,
+        a=[num(a) for a in c["a"]],
+        d=c["d"],
+        sigma2=[num(s) for s in c["sigma2"]],
+    )

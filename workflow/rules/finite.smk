@@ -1,1 +1,69 @@
 # Study finite: finite samples: full-batch GD reusing n samples.
+
+
+rule simulate_finite:
+    input:
+        script="scripts/simulate_finite.py",
+    output:
+        FINITE_NPZ,
+    log:
+        "logs/finite/simulate_a{a}_d{d}_noise{sigma2}.log",
+    benchmark:
+        "results/benchmarks/finite/simulate_a{a}_d{d}_noise{sigma2}.tsv"
+    params:
+        c=config["finite"],
+        seeds=" ".join(map(str, config["finite"]["seeds"])),
+        ratios=" ".join(map(str, config["finite"]["n_over_d"])),
+        base_seed=config["base_seed"],
+    shell:
+        "python {input.script} --a {wildcards.a} --d {wildcards.d} --sigma2 {wildcards.sigma2}"
+        " --seeds {params.seeds} --n-over-d {params.ratios} --base-seed {params.base_seed}"
+        " --eta {params.c[eta]} --horizon-factor {params.c[horizon_factor]}"
+        " --points-per-decade {params.c[points_per_decade]} --out {output} > {log} 2>&1"
+
+
+rule study_finite:
+    input:
+        script="scripts/study_finite.py",
+        library="src/prdynamics/claims.py",
+        runs=finite_files(),
+    output:
+        study=FINITE_STUDY,
+        claims=expand(CLAIMS_FRAGMENT, study="finite"),
+    log:
+        "logs/finite/study.log",
+    benchmark:
+        "results/benchmarks/finite/study.tsv"
+    params:
+        c=config["finite"]["claims"],
+    shell:
+        "python {input.script} {input.runs} --match-c {params.c[match_c]}"
+        " --floor-factor {params.c[floor_factor]} --fit-min {params.c[fit_min]}"
+        " --floor-slope-tol {params.c[floor_slope_tol]} --overfit-ratio {params.c[overfit_ratio]}"
+        " --rate-fraction {params.c[rate_fraction]} --out {output.study} --claims {output.claims}"
+        " > {log} 2>&1"
+
+
+rule figure_finite:
+    input:
+        notebook="notebooks/finite.py",
+        runs=finite_files(),
+        study=FINITE_STUDY,
+    output:
+        figure_outputs("finite"),
+        table_outputs("finite_table"),
+        executed="results/notebooks/finite.ipynb",
+    log:
+        "logs/notebooks/finite.log",
+    benchmark:
+        "results/benchmarks/finite/notebook.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            sim_files=list(input.runs),
+            study_file=input.study,
+            floor_factor=config["finite"]["claims"]["floor_factor"],
+            out_stem=FIGURES["finite"],
+            table_stem=TABLES["finite_table"],
+        ),
+    shell:
+        NOTEBOOK_CMD

@@ -61,6 +61,8 @@ for j, ratio in enumerate(ratios):
     if s2_show > 0:
         ax_t.plot(t, pop_med + s2_show * k_eff / (ratio * r["d"]), "--", color=colors[j], linewidth=0.8)
 ax_t.plot(t, pop_med, color="k", linewidth=2, label="population GD")
+if s2_show > 0:
+    ax_t.plot([], [], "k--", linewidth=0.8, label="pop. + sigma^2 k_eff / n")
 ax_t.axvline(r["t_recovery"], color="0.5", linestyle=":", linewidth=1)
 ax_t.text(r["t_recovery"], 0.97, " d^a H/16 (full\n recovery)", color="0.4", fontsize=9, va="top",
           transform=ax_t.get_xaxis_transform())

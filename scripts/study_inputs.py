@@ -89,8 +89,11 @@ def sgd_rows(sgds: list[dict], flows: dict, sgd_files: list[str]) -> list[dict]:
             gap_own = log_gap(g["t"], g["loss"][r], own["t"], own["loss"][i_own])
             gap_g = log_gap(g["t"], g["loss"][r], gauss["t"], gauss["loss"][i_g])
             ok = np.isfinite(g["loss"][r])
-            final = float(np.log(g["loss"][r][-1]) - np.interp(np.log(g["t"][-1]), np.log(own["t"]),
-                                                                np.log(own["loss"][i_own]))) if ok[-1] else np.nan
+            # signed log ratio at the last SGD time (> 0: SGD above its flow); the clip only guards
+            # flow samples that reached rounding level long after the SGD horizon
+            ref = np.log(np.maximum(own["loss"][i_own], 1e-300))
+            final = float(np.log(g["loss"][r][-1]) - np.interp(np.log(g["t"][-1]), np.log(own["t"]), ref)) \
+                if ok[-1] else np.nan
             rows.append({"law": law, "eta": float(g["eta"]), "d": d, "seed": int(seed),
                          "diverged": bool(g["diverged"][r]),
                          "diverged_time": float(g["diverged_step"][r] * g["eta"]) if g["diverged"][r] else np.nan,

@@ -59,10 +59,12 @@ def classify_endpoint(
 
 
 def tail_window(t: np.ndarray, d: int, a: float, x_min: float, x_max_frac: float) -> np.ndarray:
-    """Mask of the times with x_min <= x_d(t) <= x_max_frac * d (the Phase III power-law window)."""
-    if not (x_min > 0 and 0 < x_max_frac <= 1 and x_min < x_max_frac * d):
-        raise ValueError(f"need 0 < x_min < x_max_frac * d with 0 < x_max_frac <= 1, got x_min = {x_min}, "
-                         f"x_max_frac = {x_max_frac}, d = {d}")
+    """Mask of the times with x_min <= x_d(t) <= x_max_frac * d (the Phase III power-law window).
+
+    Empty when x_min > x_max_frac * d: d is then too small for a power-law window.
+    """
+    if not (x_min > 0 and 0 < x_max_frac <= 1):
+        raise ValueError(f"need x_min > 0 and 0 < x_max_frac <= 1, got x_min = {x_min}, x_max_frac = {x_max_frac}")
     x = recovery_index(np.asarray(t, dtype=np.float64), int(d), float(a))
     return (x >= x_min) & (x <= x_max_frac * d)
 
@@ -98,8 +100,12 @@ def log_gap(t: np.ndarray, loss: np.ndarray, t_ref: np.ndarray, loss_ref: np.nda
     inside = (t >= t_ref[0]) & (t <= t_ref[-1])
     if not inside.any():
         raise ValueError("no time of t lies inside the reference's time range")
+    # only the reference samples that bracket the compared times enter the interpolation
+    lo = max(int(np.searchsorted(t_ref, t[inside][0], side="right")) - 1, 0)
+    hi = min(int(np.searchsorted(t_ref, t[inside][-1], side="left")) + 1, t_ref.size)
+    t_ref, loss_ref = t_ref[lo:hi], loss_ref[lo:hi]
     if not (np.all(np.isfinite(loss_ref)) and np.all(loss_ref > 0)):
-        raise ValueError("the reference loss must be positive and finite")
+        raise ValueError("the reference loss must be positive and finite over the compared times")
     vals = loss[inside]
     if not (np.all(np.isfinite(vals)) and np.all(vals > 0)):
         return math.inf

@@ -13,12 +13,15 @@ rule inputs_flow:
         law_param=lambda wildcards: inputs_law_option(wildcards.law),
         t_max=inputs_flow_t_max,
         base_seed=config["base_seed"],
-        c=config["inputs"],
+        t_min=config["inputs"]["t_min"],
+        ppd=config["inputs"]["points_per_decade"],
+        rtol=config["inputs"]["rtol"],
+        atol=config["inputs"]["atol"],
     shell:
         "python scripts/simulate_flow_product.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
         " --base-seed {params.base_seed} --input-law {wildcards.law} {params.law_param}"
-        " --t-max {params.t_max} --t-min {params.c[t_min]} --points-per-decade {params.c[points_per_decade]}"
-        " --rtol {params.c[rtol]} --atol {params.c[atol]} --out {output} > {log} 2>&1"
+        " --t-max {params.t_max} --t-min {params.t_min} --points-per-decade {params.ppd}"
+        " --rtol {params.rtol} --atol {params.atol} --out {output} > {log} 2>&1"
 
 
 rule inputs_sgd:
@@ -32,12 +35,14 @@ rule inputs_sgd:
         seeds=lambda wildcards: " ".join(map(str, config["inputs"]["seeds"])),
         law_param=lambda wildcards: inputs_law_option(wildcards.law),
         base_seed=config["base_seed"],
-        c=config["inputs"],
+        t_max=config["inputs"]["sgd"]["t_max"],
+        t_min=config["inputs"]["t_min"],
+        ppd=config["inputs"]["points_per_decade"],
     shell:
         "python scripts/simulate_sgd.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
         " --base-seed {params.base_seed} --eta {wildcards.eta} --batch 1 --sigma 0"
-        " --input-law {wildcards.law} {params.law_param} --t-max {params.c[sgd][t_max]}"
-        " --t-min {params.c[t_min]} --points-per-decade {params.c[points_per_decade]}"
+        " --input-law {wildcards.law} {params.law_param} --t-max {params.t_max}"
+        " --t-min {params.t_min} --points-per-decade {params.ppd}"
         " --out {output} > {log} 2>&1"
 
 

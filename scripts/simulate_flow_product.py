@@ -96,7 +96,8 @@ def main(argv=None) -> int:
             stats[name][r] = traj.stats[name]
         WF[r], n_steps[r] = traj.w_final, traj.n_steps
         print(f"{args.input_law} (kappa = {kappa:g}) a={args.a:g} d={d} seed={seed}: {traj.n_steps} steps "
-              f"in {time.perf_counter() - t0:.2f} s, final loss {traj.stats['loss'][-1]:.3g}", file=sys.stderr)
+              f"in {time.perf_counter() - t0:.2f} s, final loss {traj.stats['loss'][-1]:.3g}",
+              file=sys.stderr)
     elapsed = time.perf_counter() - start
 
     arrays = {

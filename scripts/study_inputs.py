@@ -21,8 +21,10 @@ import numpy as np
 
 from prdynamics import claims
 from prdynamics.io import load_result, provenance, save_claims, save_result
+from prdynamics.model import spectrum
 from prdynamics.phases import stopping_times, threshold_report
 from prdynamics.product_study import classify_endpoint, log_gap, tail_exponent
+from prdynamics.theory import phase3_loss
 
 
 def parse_args(argv=None):
@@ -38,7 +40,8 @@ def parse_args(argv=None):
     p.add_argument("--tail-x-max-frac", type=float, required=True, help="tail window ends at x_d = this * d")
     p.add_argument("--tail-min-points", type=int, default=5, help="fewest samples of a tail fit")
     p.add_argument("--tail-atol", type=float, required=True, help="|beta - beta_gauss| deemed the same")
-    p.add_argument("--sgd-log-atol", type=float, required=True, help="max |log L_sgd - log L_flow| deemed tracking")
+    p.add_argument("--sgd-log-atol", type=float, required=True,
+                   help="max |log L_sgd - log L_flow| deemed tracking")
     p.add_argument("--out", required=True, help="study npz")
     p.add_argument("--claims", required=True, help="claims fragment (JSON)")
     args = p.parse_args(argv)
@@ -66,7 +69,8 @@ def flow_rows(flows: list[dict], args) -> list[dict]:
             row |= stopping_times(f["t"], stats, args.delta, args.eps, args.s0)
             rep = threshold_report(f["t"], stats["s"])
             row |= {"crossings": rep["crossings"], "min_margin": rep["min_margin"]}
-            row |= classify_endpoint(f["w_final"][r], f["lam"], f["wstar"][r], kappa, args.loss_tol, args.grad_tol)
+            row |= classify_endpoint(f["w_final"][r], f["lam"], f["wstar"][r], kappa, args.loss_tol,
+                                     args.grad_tol)
             if row["status"] == "global":
                 row["beta"], row["tail_points"] = tail_exponent(f["t"], stats["loss"], d, a, args.tail_x_min,
                                                                 args.tail_x_max_frac, args.tail_min_points)
@@ -96,7 +100,8 @@ def sgd_rows(sgds: list[dict], flows: dict, sgd_files: list[str]) -> list[dict]:
                 if ok[-1] else np.nan
             rows.append({"law": law, "eta": float(g["eta"]), "d": d, "seed": int(seed),
                          "diverged": bool(g["diverged"][r]),
-                         "diverged_time": float(g["diverged_step"][r] * g["eta"]) if g["diverged"][r] else np.nan,
+                         "diverged_time": (float(g["diverged_step"][r] * g["eta"]) if g["diverged"][r]
+                                           else np.nan),
                          "gap_own": gap_own, "gap_gauss": gap_g, "final_log_ratio_own": final})
     return rows
 
@@ -104,8 +109,9 @@ def sgd_rows(sgds: list[dict], flows: dict, sgd_files: list[str]) -> list[dict]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
-    flows = [load_result(f, required=("t", "s", "u", "u2", "loss", "lam", "wstar", "w_final", "seed", "d", "a",
-                                      "input_dist", "kappa", "failed")) for f in args.flows]
+    flow_keys = ("t", "s", "u", "u2", "loss", "lam", "wstar", "w_final", "seed", "d", "a", "input_dist",
+                 "kappa", "failed")
+    flows = [load_result(f, required=flow_keys) for f in args.flows]
     by_law_d = {(f["input_dist"], int(f["d"])): f for f in flows}
     if len(by_law_d) != len(flows):
         raise SystemExit("error: two flow files share one (law, d)")
@@ -118,17 +124,23 @@ def main(argv=None) -> int:
             raise SystemExit(f"error: no Gaussian flow file at d = {d} (the reference of every law)")
     rows = flow_rows(flows, args)
     print(f"{len(rows)} flow runs over {len(flows)} (law, d) files", file=sys.stderr)
-    sgds = [load_result(f, required=("t", "loss", "seed", "d", "eta", "input_dist", "diverged", "diverged_step"))
-            for f in args.sgd]
+    sgd_keys = ("t", "loss", "seed", "d", "eta", "input_dist", "diverged", "diverged_step")
+    sgds = [load_result(f, required=sgd_keys) for f in args.sgd]
     srows = sgd_rows(sgds, by_law_d, args.sgd)
     print(f"{len(srows)} SGD replicas over {len(sgds)} (law, eta) files", file=sys.stderr)
 
     theory = 1.0 - 1.0 / a if a > 1 else float("nan")
+    window_theory = {}
+    if a > 1:  # the same fit on the linearised Gaussian Phase III loss: 1 - 1/a plus the window's bias
+        for d in sorted({d for _, d in by_law_d}):
+            t = by_law_d[("gaussian", d)]["t"]
+            window_theory[d] = tail_exponent(t, phase3_loss(t, spectrum(d, a)), d, a, args.tail_x_min,
+                                             args.tail_x_max_frac, args.tail_min_points)[0]
     found = [
         claims.inputs_threshold(rows),
         claims.inputs_phases(rows, args.eps),
         claims.inputs_spurious_minimum(rows, args.loss_tol, args.grad_tol),
-        claims.inputs_tail_exponent(rows, theory, args.tail_atol),
+        claims.inputs_tail_exponent(rows, theory, args.tail_atol, window_theory),
     ]
     if srows:
         found.append(claims.inputs_sgd_matches_population(srows, args.sgd_log_atol))
@@ -137,8 +149,11 @@ def main(argv=None) -> int:
     times = ["T1", "T_third", "T1_prime"] + [f"T2_eps{e:g}" for e in args.eps]
     arrays = {
         "a": a, "beta_theory": theory, "eps": np.asarray(args.eps),
+        "window_theory_d": np.asarray(sorted(window_theory), dtype=np.int64),
+        "window_theory_beta": np.asarray([window_theory[d] for d in sorted(window_theory)], dtype=float),
         "run_law": np.asarray([r["law"] for r in rows]), "run_d": np.asarray([r["d"] for r in rows]),
-        "run_seed": np.asarray([r["seed"] for r in rows]), "run_kappa": np.asarray([r["kappa"] for r in rows]),
+        "run_seed": np.asarray([r["seed"] for r in rows]),
+        "run_kappa": np.asarray([r["kappa"] for r in rows]),
         "run_status": np.asarray([r["status"] for r in rows]),
         **{f"run_{k}": np.asarray([float(r[k]) for r in rows]) for k in
            (*times, "min_margin", "loss", "grad_norm", "hess_min_eig", "beta")},
@@ -153,7 +168,8 @@ def main(argv=None) -> int:
            ("diverged_time", "gap_own", "gap_gauss", "final_log_ratio_own")},
     }
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
-    save_result(args.out, arrays, provenance(inputs) | {"wall_seconds": round(time.perf_counter() - start, 3)})
+    prov = provenance(inputs) | {"wall_seconds": round(time.perf_counter() - start, 3)}
+    save_result(args.out, arrays, prov)
     for c in found:
         print(f"{c.id}: passed={c.passed}", file=sys.stderr)
     return 0

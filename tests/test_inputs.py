@@ -52,7 +52,8 @@ def test_run_sgd_gaussian_loss_is_unchanged():
     t_eval = np.array([0.05, 0.2])
     res = run_sgd(2.0, 20, [0, 1], 1e-3, 1, 0.0, t_eval)
     for r in range(2):
-        assert res.stats["loss"][r, -1] == pytest.approx(P.loss(res.w_final[r], res.lam, res.wstar[r]), rel=1e-13)
+        gauss = P.loss(res.w_final[r], res.lam, res.wstar[r])
+        assert res.stats["loss"][r, -1] == pytest.approx(gauss, rel=1e-13)
     assert res.info["loss_formula"] == "Gaussian population loss 3 s^2 + 3 s*^2 - 4 u^2 - 2 s* s"
 
 
@@ -204,8 +205,9 @@ def test_study_script_end_to_end(tmp_path):
         assert simulate_flow_product.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--input-law", law,
                                            "--t-max", "1e4", "--out", str(f), *extra]) == 0
         g = tmp_path / f"sgd_{law}.npz"
-        assert simulate_sgd.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--eta", "1e-3", "--input-law", law,
-                                  "--t-max", "3", "--t-min", "1e-2", "--out", str(g), *extra]) == 0
+        assert simulate_sgd.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--eta", "1e-3",
+                                  "--input-law", law, "--t-max", "3", "--t-min", "1e-2", "--out", str(g),
+                                  *extra]) == 0
         flows.append(str(f))
         sgds.append(str(g))
     study, frag = tmp_path / "study.npz", tmp_path / "claims.json"
@@ -213,8 +215,8 @@ def test_study_script_end_to_end(tmp_path):
                               "--tail-x-min", "3", "--tail-x-max-frac", "0.2", "--tail-atol", "0.05",
                               "--sgd-log-atol", "0.25", "--out", str(study), "--claims", str(frag)]) == 0
     found = {c.id: c for c in load_claims(frag)}
-    assert set(found) == {"inputs.threshold", "inputs.phases", "inputs.spurious_minimum", "inputs.tail_exponent",
-                          "inputs.sgd_matches_population"}
+    assert set(found) == {"inputs.threshold", "inputs.phases", "inputs.spurious_minimum",
+                          "inputs.tail_exponent", "inputs.sgd_matches_population"}
     assert all(c.passed for c in found.values()), {k: c.measured for k, c in found.items() if not c.passed}
     s = load_result(study, required=())
     assert s["run_law"].size == 4 and s["sgd_law"].size == 4
@@ -258,8 +260,8 @@ def test_threshold_claim_reports_a_broken_picture_as_a_valid_finding():
 
 
 def test_spurious_and_tail_claims():
-    rows = [_row(), _row(seed=1, beta=0.52), _row("rademacher", status="local_min", loss=0.3, hess_min_eig=1e-4,
-                                                  beta=float("nan")), _row("rademacher", seed=1, beta=0.6)]
+    trapped = _row("rademacher", status="local_min", loss=0.3, hess_min_eig=1e-4, beta=float("nan"))
+    rows = [_row(), _row(seed=1, beta=0.52), trapped, _row("rademacher", seed=1, beta=0.6)]
     sp = C.inputs_spurious_minimum(rows, 1e-4, 1e-4)
     assert sp.passed and sp.measured["rademacher/d=100"]["local_min"] == 1
     assert sp.measured["rademacher/d=100"]["non_global"][0]["seed"] == 0
@@ -296,7 +298,7 @@ def test_sgd_claim():
 def test_bad_inputs_config_stops_the_dry_run(text, key, tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)
-    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "--configfile", "config/quick.yaml",
-                          str(cfg)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--nolock", "--configfile", "config/quick.yaml", str(cfg)]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     out = res.stdout + res.stderr
     assert res.returncode != 0 and "invalid configuration" in out and key in out, out[-2000:]

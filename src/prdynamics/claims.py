@@ -339,7 +339,8 @@ def inputs_spurious_minimum(rows: list[dict], loss_tol: float, grad_tol: float) 
     for key, rs in sorted(by_key.items()):
         counts = {s: sum(r["status"] == s for r in rs) for s in ("global", "local_min", "stationary_other",
                                                                   "moving", "failed")}
-        trapped = [{"seed": int(r["seed"]), "loss": float(r["loss"]), "hess_min_eig": float(r["hess_min_eig"])}
+        trapped = [{"seed": int(r["seed"]), "loss": float(r["loss"]),
+                    "hess_min_eig": float(r["hess_min_eig"])}
                    for r in rs if r["status"] in ("local_min", "stationary_other")]
         measured[key] = counts | {"runs": len(rs), "non_global": trapped}
     valid = bool(rows) and all(r["status"] in ("global", "local_min", "stationary_other") for r in rows)
@@ -355,14 +356,18 @@ def inputs_spurious_minimum(rows: list[dict], loss_tol: float, grad_tol: float) 
     )
 
 
-def inputs_tail_exponent(rows: list[dict], theory: float, atol: float) -> Claim:
+def inputs_tail_exponent(rows: list[dict], theory: float, atol: float,
+                         window_theory: dict[int, float] | None = None) -> Claim:
     """Finding: the late-time loss exponent per (law, d) against the Gaussian one of the same seeds.
 
     rows: law, d, seed, status, beta (product_study.tail_exponent; NaN if the window is too short).
     Only runs that reached the global minimum have a tail; trapped runs are counted apart.
+    window_theory[d]: the same fit on the linearised Gaussian Phase III loss 4 sum lam e^{-16 lam t}
+    (theory.phase3_loss), i.e. 1 - 1/a with the finite-d correction of the window.
     passed: every converging run has a fitted exponent and the Gaussian runs are there.
     """
-    gauss = {(r["d"], r["seed"]): r["beta"] for r in rows if r["law"] == "gaussian" and r["status"] == "global"}
+    gauss = {(r["d"], r["seed"]): r["beta"] for r in rows
+             if r["law"] == "gaussian" and r["status"] == "global"}
     by_key: dict[str, list[dict]] = {}
     for r in rows:
         by_key.setdefault(_inputs_key(r["law"], r["d"]), []).append(r)
@@ -381,6 +386,9 @@ def inputs_tail_exponent(rows: list[dict], theory: float, atol: float) -> Claim:
         if math.isfinite(med_diff) and abs(med_diff) <= atol:
             same.append(key)
     measured["same_as_gaussian"] = same
+    if window_theory:
+        measured["linearised_theory_same_window"] = {f"d={int(d)}": float(b)
+                                                     for d, b in sorted(window_theory.items())}
     conv_all = [r for r in rows if r["status"] == "global"]
     valid = bool(gauss) and bool(conv_all) and all(math.isfinite(r["beta"]) for r in conv_all)
     return Claim(
@@ -411,13 +419,17 @@ def inputs_sgd_matches_population(rows: list[dict], atol: float) -> Claim:
         own = [r["gap_own"] for r in rs]
         gauss = [r["gap_gauss"] for r in rs]
         kept = [o for o in own if math.isfinite(o)]
+        finals = np.asarray([r.get("final_log_ratio_own", float("nan")) for r in rs], dtype=float)
         # for the Gaussian law its own flow is the Gaussian one: nothing to tell apart
-        closer = None if rs[0]["law"] == "gaussian" else int(sum(o < g for o, g in zip(own, gauss, strict=True)))
+        closer = (None if rs[0]["law"] == "gaussian"
+                  else int(sum(o < g for o, g in zip(own, gauss, strict=True))))
         entry = {"replicas": len(rs), "diverged": int(sum(bool(r["diverged"]) for r in rs)),
                  "max_gap_own": max(own), "max_gap_own_not_diverged": max(kept, default=float("nan")),
                  "median_gap_own": float(np.median(own)),
                  "min_gap_gaussian": min(gauss), "median_gap_gaussian": float(np.median(gauss)),
-                 "closer_to_own_than_gaussian": closer}
+                 "closer_to_own_than_gaussian": closer,
+                 "median_final_log_ratio_own": float(np.nanmedian(finals)) if np.isfinite(finals).any()
+                 else float("nan")}
         measured[key] = entry
         if max(own) <= atol:
             tracks.append(key)

@@ -64,7 +64,8 @@ def tail_window(t: np.ndarray, d: int, a: float, x_min: float, x_max_frac: float
     Empty when x_min > x_max_frac * d: d is then too small for a power-law window.
     """
     if not (x_min > 0 and 0 < x_max_frac <= 1):
-        raise ValueError(f"need x_min > 0 and 0 < x_max_frac <= 1, got x_min = {x_min}, x_max_frac = {x_max_frac}")
+        raise ValueError(f"need x_min > 0 and 0 < x_max_frac <= 1, got x_min = {x_min}, "
+                         f"x_max_frac = {x_max_frac}")
     x = recovery_index(np.asarray(t, dtype=np.float64), int(d), float(a))
     return (x >= x_min) & (x <= x_max_frac * d)
 

@@ -148,7 +148,8 @@ write_table(df, table_stem,
             caption=f"Non-Gaussian inputs, a = {a:g}: medians over seeds of the stopping times, end points, "
                     "tail exponents; SGD gaps are max_t |log L_SGD - log L_flow| (max over replicas to the own "
                     "law's flow, min to the Gaussian flow).",
-            inputs={"study_file": study_file, "flow_files": flow_files, "sgd_files": sgd_files})
+            inputs={"study_file": study_file, "flow_files": flow_files, "sgd_files": sgd_files,
+                    **{k: prov[k] for k in ("delta", "eps", "s0")}})  # the stopping config the times used
 df
 
 # %%

@@ -202,6 +202,49 @@ def scaling_files():
 # study: init
 
 # study: inputs
+INPUTS_FLOW_NPZ = "results/sims/inputs/flow/{law}/a{a}_d{d}.npz"
+INPUTS_SGD_NPZ = "results/sims/inputs/sgd/{law}/eta{eta}_a{a}_d{d}.npz"
+INPUTS_STUDY = "results/studies/inputs.npz"
+FIGURES["inputs"] = "figures/inputs"
+TABLES["inputs_table"] = "results/tables/inputs"
+CLAIM_STUDIES.append("inputs")
+
+
+def inputs_law_option(law):
+    """The --law-param option of a law of the inputs study ('' for the laws without one)."""
+    c = config["inputs"]
+    value = {"student_t": c["student_t_nu"], "sparse": c["sparse_p"]}.get(law)
+    return "" if value is None else f"--law-param {value}"
+
+
+def inputs_flow_dims():
+    """Flow dimensions: the configured ones and the SGD dimension (SGD is compared with its flows)."""
+    c = config["inputs"]
+    return sorted(set(as_list(c["d"])) | {c["sgd"]["d"]})
+
+
+def inputs_flow_files():
+    c = config["inputs"]
+    return expand(INPUTS_FLOW_NPZ, law=c["laws"], a=num(c["a"]), d=inputs_flow_dims())
+
+
+def inputs_sgd_files():
+    c = config["inputs"]
+    return expand(
+        INPUTS_SGD_NPZ,
+        law=c["laws"],
+        eta=[num(e) for e in c["sgd"]["eta"]],
+        a=num(c["a"]),
+        d=c["sgd"]["d"],
+    )
+
+
+def inputs_flow_t_max(wildcards):
+    """t_max_factor times (escape scale + recovery time), as the paper-figure flows."""
+    a, d = float(wildcards.a), int(wildcards.d)
+    return config["inputs"]["t_max_factor"] * (
+        escape_time_scale(d, a) + full_recovery_time(d, a)
+    )
 
 # study: finite
 FINITE_NPZ = "results/sims/finite/a{a}_d{d}_noise{sigma2}.npz"

@@ -1,1 +1,98 @@
 # Study inputs: non-Gaussian product-measure inputs with the same covariance.
+
+
+rule inputs_flow:
+    output:
+        INPUTS_FLOW_NPZ,
+    log:
+        "logs/inputs/flow_{law}_a{a}_d{d}.log",
+    benchmark:
+        "results/benchmarks/inputs/flow_{law}_a{a}_d{d}.tsv"
+    params:
+        seeds=lambda wildcards: " ".join(map(str, config["inputs"]["seeds"])),
+        law_param=lambda wildcards: inputs_law_option(wildcards.law),
+        t_max=inputs_flow_t_max,
+        base_seed=config["base_seed"],
+        t_min=config["inputs"]["t_min"],
+        ppd=config["inputs"]["points_per_decade"],
+        rtol=config["inputs"]["rtol"],
+        atol=config["inputs"]["atol"],
+    shell:
+        "python scripts/simulate_flow_product.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
+        " --base-seed {params.base_seed} --input-law {wildcards.law} {params.law_param}"
+        " --t-max {params.t_max} --t-min {params.t_min} --points-per-decade {params.ppd}"
+        " --rtol {params.rtol} --atol {params.atol} --out {output} > {log} 2>&1"
+
+
+rule inputs_sgd:
+    output:
+        INPUTS_SGD_NPZ,
+    log:
+        "logs/inputs/sgd_{law}_eta{eta}_a{a}_d{d}.log",
+    benchmark:
+        "results/benchmarks/inputs/sgd_{law}_eta{eta}_a{a}_d{d}.tsv"
+    params:
+        seeds=lambda wildcards: " ".join(map(str, config["inputs"]["seeds"])),
+        law_param=lambda wildcards: inputs_law_option(wildcards.law),
+        base_seed=config["base_seed"],
+        t_max=config["inputs"]["sgd"]["t_max"],
+        t_min=config["inputs"]["t_min"],
+        ppd=config["inputs"]["points_per_decade"],
+    shell:
+        "python scripts/simulate_sgd.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
+        " --base-seed {params.base_seed} --eta {wildcards.eta} --batch 1 --sigma 0"
+        " --input-law {wildcards.law} {params.law_param} --t-max {params.t_max}"
+        " --t-min {params.t_min} --points-per-decade {params.ppd}"
+        " --out {output} > {log} 2>&1"
+
+
+rule inputs_summary:
+    input:
+        script="scripts/study_inputs.py",
+        library=["src/prdynamics/product_study.py", "src/prdynamics/claims.py"],
+        flows=inputs_flow_files(),
+        sgd=inputs_sgd_files(),
+    output:
+        study=INPUTS_STUDY,
+        claims=expand(CLAIMS_FRAGMENT, study="inputs"),
+    log:
+        "logs/inputs/summary.log",
+    benchmark:
+        "results/benchmarks/inputs/summary.tsv"
+    params:
+        stop=config["stopping"],
+        c=config["inputs"]["claims"],
+    shell:
+        "python {input.script} --flows {input.flows} --sgd {input.sgd} --delta {params.stop[delta]}"
+        " --eps {params.stop[eps]} --s0 {params.stop[s0]} --loss-tol {params.c[loss_tol]}"
+        " --grad-tol {params.c[grad_tol]} --tail-x-min {params.c[tail_x_min]}"
+        " --tail-x-max-frac {params.c[tail_x_max_frac]} --tail-min-points {params.c[tail_min_points]}"
+        " --tail-atol {params.c[tail_atol]} --sgd-log-atol {params.c[sgd_log_atol]}"
+        " --out {output.study} --claims {output.claims} > {log} 2>&1"
+
+
+rule figure_inputs:
+    input:
+        notebook="notebooks/inputs.py",
+        study=INPUTS_STUDY,
+        flows=inputs_flow_files(),
+        sgd=inputs_sgd_files(),
+    output:
+        figure_outputs("inputs"),
+        table_outputs("inputs_table"),
+        executed="results/notebooks/inputs.ipynb",
+    log:
+        "logs/notebooks/inputs.log",
+    benchmark:
+        "results/benchmarks/inputs/notebook.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            study_file=input.study,
+            flow_files=list(input.flows),
+            sgd_files=list(input.sgd),
+            sgd_d=config["inputs"]["sgd"]["d"],
+            out_stem=FIGURES["inputs"],
+            table_stem=TABLES["inputs_table"],
+        ),
+    shell:
+        NOTEBOOK_CMD

@@ -19,6 +19,7 @@ from prdynamics.initialisation import (
     PAPER_START,
     decay_exponent,
     mse_ratio,
+    overlap_rms,
     phase3_gap,
     phase3_taus,
     threshold_passages,
@@ -36,11 +37,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--phase3-eps", type=float, default=0.01, help="Phase III starts at T2(phase3-eps)")
     p.add_argument("--x-hi", type=float, default=0.25, help="Phase III window: 1 <= x_d <= x_hi d")
     p.add_argument("--p-min", type=float, default=0.25, help="T1 grows like log d when p >= p-min")
+    p.add_argument("--escaped-max", type=float, default=0.5,
+                   help="a start has a plateau when at most this fraction of runs is past T1's levels at t_min")
     p.add_argument("--phase3-rtol", type=float, default=0.1, help="universal Phase III: gap <= this")
     p.add_argument("--beta-atol", type=float, default=0.05, help="... and |beta - beta_paper| <= this")
+    p.add_argument("--overlap-draws", type=int, default=200,
+                   help="draws of each start per (a, d) for the d-scaling of |u(0)| (no integration)")
+    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
     p.add_argument("--out", required=True, help="output summary .npz")
     p.add_argument("--claims", required=True, help="output claims fragment .json")
     args = p.parse_args(argv)
+    if args.overlap_draws < 2:
+        p.error(f"--overlap-draws must be >= 2, got {args.overlap_draws}")
     if args.phase3_eps not in args.eps:
         p.error(f"--phase3-eps {args.phase3_eps} must be one of --eps {args.eps}")
     return args
@@ -106,11 +114,17 @@ def main(argv=None) -> int:
             table.setdefault(key, []).extend(values)
         print(f"{path}: {len(run['starts'])} starts x {np.size(run['seed'])} seeds", file=sys.stderr)
     arrays = {key: np.asarray(v) for key, v in table.items()}
+    overlaps: dict[str, list] = {"a": [], "d": [], "start": [], "rms": []}
+    for a, d in sorted(set(zip(arrays["a"].tolist(), arrays["d"].tolist()))):
+        for name in sorted(set(arrays["start"].tolist())):
+            overlaps["a"].append(a), overlaps["d"].append(d), overlaps["start"].append(name)
+            overlaps["rms"].append(overlap_rms(a, int(d), name, range(args.overlap_draws), args.base_seed))
+    arrays |= {f"overlap_{k}": np.asarray(v) for k, v in overlaps.items()}
     arrays["rho_T1"] = arrays["rho_true"] * arrays["T1"]
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     save_result(args.out, arrays, provenance(inputs))
     claims = [
-        C.init_escape_needs_small_start(arrays, args.p_min),
+        C.init_escape_needs_small_start(arrays, overlaps, args.p_min, args.escaped_max),
         C.init_threshold(arrays),
         C.init_phase3_universal(arrays, args.phase3_rtol, args.beta_atol, args.x_hi, args.phase3_eps),
     ]

@@ -154,3 +154,35 @@ def log_d_exponent(d_values, rho_t1) -> dict:
     dof = max(x.size - 2, 1)
     se = math.sqrt(float(resid @ resid) / dof / float(np.sum((x - x.mean()) ** 2)))
     return {"p": float(p), "p_se": se, "runs": int(x.size)}
+
+
+def overlap_rms(a: float, d: int, name: str, seeds, base_seed: int = 0) -> float:
+    """sqrt(mean u(0)^2) of the named start over the given seeds (each with its own target).
+
+    Costs no integration, so many seeds pin down the d-scaling |u(0)| ~ d^-p_u of a start, which
+    a handful of flow runs cannot (u(0) is dominated by the top modes and scatters by O(1) factors).
+    """
+    from .seeding import problem
+
+    values = []
+    for seed in seeds:
+        lam, wstar, _ = problem(a, d, int(seed), base_seed)
+        w0 = start_state(name, lam, wstar, int(seed), base_seed)
+        values.append(float(np.sum(lam * w0 * wstar)) ** 2)
+    if not values:
+        raise ValueError("overlap_rms needs at least one seed")
+    return math.sqrt(float(np.mean(values)))
+
+
+def plateau_law(rho_t1, u_init) -> dict:
+    """Fit rho T1 = c + q log(1 / |u(0)|) over runs: q = 1 when the plateau lasts log(1/|u(0)|) / rho."""
+    x = np.log(1.0 / np.abs(np.asarray(u_init, float)))
+    y = np.asarray(rho_t1, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size < 3 or np.ptp(x) == 0:
+        return {"q": float("nan"), "c": float("nan"), "r2": float("nan"), "runs": int(x.size)}
+    q, c = np.polyfit(x, y, 1)
+    resid = y - (c + q * x)
+    r2 = 1.0 - float(resid @ resid) / float(np.sum((y - y.mean()) ** 2))
+    return {"q": float(q), "c": float(c), "r2": r2, "runs": int(x.size)}

@@ -66,7 +66,9 @@ def main(argv=None) -> int:
     if memory_refused(args.d):
         return 2
     a, d = args.a, args.d
-    t_max = args.t_max if args.t_max is not None else 10 * (escape_time_scale(d, a) + full_recovery_time(d, a))
+    t_max = args.t_max
+    if t_max is None:
+        t_max = 10 * (escape_time_scale(d, a) + full_recovery_time(d, a))
     t_eval = log_time_grid(args.t_min, t_max, args.points_per_decade)
     ctl = StepController(rtol=args.rtol, atol=args.atol)
     n_st, n_se, n_t = len(args.starts), len(args.seeds), len(t_eval)

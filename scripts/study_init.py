@@ -38,7 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--x-hi", type=float, default=0.25, help="Phase III window: 1 <= x_d <= x_hi d")
     p.add_argument("--p-min", type=float, default=0.25, help="T1 grows like log d when p >= p-min")
     p.add_argument("--escaped-max", type=float, default=0.5,
-                   help="a start has a plateau when at most this fraction of runs is past T1's levels at t_min")
+                   help="a start has a plateau when at most this fraction of runs is past T1's levels"
+                        " at t_min")
     p.add_argument("--phase3-rtol", type=float, default=0.1, help="universal Phase III: gap <= this")
     p.add_argument("--beta-atol", type=float, default=0.05, help="... and |beta - beta_paper| <= this")
     p.add_argument("--overlap-draws", type=int, default=200,
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
         print(f"{path}: {len(run['starts'])} starts x {np.size(run['seed'])} seeds", file=sys.stderr)
     arrays = {key: np.asarray(v) for key, v in table.items()}
     overlaps: dict[str, list] = {"a": [], "d": [], "start": [], "rms": []}
-    for a, d in sorted(set(zip(arrays["a"].tolist(), arrays["d"].tolist()))):
+    for a, d in sorted(set(zip(arrays["a"].tolist(), arrays["d"].tolist(), strict=True))):
         for name in sorted(set(arrays["start"].tolist())):
             overlaps["a"].append(a), overlaps["d"].append(d), overlaps["start"].append(name)
             overlaps["rms"].append(overlap_rms(a, int(d), name, range(args.overlap_draws), args.base_seed))

@@ -34,7 +34,8 @@ def test_starts_share_the_target_and_the_sphere_direction():
         w = I.start_state(name, lam, wstar, 3)
         assert abs(w @ w_paper) / (np.linalg.norm(w) * np.linalg.norm(w_paper)) < 0.5
         assert np.array_equal(w, I.start_state(name, lam, wstar, 3))
-    assert I.initial_statistics(I.start_state("warm_u0.1", lam, wstar, 3), lam, wstar)["u"] == pytest.approx(0.1)
+    warm = I.start_state("warm_u0.1", lam, wstar, 3)
+    assert I.initial_statistics(warm, lam, wstar)["u"] == pytest.approx(0.1)
 
 
 def test_unknown_start_raises():
@@ -152,8 +153,8 @@ def test_escape_claim_classifies_synthetic_starts():
 def test_cli_runs_and_summary(tmp_path):
     env_path = {"PYTHONPATH": str(ROOT / "src")}
     run = tmp_path / "a2_d60.npz"
-    cmd = [sys.executable, str(ROOT / "scripts/simulate_init.py"), "--a", "2", "--d", "60", "--seeds", "0", "1",
-           "2", "--t-max", "2e5", "--points-per-decade", "10", "--out", str(run)]
+    cmd = [sys.executable, str(ROOT / "scripts/simulate_init.py"), "--a", "2", "--d", "60",
+           "--seeds", "0", "1", "2", "--t-max", "2e5", "--points-per-decade", "10", "--out", str(run)]
     subprocess.run(cmd, check=True, capture_output=True, env=env_path | {"PATH": ""})
     r = load_result(run)
     assert r["s"].shape == (len(I.study_starts(60)), 3, r["t"].size) and not r["diverged"].any()
@@ -161,9 +162,9 @@ def test_cli_runs_and_summary(tmp_path):
     subprocess.run(cmd[:5] + ["120"] + cmd[6:-1] + [str(run2)], check=True, capture_output=True,
                    env=env_path | {"PATH": ""})
     out, frag = tmp_path / "study.npz", tmp_path / "claims.json"
-    subprocess.run([sys.executable, str(ROOT / "scripts/study_init.py"), str(run), str(run2), "--overlap-draws", "20",
-                    "--out", str(out), "--claims", str(frag)], check=True, capture_output=True,
-                   env=env_path | {"PATH": ""})
+    subprocess.run([sys.executable, str(ROOT / "scripts/study_init.py"), str(run), str(run2),
+                    "--overlap-draws", "20", "--out", str(out), "--claims", str(frag)],
+                   check=True, capture_output=True, env=env_path | {"PATH": ""})
     from prdynamics.io import load_claims
 
     claims = {c.id: c for c in load_claims(frag)}
@@ -177,3 +178,20 @@ def test_cli_rejects_bad_arguments(tmp_path):
                           "--seeds", "0", "--starts", "ball", "--out", str(tmp_path / "x.npz")],
                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""})
     assert res.returncode == 2 and "unknown --starts" in res.stderr
+
+
+@pytest.mark.parametrize("text, key", [
+    ("init:\n  x_hi: 2\n", "init.x_hi"),
+    ("init:\n  d: [300]\n", "init.d"),
+    ("init:\n  a: [0.5]\n", "init.a.0"),
+    ("init:\n  claims: {p_min: -1}\n", "init.claims.p_min"),
+    ("init:\n  phase3_eps: 0.02\n", "init.phase3_eps"),
+])
+def test_bad_init_config_stops_the_dry_run(text, key, tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock",
+                          "--configfile", "config/quick.yaml", str(cfg)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "invalid configuration" in out and key in out

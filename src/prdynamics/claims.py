@@ -262,7 +262,8 @@ def _init_groups(rows: dict, keys: tuple[str, ...]) -> dict[tuple, np.ndarray]:
     return {k: np.asarray(v) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
 
 
-def init_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float, escaped_max: float = 0.5) -> Claim:
+def init_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float,
+                                  escaped_max: float = 0.5) -> Claim:
     """Finding: which starts have a Phase I plateau, and whose plateau grows like log d.
 
     Two measured pieces.  The plateau law: over the runs of the starts that have a plateau (at
@@ -297,7 +298,8 @@ def init_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float, esca
             valid &= bool(np.isfinite(p_u)) and bool(np.all(np.isfinite(t1[sel])))
             by_a[f"{a_val:g}"] = {
                 "escaped_at_start": escaped, "p_u": p_u, "p": fit["p"], "p_se": fit["p_se"],
-                "T1_median_by_d": {f"{dv:g}": float(np.median(t1[sel][d[sel] == dv])) for dv in sorted(set(d[sel]))},
+                "T1_median_by_d": {f"{dv:g}": float(np.median(t1[sel][d[sel] == dv]))
+                                   for dv in sorted(set(d[sel]))},
             }
             has_plateau.append(escaped <= escaped_max)
             p_u_ok.append(p_u >= p_min)

@@ -373,6 +373,173 @@ def phase2_T2_exponent(a_values, d_values, exponents, exponents_below, predictio
 # study: init
 
 
+def _init_groups(rows: dict, keys: tuple[str, ...]) -> dict[tuple, np.ndarray]:
+    """Indices of the per-run rows of the init study, grouped by the given columns."""
+    cols = [np.asarray(rows[k]) for k in keys]
+    groups: dict[tuple, list[int]] = {}
+    for i in range(len(cols[0])):
+        groups.setdefault(tuple(c[i].item() if hasattr(c[i], "item") else c[i] for c in cols), []).append(i)
+    return {k: np.asarray(v) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
+
+
+def init_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float,
+                                  escaped_max: float = 0.5) -> Claim:
+    """Finding: which starts have a Phase I plateau, and whose plateau grows like log d.
+
+    Two measured pieces.  The plateau law: over the runs of the starts that have a plateau (at
+    most escaped_max of their runs already past T1's levels at the first output time),
+    rho T1 = c + q log(1/|u(0)|) per a, q = 1 when the plateau lasts log(1/|u(0)|) / rho.  The
+    overlap scaling: |u(0)| ~ d^-p_u, p_u the slope of -log RMS u(0) (over many draws of the
+    start, ``initialisation.overlap_rms``) against log d.  Together T1 ~ q p_u log(d) / rho: a
+    start "grows like log d" when it has a plateau and p_u >= p_min (the paper's start:
+    p_u = 1/2).  p is the direct slope of rho T1 against log d over the flow runs (noisy at these
+    d and seed counts, reported with its standard error).  radius_shift is, for the d^-1/2 sphere
+    (the paper's direction rescaled), the median of rho (T1 - T1_paper) / log(sqrt(d)): 1 when the
+    plateau is longer by exactly log(1/r) / rho.
+    """
+    from .initialisation import PAPER_START, log_d_exponent, plateau_law
+
+    ok = np.asarray(rows["ok"], bool)
+    start, a, d = np.asarray(rows["start"]), np.asarray(rows["a"], float), np.asarray(rows["d"], float)
+    t1, rho_t1, t_first = (np.asarray(rows[k], float) for k in ("T1", "rho_T1", "t_first"))
+    u_init = np.asarray(rows["u_init"], float)
+    ov_a, ov_d = np.asarray(overlaps["a"], float), np.asarray(overlaps["d"], float)
+    ov_start, ov_rms = np.asarray(overlaps["start"]), np.asarray(overlaps["rms"], float)
+    per_start, grows, skips, other, plateau_starts = {}, [], [], [], []
+    valid = bool(ok.size) and bool(ok.all()) and np.unique(d).size >= 2
+    for (name,), idx in _init_groups(rows, ("start",)).items():
+        by_a, has_plateau, p_u_ok = {}, [], []
+        for a_val in sorted(set(a[idx].tolist())):
+            sel = idx[(a[idx] == a_val) & ok[idx]]
+            fit = log_d_exponent(d[sel], rho_t1[sel])
+            o = (ov_start == name) & (ov_a == a_val)
+            p_u = log_d_exponent(ov_d[o], -np.log(ov_rms[o]))["p"] if o.any() else float("nan")
+            escaped = float(np.mean(t1[sel] <= t_first[sel]))
+            valid &= bool(np.isfinite(p_u)) and bool(np.all(np.isfinite(t1[sel])))
+            by_a[f"{a_val:g}"] = {
+                "escaped_at_start": escaped, "p_u": p_u, "p": fit["p"], "p_se": fit["p_se"],
+                "T1_median_by_d": {f"{dv:g}": float(np.median(t1[sel][d[sel] == dv]))
+                                   for dv in sorted(set(d[sel]))},
+            }
+            has_plateau.append(escaped <= escaped_max)
+            p_u_ok.append(p_u >= p_min)
+        per_start[str(name)] = by_a
+        if all(has_plateau):
+            plateau_starts.append(str(name))
+        if all(has_plateau) and all(p_u_ok):
+            grows.append(str(name))
+        elif not any(has_plateau) or not any(p_u_ok):
+            skips.append(str(name))
+        else:
+            other.append(str(name))
+    law = {}
+    for (a_val,), idx in _init_groups(rows, ("a",)).items():
+        sel = idx[np.isin(start[idx], plateau_starts) & ok[idx]]
+        law[f"{a_val:g}"] = plateau_law(rho_t1[sel], u_init[sel])
+        valid &= bool(np.isfinite(law[f"{a_val:g}"]["q"]))
+    shift = {}
+    seed, rho = np.asarray(rows["seed"]), np.asarray(rows["rho_true"], float)
+    for (a_val,), idx in _init_groups(rows, ("a",)).items():
+        ref = {(d[i], seed[i]): t1[i] for i in idx if start[i] == PAPER_START}
+        vals = [rho[i] * (t1[i] - ref[d[i], seed[i]]) / (0.5 * math.log(d[i]))
+                for i in idx if start[i] == "sphere_rinvsqrtd" and (d[i], seed[i]) in ref]
+        if vals:
+            shift[f"{a_val:g}"] = float(np.median(vals))
+    return Claim(
+        "init.escape_needs_small_start",
+        "Finding: a Phase I plateau appears only for starts with a small overlap; its length is "
+        "log(1/|u(0)|) / rho up to O(1) (q ~ 1), so it grows like log d only for starts whose overlap "
+        "vanishes as d^-p_u (p_u >= p_min); starts with an O(1) overlap or norm skip it.",
+        {"grows_like_log_d": grows, "skips_plateau": skips, "other": other, "plateau_law": law,
+         "radius_shift_d_invsqrt": shift, "per_start": per_start},
+        {"paper_start": {"p_u": 0.5, "q": 1.0}, "sphere_rinvsqrtd": {"p_u": 1.0, "radius_shift": 1.0}},
+        {"p_min": p_min, "escaped_max": escaped_max},
+        valid,
+    )
+
+
+def init_threshold(rows: dict) -> Claim:
+    """Finding: how s meets the saddle level 1/3 from each start (once from below, or from above)."""
+    ok = np.asarray(rows["ok"], bool)
+    measured, valid = {}, bool(ok.size) and bool(ok.all())
+    for (name,), idx in _init_groups(rows, ("start",)).items():
+        idx = idx[ok[idx]]
+        above = np.asarray(rows["from_above"], bool)[idx]
+        up, down = np.asarray(rows["up"])[idx], np.asarray(rows["down"])[idx]
+        margin = np.asarray(rows["min_margin"], float)[idx]
+        final = np.asarray(rows["final_above"], bool)[idx]
+        measured[str(name)] = {
+            "runs": int(idx.size),
+            "once_from_below": int(np.sum(~above & (up == 1) & (down == 0))),
+            "from_above_never_below": int(np.sum(above & (down == 0))),
+            "from_above_dips_below": int(np.sum(above & (down >= 1))),
+            "other": int(np.sum(~above & ((up != 1) | (down != 0)))),
+            "ends_above": int(final.sum()),
+            "s_init_median": float(np.median(np.asarray(rows["s_init"], float)[idx])),
+            "min_margin": float(np.nanmin(margin)) if np.any(np.isfinite(margin)) else float("nan"),
+        }
+        valid &= bool(idx.size)
+    single = [k for k, v in measured.items() if v["once_from_below"] == v["runs"]]
+    above = [k for k, v in measured.items() if v["from_above_never_below"] == v["runs"]]
+    return Claim(
+        "init.threshold",
+        "Finding: per start, how often s crosses 1/3 exactly once from below and stays above "
+        "(the paper's picture), starts above 1/3 and never goes below, or dips below it; min_margin "
+        "is min(s - 1/3) from the last upward crossing (from t = 0 for a start above) on.",
+        {"all_runs_once_from_below": single, "all_runs_from_above_never_below": above, "per_start": measured},
+        {"paper_start": "once_from_below in every run"},
+        None,
+        valid,
+    )
+
+
+def init_phase3_universal(rows: dict, rtol: float, beta_atol: float, x_hi: float, eps: float) -> Claim:
+    """Finding: after T2 the MSE decay is the same from every start (Phase III sees only the tail).
+
+    Per start and (a, d): the median over seeds of gap = max over the window 1 <= x_d <= x_hi d of
+    |R / R_paper - 1|, R(tau) = MSE(T2 + tau) / MSE(T2), paired with the paper's start of the same
+    target; and of |beta - beta_paper|, the loss decay exponent in that window.  A start is
+    universal when every median gap is <= rtol and every median |beta - beta_paper| <= beta_atol.
+    """
+    from .initialisation import PAPER_START
+
+    ok = np.asarray(rows["ok"], bool)
+    gap, beta, beta_ref = (np.asarray(rows[k], float) for k in ("phase3_gap", "beta", "beta_paper"))
+    mse_t2 = np.asarray(rows["mse_T2"], float)
+    start = np.asarray(rows["start"])
+    measured, universal, not_universal = {}, [], []
+    valid = bool(ok.size) and bool(ok.all())
+    paper_mse = {(rows["a"][i], rows["d"][i], rows["seed"][i]): mse_t2[i]
+                 for i in range(len(start)) if start[i] == PAPER_START}
+    for (name,), idx in _init_groups(rows, ("start",)).items():
+        if name == PAPER_START:
+            continue
+        cells, fine = {}, True
+        for (a_val, d_val), sub in _init_groups({k: np.asarray(rows[k])[idx] for k in ("a", "d")},
+                                               ("a", "d")).items():
+            sel = idx[sub]
+            finite = np.isfinite(gap[sel]) & np.isfinite(beta[sel]) & np.isfinite(beta_ref[sel])
+            valid &= bool(finite.all())
+            g, db = float(np.median(gap[sel])), float(np.median(np.abs(beta[sel] - beta_ref[sel])))
+            mse_ratio = [mse_t2[i] / paper_mse[(rows["a"][i], rows["d"][i], rows["seed"][i])] for i in sel]
+            cells[f"a{a_val:g}_d{d_val:g}"] = {"gap_median": g, "gap_max": float(np.max(gap[sel])),
+                                               "beta_diff_median": db,
+                                               "mse_T2_over_paper_median": float(np.median(mse_ratio))}
+            fine &= g <= rtol and db <= beta_atol
+        measured[str(name)] = cells
+        (universal if fine else not_universal).append(str(name))
+    return Claim(
+        "init.phase3_universal",
+        f"Finding: after T2(eps = {eps:g}) the MSE ratio MSE(T2 + tau) / MSE(T2) and the loss decay "
+        f"exponent over 1 <= x_d <= {x_hi:g} d match the paper's start (same target) for the starts "
+        "listed as universal; the MSE level at T2 itself may differ.",
+        {"universal": universal, "not_universal": not_universal, "per_start": measured},
+        {"gap_median": f"<= {rtol}", "beta_diff_median": f"<= {beta_atol}"},
+        {"rtol": rtol, "beta_atol": beta_atol},
+        valid,
+    )
+
+
 # study: inputs
 def _inputs_key(law: str, d: int | None = None) -> str:
     return law if d is None else f"{law}/d={int(d)}"

@@ -200,6 +200,22 @@ def scaling_files():
 # study: sgd_grid
 
 # study: init
+INIT_NPZ = "results/sims/init/a{a}_d{d}.npz"
+INIT_STUDY = "results/studies/init.npz"
+FIGURES["init"] = "figures/init"
+TABLES["init_table"] = "results/tables/init"
+CLAIM_STUDIES.append("init")
+
+
+def init_files():
+    """One flow file per (a, d) of the init grid; each holds every start and seed."""
+    c = config["init"]
+    if c["phase3_eps"] not in config["stopping"]["eps"]:
+        raise WorkflowError(
+            f"invalid configuration: init.phase3_eps = {c['phase3_eps']} is not one of stopping.eps"
+        )
+    return expand(INIT_NPZ, a=[num(a) for a in c["a"]], d=c["d"])
+
 
 # study: inputs
 INPUTS_FLOW_NPZ = "results/sims/inputs/flow/{law}/a{a}_d{d}.npz"

@@ -1,1 +1,79 @@
 # Study init: initialisation: other starts for the same target and spectrum.
+
+
+rule simulate_init:
+    input:
+        script="scripts/simulate_init.py",
+    output:
+        INIT_NPZ,
+    log:
+        "logs/init/simulate_a{a}_d{d}.log",
+    benchmark:
+        "results/benchmarks/init/simulate_a{a}_d{d}.tsv"
+    params:
+        t_max=flow_t_max,
+        seeds=lambda wildcards: " ".join(map(str, config["init"]["seeds"])),
+        base_seed=config["base_seed"],
+        t_min=config["time_grid"]["t_min"],
+        ppd=config["init"]["points_per_decade"],
+        tol=config["flow"],
+    shell:
+        "python {input.script} --a {wildcards.a} --d {wildcards.d} --seeds {params.seeds}"
+        " --base-seed {params.base_seed} --t-max {params.t_max} --t-min {params.t_min}"
+        " --points-per-decade {params.ppd} --rtol {params.tol[rtol]} --atol {params.tol[atol]}"
+        " --out {output} > {log} 2>&1"
+
+
+rule study_init:
+    input:
+        script="scripts/study_init.py",
+        library="src/prdynamics/initialisation.py",
+        runs=init_files(),
+    output:
+        study=INIT_STUDY,
+        claims=expand(CLAIMS_FRAGMENT, study="init"),
+    log:
+        "logs/init/study.log",
+    benchmark:
+        "results/benchmarks/init/study.tsv"
+    params:
+        stop=config["stopping"],
+        eps=lambda wildcards: " ".join(map(str, config["stopping"]["eps"])),
+        init=config["init"],
+        base_seed=config["base_seed"],
+    shell:
+        "python {input.script} {input.runs} --delta {params.stop[delta]} --eps {params.eps}"
+        " --s0 {params.stop[s0]} --phase3-eps {params.init[phase3_eps]} --x-hi {params.init[x_hi]}"
+        " --overlap-draws {params.init[overlap_draws]} --base-seed {params.base_seed}"
+        " --p-min {params.init[claims][p_min]} --escaped-max {params.init[claims][escaped_max]}"
+        " --phase3-rtol {params.init[claims][phase3_rtol]} --beta-atol {params.init[claims][beta_atol]}"
+        " --out {output.study} --claims {output.claims} > {log} 2>&1"
+
+
+rule figure_init:
+    input:
+        notebook="notebooks/init.py",
+        study=INIT_STUDY,
+        runs=init_files(),
+    output:
+        figure_outputs("init"),
+        table_outputs("init_table"),
+        executed="results/notebooks/init.ipynb",
+    log:
+        "logs/notebooks/init.log",
+    benchmark:
+        "results/benchmarks/init/notebook.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            study_file=input.study,
+            run_files=list(input.runs),
+            delta=config["stopping"]["delta"],
+            eps=config["stopping"]["eps"],
+            s0=config["stopping"]["s0"],
+            phase3_eps=config["init"]["phase3_eps"],
+            x_hi=config["init"]["x_hi"],
+            out_stem=FIGURES["init"],
+            table_stem=TABLES["init_table"],
+        ),
+    shell:
+        NOTEBOOK_CMD

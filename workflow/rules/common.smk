@@ -197,6 +197,7 @@ def scaling_files():
     c = config["scaling"]
     return expand(SCALING_NPZ, a=[num(a) for a in c["a"]], d=c["d"], seed=c["seeds"])
 
+
 # study: sgd_grid
 
 # study: init
@@ -261,6 +262,7 @@ def inputs_flow_t_max(wildcards):
     return config["inputs"]["t_max_factor"] * (
         escape_time_scale(d, a) + full_recovery_time(d, a)
     )
+
 
 # study: finite
 FINITE_NPZ = "results/sims/finite/a{a}_d{d}_noise{sigma2}.npz"

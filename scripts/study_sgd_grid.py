@@ -42,6 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--target-time", type=float, required=True, help="target MSE = flow's MSE at this time")
     p.add_argument("--floor-window", type=float, default=0.5, help="late window t >= this * t_max")
     p.add_argument("--edge-factor", type=float, required=True, help="bracket widening of the edge claim")
+    p.add_argument("--loss-factor", type=float, required=True,
+                   help="edge claim: SGD tracks the flow while its late loss is within this factor of the flow's")
     p.add_argument("--flow-time-rtol", type=float, required=True, help="tolerance of the small-eta claim")
     p.add_argument("--out", required=True, help="output study .npz")
     p.add_argument("--claims", required=True, help="output claims fragment (.json)")
@@ -53,6 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--target-time must be positive, got {args.target_time}")
     if not args.edge_factor >= 1:
         p.error(f"--edge-factor must be >= 1, got {args.edge_factor}")
+    if not args.loss_factor > 1:
+        p.error(f"--loss-factor must be > 1, got {args.loss_factor}")
     if not args.flow_time_rtol > 0:
         p.error(f"--flow-time-rtol must be positive, got {args.flow_time_rtol}")
     return args
@@ -107,9 +111,12 @@ def main(argv=None) -> int:
 
     # flow reference per seed: stopping times and the target MSE
     target = np.empty(len(seeds))
+    flow_late_loss = np.empty(len(seeds))
     flow_t = {k: np.empty(len(seeds)) for k in TIMES}
     for j, sd in enumerate(seeds):
         fr = flows[sd]
+        window = (fr["t"] >= args.floor_window * t_max) & (fr["t"] <= t_max)
+        flow_late_loss[j] = float(np.median(fr["loss"][window]))
         target[j] = float(np.exp(np.interp(np.log(args.target_time), np.log(fr["t"]), np.log(fr["mse"]))))
         for k, v in run_times(fr["t"], fr, args, target[j]).items():
             flow_t[k][j] = v
@@ -181,9 +188,11 @@ def main(argv=None) -> int:
             for j in range(len(seeds)):
                 lo[k, i, j], hi[k, i, j], monotone[k, i, j] = stab.grid_bracket(etas, diverged[k, i, :, j])
 
+    loss_ratio = late_loss / flow_late_loss
+    k_min = sigma2s.index(min(sigma2s))
     claims = [
-        cl.sgd_grid_stability_edge(batches, sigma2s, seeds, lo, hi, monotone, eta_ms, eta_gd,
-                                   div_phase, args.edge_factor),
+        cl.sgd_grid_stability_edge(batches, sigma2s, seeds, etas, diverged[k_min], loss_ratio[k_min], lo, hi,
+                                   eta_ms, eta_gd, div_phase, args.edge_factor, args.loss_factor),
         cl.sgd_grid_phases_survive(batches, sigma2s, etas, present, diverged, phases_seen),
         cl.sgd_grid_small_eta_matches_flow(
             {n: sgd_t[n][sigma2s.index(min(sigma2s)), -1, 0] for n in TIMES},
@@ -199,6 +208,7 @@ def main(argv=None) -> int:
         "present": present, "diverged": diverged, "t_div": t_div, "div_phase": div_phase,
         "phases_seen": phases_seen, "late_loss": late_loss, "late_mse": late_mse,
         "floor": floor, "floor_pred": floor_pred, "target_mse": target,
+        "flow_late_loss": flow_late_loss, "loss_ratio": loss_ratio, "loss_factor": args.loss_factor,
         "eta_ms": eta_ms, "eta_gd": eta_gd, "q_norm2": qnorm2,
         "edge_lo": lo, "edge_hi": hi, "edge_monotone": monotone,
         "delta": args.delta, "s0": args.s0, "eps": args.eps, "target_time": args.target_time,

@@ -14,13 +14,14 @@ rule simulate_sgd_grid:
         etas=lambda wildcards: " ".join(num(e) for e in config["sgd_grid"]["eta"]),
         seeds=" ".join(map(str, config["sgd_grid"]["seeds"])),
         sigma=lambda wildcards: float(wildcards.sigma2) ** 0.5,
-        c=config["sgd_grid"],
+        t_max=config["sgd_grid"]["t_max"],
+        blowup=config["sgd_grid"]["blowup"],
         base_seed=config["base_seed"],
         grid=config["time_grid"],
     shell:
         "python {input.script} --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
         " --eta {params.etas} --batch {wildcards.batch} --sigma {params.sigma}"
-        " --t-max {params.c[t_max]} --blowup {params.c[blowup]} --base-seed {params.base_seed}"
+        " --t-max {params.t_max} --blowup {params.blowup} --base-seed {params.base_seed}"
         " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
         " --out {output} > {log} 2>&1"
 
@@ -45,6 +46,7 @@ rule study_sgd_grid:
         "python {input.script} --sgd {input.sgd} --flow {input.flow} --delta {params.stop[delta]}"
         " --s0 {params.stop[s0]} --eps {params.c[eps]} --target-time {params.c[target_time]}"
         " --floor-window {params.c[floor_window]} --edge-factor {params.c[claims][edge_factor]}"
+        " --loss-factor {params.c[claims][loss_factor]}"
         " --flow-time-rtol {params.c[claims][flow_time_rtol]} --out {output.study}"
         " --claims {output.claims} > {log} 2>&1"
 

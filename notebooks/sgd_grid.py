@@ -19,10 +19,12 @@
 # * (a) every (eta, b): diverged (all or some replicas), or the median over replicas of SGD's
 #   T2(eps) over the flow's (the extra time); grey ticks: the predicted edge eta_ms(b) per seed.
 # * (b) MSE of one seed for every eta at b = 1, the flow dashed; x marks a divergence.
-# * (c) the measured edge per seed (bar from the largest stable to the smallest diverged eta)
-#   against the mean-square edge of SGD linearised at w* (diamonds) and the GD edge 2 / h_max.
-# * (d) the noise floor: late population loss with label noise minus that without it, on the
-#   same input draws, against the first-order prediction eta sigma^2 tr(H) / 2b.
+# * (c) the measured blow-up edge per seed (bar from the largest stable to the smallest diverged
+#   eta within t_max), the first eta at which SGD no longer converges like the flow (triangles),
+#   the mean-square edge of SGD linearised at w* (diamonds) and the GD edge 2 / h_max.
+# * (d) the late loss of SGD over the flow's against eta / eta_ms(b): SGD converges like the
+#   flow below the edge and not above it (the claim `sgd_grid.stability_edge`); with label noise
+#   the dashed lines add the first-order noise floor eta sigma^2 tr(H) / 2b.
 #
 # Numbers are computed by scripts/study_sgd_grid.py; this notebook only plots and tabulates.
 
@@ -78,30 +80,32 @@ ax_map.scatter([], [], marker="s", facecolor="w", edgecolors="r", label="some di
 ax_map.scatter([], [], marker="|", s=200, color="0.4", label="predicted edge eta_ms, per seed")
 fig.colorbar(sc, ax=ax_map, label="median T2(eps) SGD / flow (extra time factor)")
 ax_map.set(xscale="log", yscale="log", yticks=batches, yticklabels=[str(b) for b in batches],
-           ylim=(batches[0] * 0.5, batches[-1] * 2), xlabel="step size eta", ylabel="batch size b",
+           ylim=(batches[0] * 0.5, batches[-1] * 12), xlabel="step size eta", ylabel="batch size b",
            title=f"Grid status, sigma^2 = {sigma2s[k0]:g}, eps = {st['eps']:g}")
-ax_map.legend(loc="lower right", fontsize=8)
+ax_map.minorticks_off()
+ax_map.legend(loc="upper left", fontsize=8, ncol=3)
 
-# (b) MSE of seed index 0 at the smallest batch, every eta
+# (b) population loss of seed index 0 at the smallest batch, every eta (it shows the phases
+# better than the MSE, which the unlearned tail keeps near its start at this horizon)
 runs = {}
 for f in sgd_files:
-    r = load_result(f, required=("t", "mse", "eta", "batch", "sigma", "diverged"))
+    r = load_result(f, required=("t", "mse", "loss", "eta", "batch", "sigma", "diverged"))
     runs[(round(float(r["sigma"]) ** 2, 12), int(r["batch"]), float(r["eta"]))] = r
 flows = {int(load_result(f)["seed"]): load_result(f) for f in flow_files}
 colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(etas)))
 b0 = int(batches[0])
 for color, eta in zip(colors, etas):
     r = runs[(round(float(sigma2s[k0]), 12), b0, float(eta))]
-    ax_mse.plot(r["t"], r["mse"][0], color=color, label=f"eta = {eta:g}")
+    ax_mse.plot(r["t"], r["loss"][0], color=color, label=f"eta = {eta:g}")
     if r["diverged"][0]:
-        last = np.flatnonzero(np.isfinite(r["mse"][0]))
+        last = np.flatnonzero(np.isfinite(r["loss"][0]))
         if last.size:
-            ax_mse.plot(r["t"][last[-1]], r["mse"][0][last[-1]], "x", color=color, ms=10, mew=2)
+            ax_mse.plot(r["t"][last[-1]], min(r["loss"][0][last[-1]], 50.0), "x", color=color, ms=10, mew=2)
 fr = flows[int(seeds[0])]
-ax_mse.plot(fr["t"], fr["mse"], "k--", lw=2, label="flow")
-ax_mse.axhline(st["target_mse"][0], color="0.5", lw=1, ls=":", label="target MSE")
-ax_mse.set(xscale="log", yscale="log", xlim=(etas[0], st["t_max"]), xlabel="t = steps x eta",
-           ylabel="MSE", title=f"Seed {seeds[0]}, b = {b0}, sigma^2 = {sigma2s[k0]:g} (x: diverged)")
+ax_mse.plot(fr["t"], fr["loss"], "k--", lw=2, label="flow")
+ax_mse.set(xscale="log", yscale="log", xlim=(etas[0], st["t_max"]), ylim=(1e-2 * st["flow_late_loss"][0], 60),
+           xlabel="t = steps x eta", ylabel="population loss L(w)",
+           title=f"Seed {seeds[0]}, b = {b0}, sigma^2 = {sigma2s[k0]:g} (x: diverged, clipped at 50)")
 ax_mse.legend(fontsize=7, ncol=2)
 
 # (c) measured bracket against the prediction, per batch and seed
@@ -112,31 +116,40 @@ for j in range(R):
     ax_edge.vlines(x, lo, hi, color=f"C{j}", lw=5, alpha=0.6,
                    label=f"seed {seeds[j]}: largest stable .. smallest diverged eta")
     ax_edge.plot(x, st["eta_ms"][:, j], "D", color=f"C{j}", mec="k", label=f"seed {seeds[j]}: eta_ms(b)")
+    # first grid eta where SGD stops converging like the flow (diverged, or late loss > loss_factor x flow)
+    departs = st["diverged"][k0, :, :, j] | (st["loss_ratio"][k0, :, :, j] > st["loss_factor"])
+    first = [etas[np.flatnonzero(row)[0]] if row.any() else np.nan for row in departs]
+    ax_edge.plot(x, first, "v", color=f"C{j}", mec="k", ms=8,
+                 label=f"seed {seeds[j]}: first eta not flow-like" if j == 0 else None)
     ax_edge.axhline(st["eta_gd"][j], color=f"C{j}", ls=":", lw=1)
 ax_edge.plot([], [], "k:", lw=1, label="GD edge 2 / h_max (b -> inf)")
 ax_edge.set(xscale="log", yscale="log", xticks=batches, xticklabels=[str(b) for b in batches],
             xlabel="batch size b", ylabel="step size eta",
-            title=f"Stability edge: measured bracket vs linearised mean-square prediction "
-                  f"(claim factor {st['edge_factor']:g})")
-ax_edge.legend(fontsize=7, ncol=2, loc="upper left")
+            title="Stability edge: blow-up bracket, loss of convergence, prediction")
+ax_edge.set_ylim(etas[0] * 0.8, etas[-1] * 1.2)
+ax_edge.legend(fontsize=7, ncol=2, loc="lower right")
 
-# (d) noise floor
-noisy = [k for k, s2 in enumerate(sigma2s) if s2 > 0]
-for k in noisy:
+# (d) late loss over the flow's against eta / eta_ms, both sigma2; with label noise the first-order
+# prediction is 1 + (eta sigma^2 tr H / 2b) / (flow's late loss)
+for k, s2 in enumerate(sigma2s):
     for i, b in enumerate(batches):
-        meas = np.nanmedian(st["floor"][k, i], axis=-1)
-        pred = np.median(st["floor_pred"][k, i], axis=-1)
-        (line,) = ax_floor.plot(etas, pred, "-", color=f"C{i}", label=f"b = {b}: eta sigma^2 tr H / 2b")
-        good = np.isfinite(meas) & (meas > 0)
-        ax_floor.plot(etas[good], meas[good], "o", color=f"C{i}", label=f"b = {b}: measured (late excess loss)")
-        neg = np.isfinite(meas) & (meas <= 0)
-        ax_floor.plot(etas[neg], pred[neg], "v", mfc="none", color=f"C{i}")
-    ax_floor.set(title=f"Noise floor, sigma^2 = {sigma2s[k]:g}: loss(sigma^2) - loss(0), "
-                       f"t >= {st['floor_window']:g} t_max")
-if not noisy:
-    ax_floor.text(0.5, 0.5, "no sigma^2 > 0 in the grid", ha="center", transform=ax_floor.transAxes)
-ax_floor.set(xscale="log", yscale="log", xlabel="step size eta", ylabel="excess population loss")
-ax_floor.legend(fontsize=7, ncol=2)
+        x = etas[:, None] / st["eta_ms"][i][None, :]
+        y = st["loss_ratio"][k, i]
+        ax_floor.plot(x.ravel(), y.ravel(), "o" if s2 == sigma2s[k0] else "s", ms=5, color=f"C{i}",
+                      mfc=f"C{i}" if s2 == sigma2s[k0] else "none", alpha=0.8,
+                      label=f"b = {b}, sigma^2 = {s2:g}")
+        if s2 > 0:
+            pred = 1 + st["floor_pred"][k, i] / st["flow_late_loss"][None, :]
+            order = np.argsort(x[:, 0])
+            ax_floor.plot(x[order, 0], np.median(pred, axis=-1)[order], "--", color=f"C{i}", lw=1,
+                          label=f"b = {b}: 1 + noise floor / flow loss")
+ax_floor.axhline(st["loss_factor"], color="k", lw=1, ls=":", label="loss_factor of the claim")
+for v in (1 / st["edge_factor"], 1.0, st["edge_factor"]):
+    ax_floor.axvline(v, color="0.4", lw=1 if v == 1 else 0.6, ls="-" if v == 1 else "--")
+ax_floor.set(xscale="log", yscale="log", xlabel="eta / eta_ms(b)  (grey: 1 and the claim's factor)",
+             ylabel="late loss SGD / flow (same seed)",
+             title=f"Late loss (t >= {st['floor_window']:g} t_max) against the predicted edge")
+ax_floor.legend(fontsize=7, ncol=2, loc="upper left")
 save_figure(fig, out_stem)
 
 # %% [markdown]

@@ -41,9 +41,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eps", type=float, default=0.1, help="T2(eps)")
     p.add_argument("--target-time", type=float, required=True, help="target MSE = flow's MSE at this time")
     p.add_argument("--floor-window", type=float, default=0.5, help="late window t >= this * t_max")
-    p.add_argument("--edge-factor", type=float, required=True, help="bracket widening of the edge claim")
+    p.add_argument("--edge-factor", type=float, required=True, help="edge claim: factor around eta_ms")
     p.add_argument("--loss-factor", type=float, required=True,
-                   help="edge claim: SGD tracks the flow while its late loss is within this factor of the flow's")
+                   help="edge claim: flow-like means a late loss within this factor of the flow's")
     p.add_argument("--flow-time-rtol", type=float, required=True, help="tolerance of the small-eta claim")
     p.add_argument("--out", required=True, help="output study .npz")
     p.add_argument("--claims", required=True, help="output claims fragment (.json)")
@@ -203,8 +203,8 @@ def main(argv=None) -> int:
     save_claims(args.claims, claims)
 
     arrays = {
-        "a": a, "d": d, "seeds": np.asarray(seeds), "sigma2": np.asarray(sigma2s), "batch": np.asarray(batches),
-        "eta": np.asarray(etas), "t_max": t_max, "lam": lam,
+        "a": a, "d": d, "seeds": np.asarray(seeds), "sigma2": np.asarray(sigma2s),
+        "batch": np.asarray(batches), "eta": np.asarray(etas), "t_max": t_max, "lam": lam,
         "present": present, "diverged": diverged, "t_div": t_div, "div_phase": div_phase,
         "phases_seen": phases_seen, "late_loss": late_loss, "late_mse": late_mse,
         "floor": floor, "floor_pred": floor_pred, "target_mse": target,
@@ -217,7 +217,8 @@ def main(argv=None) -> int:
         **{f"sgd_{n}": v for n, v in sgd_t.items()}, **{f"flow_{n}": v for n, v in flow_t.items()},
     }
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
-    save_result(args.out, arrays, provenance(inputs) | {"wall_seconds": round(time.perf_counter() - start, 3)})
+    wall = round(time.perf_counter() - start, 3)
+    save_result(args.out, arrays, provenance(inputs) | {"wall_seconds": wall})
     for c in claims:
         print(f"{c.id}: passed={c.passed}", file=sys.stderr)
     print(f"wrote {args.out} and {args.claims} in {time.perf_counter() - start:.1f} s", file=sys.stderr)

@@ -217,6 +217,8 @@ def sgd_grid_flow_files():
     """The population-flow reference of every seed (same target and start)."""
     c = config["sgd_grid"]
     return expand(FLOW_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
 # study: init
 
 # study: inputs

@@ -154,7 +154,9 @@ save_figure(fig, out_stem)
 
 # %% [markdown]
 # Table: one row per (sigma^2, b, eta). Ratios are SGD over flow for the same seed, median over
-# the replicas that did not diverge; `extra_T2` is the median of T2(SGD) - T2(flow).
+# the replicas that did not diverge; `extra_T2` is the median of T2(SGD) - T2(flow); `loss_ratio`
+# is the late loss over the flow's; `floor` the late loss with label noise minus without it (same
+# input draws) and `floor_pred` its first-order prediction eta sigma^2 tr(H) / 2b.
 
 # %%
 rows = []
@@ -174,7 +176,7 @@ for k, s2 in enumerate(sigma2s):
                     row[f"{n}_ratio"] = float(np.nanmedian(v)) if np.isfinite(v).any() else np.nan
                 x = st["sgd_T2"][k, i, e] - st["flow_T2"]
                 row["extra_T2"] = float(np.nanmedian(x)) if np.isfinite(x).any() else np.nan
-                for n in ("late_mse", "late_loss", "floor", "floor_pred"):
+                for n in ("late_mse", "late_loss", "loss_ratio", "floor", "floor_pred"):
                     v = st[n][k, i, e]
                     row[n] = float(np.nanmedian(v)) if np.isfinite(v).any() else np.nan
             rows.append(row)

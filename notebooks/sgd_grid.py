@@ -88,7 +88,9 @@ ax_map.legend(loc="upper left", fontsize=8, ncol=3)
 # (b) population loss of seed index 0 at the smallest batch, every eta (it shows the phases
 # better than the MSE, which the unlearned tail keeps near its start at this horizon)
 runs = {}
-for f in sgd_files:
+for f in sgd_files:  # only the panel's (sigma2, batch) is needed
+    if f"/b{int(batches[0])}_noise{float(sigma2s[k0]):g}/" not in f:
+        continue
     r = load_result(f, required=("t", "mse", "loss", "eta", "batch", "sigma", "diverged"))
     runs[(round(float(r["sigma"]) ** 2, 12), int(r["batch"]), float(r["eta"]))] = r
 flows = {int(load_result(f)["seed"]): load_result(f) for f in flow_files}

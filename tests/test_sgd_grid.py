@@ -246,7 +246,7 @@ def test_grid_cli_needs_one_output_per_eta(tmp_path):
 def test_bad_sgd_grid_config_stops_the_dry_run(tmp_path, text, key):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)
-    res = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "--configfile",
-                          "config/quick.yaml", str(cfg)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--nolock", "--configfile", "config/quick.yaml", str(cfg)]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     out = res.stdout + res.stderr
     assert res.returncode != 0 and "invalid configuration" in out and key in out

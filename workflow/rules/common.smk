@@ -200,6 +200,38 @@ def scaling_files():
 
 # study: sgd_grid
 
+SGD_GRID_NPZ = "results/sims/sgd_grid/b{batch}_noise{sigma2}/a{a}_d{d}/eta{eta}.npz"
+SGD_GRID_STUDY = "results/studies/sgd_grid.npz"
+FIGURES["sgd_grid"] = "figures/sgd_grid"
+TABLES["sgd_grid_table"] = "results/tables/sgd_grid"
+CLAIM_STUDIES.append("sgd_grid")
+
+
+def sgd_grid_outputs():
+    """Outputs of one (batch, sigma2) job: every eta of the grid, run in one process."""
+    etas = [num(e) for e in config["sgd_grid"]["eta"]]
+    return expand(SGD_GRID_NPZ, eta=etas, allow_missing=True)
+
+
+def sgd_grid_files():
+    """Every SGD run of the study: (batch, sigma2, eta), all seeds as replicas of one file."""
+    c = config["sgd_grid"]
+    return expand(
+        SGD_GRID_NPZ,
+        batch=c["batch"],
+        sigma2=[num(s) for s in c["sigma2"]],
+        a=num(c["a"]),
+        d=c["d"],
+        eta=[num(e) for e in c["eta"]],
+    )
+
+
+def sgd_grid_flow_files():
+    """The population-flow reference of every seed (same target and start)."""
+    c = config["sgd_grid"]
+    return expand(FLOW_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
 # study: init
 INIT_NPZ = "results/sims/init/a{a}_d{d}.npz"
 INIT_STUDY = "results/studies/init.npz"

@@ -1,1 +1,78 @@
 # Study sgd_grid: online SGD against the flow over step size and batch size.
+
+
+rule simulate_sgd_grid:
+    input:
+        script="scripts/simulate_sgd_grid.py",
+    output:
+        sgd_grid_outputs(),
+    log:
+        "logs/sgd_grid/simulate_b{batch}_noise{sigma2}_a{a}_d{d}.log",
+    benchmark:
+        "results/benchmarks/sgd_grid/simulate_b{batch}_noise{sigma2}_a{a}_d{d}.tsv"
+    params:
+        etas=lambda wildcards: " ".join(num(e) for e in config["sgd_grid"]["eta"]),
+        seeds=" ".join(map(str, config["sgd_grid"]["seeds"])),
+        sigma=lambda wildcards: float(wildcards.sigma2) ** 0.5,
+        t_max=config["sgd_grid"]["t_max"],
+        blowup=config["sgd_grid"]["blowup"],
+        base_seed=config["base_seed"],
+        grid=config["time_grid"],
+    shell:
+        "python {input.script} --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
+        " --eta {params.etas} --batch {wildcards.batch} --sigma {params.sigma}"
+        " --t-max {params.t_max} --blowup {params.blowup} --base-seed {params.base_seed}"
+        " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
+        " --out {output} > {log} 2>&1"
+
+
+rule study_sgd_grid:
+    input:
+        script="scripts/study_sgd_grid.py",
+        library="src/prdynamics/stability.py",
+        sgd=sgd_grid_files(),
+        flow=sgd_grid_flow_files(),
+    output:
+        study=SGD_GRID_STUDY,
+        claims=expand(CLAIMS_FRAGMENT, study="sgd_grid"),
+    log:
+        "logs/sgd_grid/study.log",
+    benchmark:
+        "results/benchmarks/sgd_grid/study.tsv"
+    params:
+        c=config["sgd_grid"],
+        stop=config["stopping"],
+    shell:
+        "python {input.script} --sgd {input.sgd} --flow {input.flow} --delta {params.stop[delta]}"
+        " --s0 {params.stop[s0]} --eps {params.c[eps]} --target-time {params.c[target_time]}"
+        " --floor-window {params.c[floor_window]} --edge-factor {params.c[claims][edge_factor]}"
+        " --loss-factor {params.c[claims][loss_factor]}"
+        " --flow-time-rtol {params.c[claims][flow_time_rtol]} --out {output.study}"
+        " --claims {output.claims} > {log} 2>&1"
+
+
+rule figure_sgd_grid:
+    input:
+        notebook="notebooks/sgd_grid.py",
+        study=SGD_GRID_STUDY,
+        sgd=sgd_grid_files(),
+        flow=sgd_grid_flow_files(),
+    output:
+        figure_outputs("sgd_grid"),
+        table_outputs("sgd_grid_table"),
+        executed="results/notebooks/sgd_grid.ipynb",
+    log:
+        "logs/notebooks/sgd_grid.log",
+    benchmark:
+        "results/benchmarks/sgd_grid/notebook.tsv"
+    params:
+        parameters=lambda wildcards, input: notebook_parameters(
+            study_file=input.study,
+            sgd_files=list(input.sgd),
+            flow_files=list(input.flow),
+            stopping=config["stopping"],
+            out_stem=FIGURES["sgd_grid"],
+            table_stem=TABLES["sgd_grid_table"],
+        ),
+    shell:
+        NOTEBOOK_CMD

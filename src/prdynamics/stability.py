@@ -1,0 +1,209 @@
+"""Step-size stability of online SGD near the target, and its noise floor (Gaussian inputs).
+
+Prediction of the stability edge (mean-square, linearised at w*)
+-----------------------------------------------------------------
+Per-sample loss ((x.w)^2 - y)^2, y = (x.w*)^2 + xi, gradient 4 ((x.w)^2 - y)(x.w) x.
+At w = w* + e with xi = 0, (x.w)^2 - (x.w*)^2 = 2 (x.w*)(x.e) + O(e^2), so
+
+    grad = A e + O(e^2),    A = 8 (x.w*)^2 x x^T    (the per-sample Hessian at w*),
+
+and a step with b fresh samples is e' = (I - eta A_b) e, A_b the mean of b independent A_j.
+For x ~ N(0, Q), Isserlis gives E A = H = 8 (s* Q + 2 q q^T), q = Q w*: the Hessian of the
+population loss at w* (the flow's linearisation).  The second moment M = E e e^T obeys
+
+    M' = T(M) = E[(I - eta A_b) M (I - eta A_b)] = M - eta L(M) + eta^2 K_b(M),
+    L(M) = H M + M H,    K_b(M) = E[A_b M A_b] = (1 - 1/b) H M H + (64 / b) G(M),
+    G(M) = E[(x.w*)^4 (x^T M x) x x^T]
+         = (3 s*^2 tr(MQ) + 12 s* q^T M q) Q + 12 (s* tr(MQ) + 2 q^T M q) q q^T
+           + 24 s* (q q^T M Q + Q M q q^T) + 6 s*^2 Q M Q
+
+(G by Stein's lemma twice: E[x x^T F] = Q E F + Q E[grad grad F] Q with F = (x.w*)^4 x^T M x).
+T is a completely positive map, so its spectral radius is an eigenvalue with a positive
+semidefinite eigenvector, and T(M) = M exactly when L(M) = eta K_b(M).  L^{-1} is positive
+(H > 0), hence (resolvent-positive operators) T is mean-square stable iff
+
+    eta < eta_ms(b) = 1 / rho(L^{-1} K_b),
+
+the Perron root of L^{-1} K_b (`ms_stability_edge`).  Limits: b -> inf gives K = H M H,
+rho = h_max / 2 and the deterministic edge 2 / h_max (`gd_stability_edge`); b = 1 is set by
+the fourth-moment term G, whose tr(MQ) and rank-one parts couple every mode to the top
+ones (a rough reading: eta_ms(1) ~ 1/(12 tr Q) if only the tr(MQ) Q term is kept, which
+overestimates the edge several-fold because q q^T carries most of G).  In between,
+eta_ms(b) grows about linearly in b until it saturates at 2 / h_max.
+
+Which phase limits stability.  Near w = 0 (the escape) the per-sample Hessian is
+(12 (x.w)^2 - 4 y) x x^T ~ -4 y x x^T <= 0: a step can only amplify w, never overshoot, so
+no step-size instability starts there.  The curvature of the per-sample loss grows with
+s = w^T Q w (its (x.w)^2 term), and the dynamics spend the rest of the run at s ~ s* = 1:
+from the passage through s = 1/3 on (Phase II) to the neighbourhood of w* (Phase III).
+The prediction above is the one at w*; the study measures where runs diverge.
+
+Noise floor.  With label noise the gradient at w* is 4 xi (x.w*) x, of covariance
+16 sigma^2 E[(x.w*)^2 x x^T] = 2 sigma^2 H.  To first order in eta the second moment
+solves dM/dt = -L(M) + (2 eta sigma^2 / b) H, whose solution from M(0) = 0 in the
+eigenbasis of H (eigenvalues h_k) is diagonal, M_kk(t) = (eta sigma^2 / b)(1 - e^{-2 h_k t}):
+the stationary M is (eta sigma^2 / b) I (MSE floor eta sigma^2 / b, once every mode has
+equilibrated) and the excess population loss is
+
+    L_noise(t) = (1/2) tr(H M(t)) = (eta sigma^2 / 2b) sum_k h_k (1 - e^{-2 h_k t})
+               -> eta sigma^2 tr(H) / 2b = 4 eta sigma^2 (s* + 2 |q|^2) / b
+
+(`noise_floor_loss`).  The loss weights modes by h_k, so it reaches its floor long before
+the MSE, whose slow tail modes stay unlearned.  With sigma = 0 the per-sample gradient
+vanishes at w* (interpolation), so there is no floor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, eigs
+
+#: Phases in which a divergence can occur, by the flow's stopping times of the same seed.
+DIVERGENCE_PHASES = ("I", "II", "III", "none")
+
+
+def _check_problem(lam, wstar):
+    lam = np.asarray(lam, dtype=np.float64)
+    wstar = np.asarray(wstar, dtype=np.float64)
+    if lam.ndim != 1 or lam.shape != wstar.shape or lam.size < 1:
+        raise ValueError("lam and wstar must be 1-D arrays of one length")
+    if not np.all(lam > 0) or not np.all(np.isfinite(lam)):
+        raise ValueError("lam must be positive and finite")
+    if not np.all(np.isfinite(wstar)):
+        raise ValueError("wstar must be finite")
+    return lam, wstar
+
+
+def _check_batch(batch):
+    if int(batch) != batch or batch < 1:
+        raise ValueError(f"batch must be an integer >= 1, got {batch}")
+    return int(batch)
+
+
+def hessian_at_target(lam, wstar) -> np.ndarray:
+    """H = E[8 (x.w*)^2 x x^T] = 8 (s* Q + 2 q q^T), q = Q w*: the population Hessian at w*."""
+    lam, wstar = _check_problem(lam, wstar)
+    q = lam * wstar
+    sstar = float(np.sum(lam * wstar * wstar))
+    return 8.0 * (sstar * np.diag(lam) + 2.0 * np.outer(q, q))
+
+
+def fourth_moment_map(lam, wstar, M) -> np.ndarray:
+    """G(M) = E[(x.w*)^4 (x^T M x) x x^T] for x ~ N(0, diag lam), M symmetric (closed form)."""
+    lam, wstar = _check_problem(lam, wstar)
+    M = np.asarray(M, dtype=np.float64)
+    if M.shape != (lam.size, lam.size):
+        raise ValueError(f"M must have shape ({lam.size}, {lam.size}), got {M.shape}")
+    q = lam * wstar
+    s = float(np.sum(lam * wstar * wstar))
+    tr_mq = float(np.diagonal(M) @ lam)
+    mq = M @ q
+    qmq = float(q @ mq)
+    qmq_vec = lam * mq  # Q M q
+    out = 6.0 * s * s * (lam[:, None] * M * lam[None, :])
+    out += 24.0 * s * (np.outer(q, qmq_vec) + np.outer(qmq_vec, q))
+    out += 12.0 * (s * tr_mq + 2.0 * qmq) * np.outer(q, q)
+    out[np.diag_indices_from(out)] += (3.0 * s * s * tr_mq + 12.0 * s * qmq) * lam
+    return out
+
+
+def second_moment_map(lam, wstar, M, eta: float, batch: int) -> np.ndarray:
+    """T(M) = E[(I - eta A_b) M (I - eta A_b)], the one-step map of E e e^T near w*."""
+    batch = _check_batch(batch)
+    H = hessian_at_target(lam, wstar)
+    M = np.asarray(M, dtype=np.float64)
+    K = (1.0 - 1.0 / batch) * (H @ M @ H) + (64.0 / batch) * fourth_moment_map(lam, wstar, M)
+    return M - eta * (H @ M + M @ H) + eta * eta * K
+
+
+def ms_stability_edge(lam, wstar, batch: int, tol: float = 1e-9) -> float:
+    """eta_ms(b) = 1 / rho(L^{-1} K_b): the mean-square stability edge of SGD linearised at w*.
+
+    See the module docstring for the derivation.  The Perron root is found by Arnoldi
+    iteration on d x d matrices in the eigenbasis of H, where L^{-1} divides entry (i, j)
+    by h_i + h_j (the same map as `second_moment_map`, written in that basis).
+    """
+    lam, wstar = _check_problem(lam, wstar)
+    batch = _check_batch(batch)
+    d = lam.size
+    h, U = np.linalg.eigh(hessian_at_target(lam, wstar))
+    if not h[0] > 0:
+        raise ValueError("the Hessian at w* is not positive definite")
+    # everything in the eigenbasis of H: Q -> U^T Q U, q -> U^T q, H M H -> h_i h_j M_ij
+    Qh = (U.T * lam) @ U
+    qh = U.T @ (lam * wstar)
+    s = float(np.sum(lam * wstar * wstar))
+    hh = np.outer(h, h)
+    lyap = h[:, None] + h[None, :]
+    w_hmh, w_g = 1.0 - 1.0 / batch, 64.0 / batch
+
+    def apply(vec):
+        M = vec.reshape(d, d)
+        tr_mq = float(np.sum(M * Qh))
+        mq = M @ qh
+        qmq = float(qh @ mq)
+        qmq_vec = Qh @ mq
+        G = 6.0 * s * s * (Qh @ M @ Qh)
+        G += 24.0 * s * (np.outer(qh, qmq_vec) + np.outer(qmq_vec, qh))
+        G += 12.0 * (s * tr_mq + 2.0 * qmq) * np.outer(qh, qh)
+        G += (3.0 * s * s * tr_mq + 12.0 * s * qmq) * Qh
+        return ((w_hmh * hh * M + w_g * G) / lyap).ravel()
+
+    if d == 1:
+        return float(1.0 / apply(np.ones(1))[0])
+    op = LinearOperator((d * d, d * d), matvec=apply, dtype=np.float64)
+    vals = eigs(op, k=1, which="LM", v0=np.eye(d).ravel(), tol=tol, return_eigenvectors=False)
+    return float(1.0 / np.max(np.abs(vals)))
+
+
+def gd_stability_edge(lam, wstar) -> float:
+    """2 / h_max: the edge of deterministic (population) GD at w*, the b -> inf limit of eta_ms."""
+    return float(2.0 / np.linalg.eigvalsh(hessian_at_target(lam, wstar))[-1])
+
+
+def noise_floor_loss(lam, wstar, eta: float, batch: int, sigma2: float, t=np.inf):
+    """First-order excess population loss from label noise at time t after reaching w*:
+    (eta sigma^2 / 2b) sum_k h_k (1 - e^{-2 h_k t}); t = inf gives eta sigma^2 tr(H) / 2b."""
+    batch = _check_batch(batch)
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"eta must be positive and finite, got {eta}")
+    if not (np.isfinite(sigma2) and sigma2 >= 0):
+        raise ValueError(f"sigma2 must be finite and >= 0, got {sigma2}")
+    h = np.linalg.eigvalsh(hessian_at_target(lam, wstar))
+    t = np.asarray(t, dtype=np.float64)
+    if np.any(t < 0):
+        raise ValueError("t must be >= 0")
+    fill = -np.expm1(-2.0 * h * t[..., None])
+    return eta * sigma2 / (2.0 * batch) * np.sum(h * fill, axis=-1)
+
+
+def grid_bracket(etas, diverged) -> tuple[float, float, bool]:
+    """Bracket of a measured edge on a step grid: (largest eta below the smallest diverged
+    one, smallest diverged eta, whether every eta above that one also diverged).
+
+    NaN for a side the grid does not reach (nothing diverged, or the smallest eta did).
+    """
+    etas = np.asarray(etas, dtype=np.float64)
+    diverged = np.asarray(diverged, dtype=bool)
+    if etas.ndim != 1 or etas.shape != diverged.shape or etas.size == 0:
+        raise ValueError("etas and diverged must be 1-D arrays of one non-zero length")
+    if np.any(np.diff(etas) <= 0):
+        raise ValueError("etas must be strictly increasing")
+    bad = np.flatnonzero(diverged)
+    if bad.size == 0:
+        return float(etas[-1]), float("nan"), True
+    k = int(bad[0])
+    below = float(etas[k - 1]) if k > 0 else float("nan")
+    return below, float(etas[k]), bool(np.all(diverged[k:]))
+
+
+def divergence_phase(t_div: float, t_third: float, t2: float) -> str:
+    """The phase a divergence at time t_div falls in, by the flow's T_1/3 and T2 of that seed:
+    I before T_1/3 (escape), II up to T2, III after; 'none' if it did not diverge (NaN)."""
+    if not np.isfinite(t_div):
+        return "none"
+    if not (np.isfinite(t_third) and t_div >= t_third):
+        return "I"
+    if not np.isfinite(t2) or t_div < t2:
+        return "II"
+    return "III"

@@ -1,0 +1,252 @@
+"""Study sgd_grid: the stability library against independent computations, and the claims."""
+
+import itertools
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from prdynamics import claims as cl
+from prdynamics import stability as stab
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def small_problem(d=3):
+    lam = np.array([0.5, 0.3, 0.2])[:d]
+    lam = lam / lam.sum()
+    ws = np.array([0.7, -1.0, 1.3])[:d]
+    return lam, ws / np.sqrt(np.sum(lam * ws * ws))
+
+
+def quadrature(lam, n=6):
+    """Gauss-Hermite nodes and weights for x ~ N(0, diag lam); exact for degree <= 2n - 1 per axis."""
+    z, w = np.polynomial.hermite_e.hermegauss(n)
+    w = w / w.sum()
+    nodes = np.array(list(itertools.product(z, repeat=lam.size))) * np.sqrt(lam)
+    weights = np.array([np.prod(c) for c in itertools.product(w, repeat=lam.size)])
+    return nodes, weights
+
+
+def exact_T(lam, ws, M, eta):
+    """E[(I - eta A) M (I - eta A)] with A = 8 (x.w*)^2 x x^T, by exact quadrature (batch 1)."""
+    x, wt = quadrature(lam)
+    out = np.zeros_like(M)
+    eye = np.eye(lam.size)
+    for xi, wi in zip(x, wt, strict=True):
+        B = eye - eta * 8 * (xi @ ws) ** 2 * np.outer(xi, xi)
+        out += wi * B @ M @ B
+    return out
+
+
+def test_fourth_moment_map_matches_quadrature():
+    lam, ws = small_problem(3)
+    M = np.array([[1, 0.2, -0.1], [0.2, 0.5, 0.3], [-0.1, 0.3, 2.0]])
+    x, wt = quadrature(lam)
+    ref = np.einsum("n,n,ni,nj->ij", wt, (x @ ws) ** 4 * np.einsum("ni,ij,nj->n", x, M, x), x, x)
+    np.testing.assert_allclose(stab.fourth_moment_map(lam, ws, M), ref, rtol=1e-11, atol=1e-12)
+
+
+def test_fourth_moment_map_matches_monte_carlo():
+    lam, ws = small_problem(3)
+    M = np.diag([1.0, 0.5, 2.0])
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((400_000, 3)) * np.sqrt(lam)
+    f = (x @ ws) ** 4 * np.einsum("ni,ij,nj->n", x, M, x)
+    samples = f[:, None, None] * x[:, :, None] * x[:, None, :]
+    mean, se = samples.mean(axis=0), samples.std(axis=0) / np.sqrt(len(x))
+    assert np.all(np.abs(stab.fourth_moment_map(lam, ws, M) - mean) <= 5 * se)
+
+
+def test_hessian_is_mean_per_sample_hessian():
+    lam, ws = small_problem(3)
+    x, wt = quadrature(lam)
+    ref = np.einsum("n,n,ni,nj->ij", wt, 8 * (x @ ws) ** 2, x, x)
+    np.testing.assert_allclose(stab.hessian_at_target(lam, ws), ref, rtol=1e-12, atol=1e-13)
+
+
+def test_second_moment_map_matches_quadrature_batch_one():
+    lam, ws = small_problem(2)
+    M = np.array([[1.0, 0.3], [0.3, 0.4]])
+    np.testing.assert_allclose(stab.second_moment_map(lam, ws, M, 0.05, 1), exact_T(lam, ws, M, 0.05),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_edge_in_one_dimension_is_closed_form():
+    # d = 1, lam = w* = 1: A = 8 x^4, E A = 24, E A^2 = 64 * 105; stable iff eta < 2 E A / E A_b^2
+    for b in (1, 4, 100):
+        ea2 = 64 * 105 / b + (1 - 1 / b) * 24**2
+        assert stab.ms_stability_edge([1.0], [1.0], b) == pytest.approx(2 * 24 / ea2, rel=1e-12)
+
+
+def test_edge_is_where_the_exact_second_moment_map_reaches_spectral_radius_one():
+    lam, ws = small_problem(2)
+    basis = [np.array(m, float) for m in ([[1, 0], [0, 0]], [[0, 1], [1, 0]], [[0, 0], [0, 1]])]
+
+    def radius(eta):  # T on symmetric 2 x 2 matrices, in the basis above
+        cols = []
+        for B in basis:
+            T = exact_T(lam, ws, B, eta)
+            cols.append([T[0, 0], T[0, 1], T[1, 1]])
+        return max(abs(np.linalg.eigvals(np.array(cols).T)))
+
+    lo, hi = 1e-6, stab.gd_stability_edge(lam, ws)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if radius(mid) < 1 else (lo, mid)
+    assert stab.ms_stability_edge(lam, ws, 1) == pytest.approx(lo, rel=1e-6)
+
+
+def test_large_batch_edge_tends_to_gd_edge_and_grows_with_batch():
+    lam, ws = small_problem(3)
+    edges = [stab.ms_stability_edge(lam, ws, b) for b in (1, 8, 64, 10**7)]
+    assert np.all(np.diff(edges) > 0)
+    assert edges[-1] == pytest.approx(stab.gd_stability_edge(lam, ws), rel=1e-5)
+
+
+def exact_stationary_loss(lam, ws, eta, sigma2):
+    """(1/2) tr(H M) for the stationary M = T(M) + 2 eta^2 sigma^2 H of linearised SGD with label
+    noise (batch 1), T by exact quadrature, solved on symmetric 2 x 2 matrices."""
+    basis = [np.array(m, float) for m in ([[1, 0], [0, 0]], [[0, 1], [1, 0]], [[0, 0], [0, 1]])]
+    T = np.array([[exact_T(lam, ws, B, eta)[i, j] for i, j in ((0, 0), (0, 1), (1, 1))] for B in basis]).T
+    H = stab.hessian_at_target(lam, ws)
+    c = 2 * eta**2 * sigma2 * np.array([H[0, 0], H[0, 1], H[1, 1]])
+    m = np.linalg.solve(np.eye(3) - T, c)
+    M = np.array([[m[0], m[1]], [m[1], m[2]]])
+    return 0.5 * np.trace(H @ M)
+
+
+def test_noise_floor_is_the_small_eta_limit_of_the_exact_stationary_loss():
+    lam, ws = small_problem(2)
+    q = lam * ws
+    edge = stab.ms_stability_edge(lam, ws, 1)
+    for eta in (1e-3 * edge, 0.3 * edge):
+        closed = 4 * eta * 0.5 * (1 + 2 * q @ q)
+        assert stab.noise_floor_loss(lam, ws, eta, 1, 0.5) == pytest.approx(closed, rel=1e-12)
+    assert stab.noise_floor_loss(lam, ws, 0.1, 1, 0.5, 0.0) == 0.0
+    floor = stab.noise_floor_loss
+    assert floor(lam, ws, 0.1, 4, 0.5) == pytest.approx(floor(lam, ws, 0.1, 1, 0.5) / 4)
+    # first order: the relative gap to the exact stationary loss shrinks like eta
+    gaps = [exact_stationary_loss(lam, ws, f * edge, 0.5) / floor(lam, ws, f * edge, 1, 0.5) - 1
+            for f in (1e-3, 1e-2)]
+    assert 0 < gaps[0] < 0.01 and gaps[1] == pytest.approx(10 * gaps[0], rel=0.1)
+    # the exact stationary loss blows up at the mean-square edge
+    near, half = (exact_stationary_loss(lam, ws, f * edge, 0.5) for f in (0.999, 0.5))
+    assert near > 100 * half
+
+
+def test_exact_stationary_loss_matches_monte_carlo_of_linearised_sgd():
+    lam, ws = small_problem(2)
+    eta, sigma2 = 0.002, 0.5
+    rng = np.random.default_rng(1)
+    n, H = 4000, stab.hessian_at_target(lam, ws)
+    e = np.zeros((n, 2))
+    acc, count = 0.0, 0
+    for k in range(6000):
+        x = rng.standard_normal((n, 2)) * np.sqrt(lam)
+        p = x @ ws
+        xi = np.sqrt(sigma2) * rng.standard_normal(n)
+        e = e - eta * ((8 * p**2 * (x * e).sum(1) - 4 * xi * p)[:, None] * x)
+        if k >= 3000:
+            acc += 0.5 * np.einsum("ni,ij,nj->", e, H, e) / n
+            count += 1
+    assert acc / count == pytest.approx(exact_stationary_loss(lam, ws, eta, sigma2), rel=0.05)
+
+
+def test_grid_bracket_and_phase():
+    etas = [0.1, 0.2, 0.4, 0.8]
+    assert stab.grid_bracket(etas, [0, 0, 1, 1]) == (0.2, 0.4, True)
+    assert stab.grid_bracket(etas, [0, 1, 0, 1]) == (0.1, 0.2, False)
+    lo, hi, mono = stab.grid_bracket(etas, [0, 0, 0, 0])
+    assert lo == 0.8 and math.isnan(hi) and mono
+    lo, hi, _ = stab.grid_bracket(etas, [1, 1, 1, 1])
+    assert math.isnan(lo) and hi == 0.1
+    assert stab.divergence_phase(float("nan"), 1, 2) == "none"
+    assert [stab.divergence_phase(t, 1.0, 3.0) for t in (0.5, 1.0, 2.9, 3.0)] == ["I", "II", "II", "III"]
+
+
+@pytest.mark.parametrize("call", [
+    lambda: stab.ms_stability_edge([0.5, 0.5], [1.0, 1.0], 0),
+    lambda: stab.ms_stability_edge([0.5, -0.5], [1.0, 1.0], 1),
+    lambda: stab.ms_stability_edge([0.5, 0.5], [1.0], 1),
+    lambda: stab.noise_floor_loss([0.5, 0.5], [1.0, 1.0], -1.0, 1, 0.1),
+    lambda: stab.noise_floor_loss([0.5, 0.5], [1.0, 1.0], 0.1, 1, float("nan")),
+    lambda: stab.grid_bracket([0.2, 0.1], [0, 1]),
+])
+def test_bad_input_raises(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def edge_claim(diverged, ratio, eta_ms):
+    etas = [0.01, 0.02, 0.04, 0.08]
+    lo = np.full((1, 1, 1), 0.02)
+    return cl.sgd_grid_stability_edge([1], [0.0], [0], etas, np.array(diverged, bool)[None, :, None],
+                                      np.array(ratio, float)[None, :, None], lo, 2 * lo, np.array([[eta_ms]]),
+                                      [0.1], np.array(["none"]), 1.5, 1.5)
+
+
+def test_edge_claim_passes_only_when_the_prediction_splits_the_grid():
+    assert edge_claim([0, 0, 1, 1], [1.0, 1.1, np.nan, np.nan], 0.025).passed
+    assert edge_claim([0, 0, 0, 1], [1.0, 1.1, 2.0, np.nan], 0.025).passed  # departs without blow-up
+    assert not edge_claim([0, 0, 0, 1], [1.0, 1.1, 1.2, np.nan], 0.025).passed  # no departure above
+    assert not edge_claim([0, 1, 1, 1], [1.0, np.nan, np.nan, np.nan], 0.05).passed  # diverged below
+    assert not edge_claim([0, 0, 0, 0], [1.0, 1.0, 1.0, 1.0], 0.1).passed  # grid ends below 1.5 eta_ms
+
+
+def test_small_eta_claim_reports_t1_and_compares_the_rest():
+    flow = {"T1": np.array([0.2]), "T_third": np.array([1.0]), "T2": np.array([3.0])}
+    good = {"T1": np.array([0.4]), "T_third": np.array([1.1]), "T2": np.array([2.8])}
+    c = cl.sgd_grid_small_eta_matches_flow(good, flow, 0.005, 64, 0.0, 0.2, {"T2": [1.0]}, [64])
+    assert c.passed and c.measured["reported_not_compared"] == ["T1 seed index 0"]
+    bad = good | {"T2": np.array([4.0])}
+    assert not cl.sgd_grid_small_eta_matches_flow(bad, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
+    diverged = good | {"T2": np.array([np.nan])}
+    assert not cl.sgd_grid_small_eta_matches_flow(diverged, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
+
+
+def test_phases_claim_needs_every_setting():
+    seen = np.ones((1, 1, 2, 1), bool)
+    div = np.zeros_like(seen)
+    assert cl.sgd_grid_phases_survive([1], [0.0], [0.1, 0.2], np.ones((1, 1, 2), bool), div, seen).passed
+    present = np.array([[[True, False]]])
+    assert not cl.sgd_grid_phases_survive([1], [0.0], [0.1, 0.2], present, div, seen).passed
+
+
+def test_grid_cli_runs_every_eta_and_records_divergence(tmp_path):
+    outs = [tmp_path / "small.npz", tmp_path / "large.npz"]
+    res = subprocess.run(
+        [sys.executable, "scripts/simulate_sgd_grid.py", "--a", "2", "--d", "20", "--seed", "0", "1",
+         "--eta", "0.01", "4", "--batch", "2", "--sigma", "0", "--t-max", "40", "--out", *map(str, outs)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    from prdynamics.io import load_result
+
+    small, large = (load_result(p) for p in outs)
+    assert not small["diverged"].any() and large["diverged"].all()
+    assert small["eta"] == 0.01 and small["batch"] == 2
+    assert np.all(np.isnan(large["s"][:, -1]))
+
+
+def test_grid_cli_needs_one_output_per_eta(tmp_path):
+    res = subprocess.run([sys.executable, "scripts/simulate_sgd_grid.py", "--eta", "0.1", "0.2",
+                          "--out", str(tmp_path / "x.npz")], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and "one --out per --eta" in res.stderr
+
+
+@pytest.mark.parametrize("text, key", [
+    ("sgd_grid:\n  eta: [0.01, -0.02]\n", "sgd_grid.eta.1"),
+    ("sgd_grid:\n  batch: [0]\n", "sgd_grid.batch.0"),
+    ("sgd_grid:\n  claims: {edge_factor: 0.5}\n", "sgd_grid.claims.edge_factor"),
+    ("sgd_grid:\n  colour: red\n", "colour"),
+])
+def test_bad_sgd_grid_config_stops_the_dry_run(tmp_path, text, key):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--nolock", "--configfile", "config/quick.yaml", str(cfg)]
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "invalid configuration" in out and key in out

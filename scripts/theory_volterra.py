@@ -65,7 +65,9 @@ def main(argv=None) -> int:
         sign = np.sign(u_sim[-1])
         w_t0 = integrate_flow(r["lam"], r["wstar"], r["w0"], np.array([t1p]),
                               StepController(rtol=args.rtol, atol=args.atol)).w_final
-        delta = solve_delta(r["lam"], sign * r["wstar"], w_t0, t[k0:], s=s[k0:])
+        # linear product integration: the quadratic scheme's one-sided first interval is
+        # lower order, harmless from t = 0 but not when the solve starts mid-transition at T1'
+        delta = solve_delta(r["lam"], sign * r["wstar"], w_t0, t[k0:], s=s[k0:], interp="linear")
         one_minus_u = 1.0 - sign * u_sim[k0:]
         out["T1_prime"].append(t1p)
         out["delta_abs_err"].append(float(np.max(np.abs(delta - one_minus_u))))

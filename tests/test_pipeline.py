@@ -88,7 +88,11 @@ def test_checks_json_lists_every_claim(quick_run):
     claims = json.loads((quick_run / "results/checks.json").read_text())
     ids = {c["id"] for c in claims}
     assert ids >= {"threshold.s_one_third", "escape.log_d", "escape.faster_with_a", "phase2.converges",
-                   "phase3.frozen_approx", "sgd.tracks_flow", "gd.matches_flow"}
+                   "phase3.frozen_approx", "sgd.tracks_flow", "gd.matches_flow", "escape.rate",
+                   "volterra.phase1", "volterra.theta_exact", "volterra.phase2b", "phase3.gamma_law",
+                   "loss.tail_exponent", "phase2.T2_exponent"}
+    for study in ("sgd_grid", "init", "inputs", "finite"):  # every study merged its claims
+        assert any(i.startswith(f"{study}.") for i in ids), study
     for c in claims:
         assert set(c) == {"id", "statement", "measured", "expected", "tolerance", "passed"}
 

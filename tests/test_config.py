@@ -17,6 +17,23 @@ BAD_CONFIGS = {
     "unknown section": ("extras: 1\n", "extras"),
     "wrong type": ("fig2:\n  d: many\n", "fig2.d"),
     "wrong list item type": ("stopping:\n  eps: [0.1, big]\n", "stopping.eps.1"),
+    "inputs: one Gaussian reference missing": ("inputs:\n  laws: [rademacher, uniform]\n", "inputs.laws"),
+    "inputs: sparse p = 0": ("inputs:\n  sparse_p: 0\n", "inputs.sparse_p"),
+    "inputs: Student t without a fourth moment": ("inputs:\n  student_t_nu: 4\n", "inputs.student_t_nu"),
+    "inputs: negative SGD step": ("inputs:\n  sgd:\n    eta: [-1.0e-3]\n", "inputs.sgd.eta.0"),
+    "sgd_grid: negative step": ("sgd_grid:\n  eta: [0.01, -0.02]\n", "sgd_grid.eta.1"),
+    "sgd_grid: batch 0": ("sgd_grid:\n  batch: [0]\n", "sgd_grid.batch.0"),
+    "sgd_grid: edge factor below 1": ("sgd_grid:\n  claims: {edge_factor: 0.5}\n",
+                                      "sgd_grid.claims.edge_factor"),
+    "init: x_hi above 1": ("init:\n  x_hi: 2\n", "init.x_hi"),
+    "init: one d only": ("init:\n  d: [300]\n", "init.d"),
+    "init: a below 1": ("init:\n  a: [0.5]\n", "init.a.0"),
+    "init: negative p_min": ("init:\n  claims: {p_min: -1}\n", "init.claims.p_min"),
+    "init: phase3_eps not a stopping eps": ("init:\n  phase3_eps: 0.02\n", "init.phase3_eps"),
+    "finite: no noiseless reference": ("finite:\n  sigma2: [0.5]\n", "finite.sigma2"),
+    "finite: floor factor 1": ("finite:\n  claims:\n    floor_factor: 1.0\n", "finite.claims.floor_factor"),
+    "scaling: a at most 1": ("scaling:\n  a: [1.0]\n", "scaling.a.0"),
+    "scaling: loss window beyond d": ("scaling:\n  loss_x_hi_frac: 2\n", "scaling.loss_x_hi_frac"),
 }
 
 

@@ -17,12 +17,21 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
 
 
-def check_run_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Exit through argparse (code 2) on a bad a or d."""
+def check_run_arguments(p: argparse.ArgumentParser, args: argparse.Namespace, d_min: int = 2,
+                        why: str = "") -> None:
+    """Exit through argparse (code 2) on a bad a or d (d < d_min; why says what needs d_min)."""
     if args.a < 0 or not math.isfinite(args.a):
         p.error(f"--a must be >= 0, got {args.a}")
-    if args.d < 2:
-        p.error(f"--d must be >= 2, got {args.d}")
+    if args.d < d_min:
+        p.error(f"--d must be >= {d_min}{why}, got {args.d}")
+
+
+def check_seed_list(p: argparse.ArgumentParser, seeds: list[int], base_seed: int, flag: str) -> None:
+    """Exit through argparse on negative or repeated seeds (several runs in one file)."""
+    if any(s < 0 for s in seeds) or base_seed < 0:
+        p.error(f"seeds must be non-negative, got {flag} {seeds} --base-seed {base_seed}")
+    if len(set(seeds)) != len(seeds):
+        p.error(f"{flag} values must be distinct, got {seeds}")
 
 
 def memory_refused(d: int) -> bool:

@@ -18,6 +18,7 @@ import sys
 import time
 
 import numpy as np
+from _cli import check_run_arguments, check_seed_list
 
 from prdynamics.finite import FINITE_STAT_NAMES, draw_sample, run_gd
 from prdynamics.flow import STAT_NAMES, integrate_gd, log_time_grid
@@ -41,14 +42,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--points-per-decade", type=int, default=10, help="record-grid resolution")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
-    if not (args.a >= 0 and math.isfinite(args.a)):
-        p.error(f"--a must be >= 0, got {args.a}")
-    if args.d < 2:
-        p.error(f"--d must be >= 2, got {args.d}")
+    check_run_arguments(p, args)
     if min(args.n_over_d) < 1 or len(set(args.n_over_d)) != len(args.n_over_d):
         p.error(f"--n-over-d must be distinct integers >= 1, got {args.n_over_d}")
-    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
-        p.error(f"--seeds must be distinct and >= 0, got {args.seeds}")
+    check_seed_list(p, args.seeds, args.base_seed, "--seeds")
     if not (args.sigma2 >= 0 and math.isfinite(args.sigma2)):
         p.error(f"--sigma2 must be finite and >= 0, got {args.sigma2}")
     if not (args.eta > 0 and math.isfinite(args.eta)):

@@ -22,6 +22,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one dense LU per step: threads only slow it down
 
 import numpy as np  # noqa: E402
+from _cli import check_run_arguments, check_seed_list  # noqa: E402
 
 from prdynamics.flow import STAT_NAMES, log_time_grid  # noqa: E402
 from prdynamics.io import provenance, save_result  # noqa: E402
@@ -47,16 +48,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--method", choices=("BDF", "Radau"), default="BDF", help="stiff solver")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
-    if args.a < 0 or not math.isfinite(args.a):
-        p.error(f"--a must be >= 0, got {args.a}")
-    if args.d < 2:
-        p.error(f"--d must be >= 2, got {args.d}")
+    check_run_arguments(p, args)
     if args.d > 5000:
         p.error(f"--d {args.d}: the stiff solver factorises a dense d x d Jacobian; use d <= 5000")
-    if any(s < 0 for s in args.seed) or args.base_seed < 0:
-        p.error(f"seeds must be non-negative, got --seed {args.seed} --base-seed {args.base_seed}")
-    if len(set(args.seed)) != len(args.seed):
-        p.error(f"--seed values must be distinct, got {args.seed}")
+    check_seed_list(p, args.seed, args.base_seed, "--seed")
     try:
         args.law_param = check_law(args.input_law, args.law_param)
     except ValueError as exc:

@@ -12,12 +12,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 
 import numpy as np
-from _cli import memory_refused
+from _cli import check_run_arguments, check_seed_list, memory_refused
 
 from prdynamics.flow import STAT_NAMES, StepController, integrate_flow, log_time_grid
 from prdynamics.initialisation import initial_statistics, start_state, study_starts
@@ -43,12 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--atol", type=float, default=1e-12, help="flow: absolute tolerance")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
-    if not (args.a >= 0 and math.isfinite(args.a)):
-        p.error(f"--a must be >= 0, got {args.a}")
-    if args.d < 3:
-        p.error(f"--d must be >= 3 (the warm start needs it), got {args.d}")
-    if min(args.seeds) < 0 or len(set(args.seeds)) != len(args.seeds):
-        p.error(f"--seeds must be distinct and non-negative, got {args.seeds}")
+    check_run_arguments(p, args, d_min=3, why=" (the warm start needs it)")
+    check_seed_list(p, args.seeds, args.base_seed, "--seeds")
     known = list(study_starts(args.d))
     args.starts = args.starts or known
     unknown = [s for s in args.starts if s not in known]

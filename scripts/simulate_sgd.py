@@ -18,6 +18,7 @@ import sys
 import time
 
 import numpy as np
+from _cli import check_run_arguments, check_seed_list
 from tqdm import tqdm
 
 from prdynamics.flow import log_time_grid
@@ -44,14 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="threads over replicas (speed only)")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
-    if args.a < 0 or not math.isfinite(args.a):
-        p.error(f"--a must be >= 0, got {args.a}")
-    if args.d < 2:
-        p.error(f"--d must be >= 2, got {args.d}")
-    if any(s < 0 for s in args.seed) or args.base_seed < 0:
-        p.error(f"seeds must be non-negative, got --seed {args.seed} --base-seed {args.base_seed}")
-    if len(set(args.seed)) != len(args.seed):
-        p.error(f"--seed values must be distinct, got {args.seed}")
+    check_run_arguments(p, args)
+    check_seed_list(p, args.seed, args.base_seed, "--seed")
     if not (math.isfinite(args.eta) and args.eta > 0):
         p.error(f"--eta must be positive, got {args.eta}")
     if args.batch < 1:

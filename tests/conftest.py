@@ -1,5 +1,12 @@
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+# Tests that load a CLI in-process see scripts/ on the path, as the CLIs do when run: they import
+# their shared helpers (_cli) from their own folder.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from prdynamics.seeding import problem
 

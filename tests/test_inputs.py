@@ -3,7 +3,6 @@ the SGD-flow gap, the flow CLI, the summary script and its claims."""
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +20,7 @@ from prdynamics.sgd import draw_standardised, run_sgd
 from prdynamics.theory import phase3_loss
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import simulate_flow_product  # noqa: E402
+import simulate_flow_product  # noqa: E402  (scripts/ is on the path: conftest)
 import simulate_sgd  # noqa: E402
 import study_inputs  # noqa: E402
 

@@ -1,11 +1,14 @@
-"""Arguments and checks shared by the population-dynamics CLIs (one run per (a, d, seed))."""
+"""Arguments, checks and claim reporting shared by the command-line scripts."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 
+from prdynamics.claims import Claim, _plain
+from prdynamics.io import save_claims
 from prdynamics.model import check_memory
 
 
@@ -42,3 +45,10 @@ def memory_refused(d: int) -> bool:
         print(f"error: {exc}", file=sys.stderr)
         return True
     return False
+
+
+def write_claims(path, claims: list[Claim], stream=sys.stderr) -> None:
+    """Save the claims (prdynamics.io.save_claims) and print one PASS/FAIL line each, with its measurement."""
+    save_claims(path, claims)
+    for c in claims:
+        print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}: {json.dumps(_plain(c.measured))}", file=stream)

@@ -7,14 +7,14 @@ Exits 0 after writing the file; `--strict` exits 1, naming the failed claims, wh
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 
 import numpy as np
+from _cli import write_claims
 
 from prdynamics import claims
-from prdynamics.io import load_claims, load_result, save_claims
+from prdynamics.io import load_claims, load_result
 from prdynamics.phases import THRESHOLD, first_upcrossing, stopping_times, threshold_report
 
 
@@ -138,10 +138,8 @@ def main(argv=None) -> int:
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise SystemExit(f"claim ids measured twice: {', '.join(repeated)}")
-    save_claims(args.out, results)
+    write_claims(args.out, results, stream=sys.stdout)
     failed = [c.id for c in results if not c.passed]
-    for c in results:
-        print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}: {json.dumps(claims._plain(c.measured))}")
     if failed and args.strict:
         print(f"failed claims: {', '.join(failed)}", file=sys.stderr)
         return 1

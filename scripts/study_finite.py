@@ -15,10 +15,11 @@ import argparse
 import sys
 
 import numpy as np
+from _cli import write_claims
 
 from prdynamics import claims as C
 from prdynamics.finite import decay_exponent, noise_floor, population_match
-from prdynamics.io import load_result, provenance, save_claims, save_result
+from prdynamics.io import load_result, provenance, save_result
 
 REQUIRED = ("t", "loss", "mse", "u", "train", "pop_loss", "pop_mse", "pop_u", "lam", "wstar", "a", "d",
             "seed", "n_over_d", "n", "sigma2", "eta", "horizon", "t_recovery", "diverged")
@@ -112,9 +113,7 @@ def main(argv=None) -> int:
         "pred_a": np.array([k[0] for k in pred_keys]), "pred_sigma2": np.array([k[1] for k in pred_keys]),
         "pred_crossover_n_over_d": np.array([predicted[k] for k in pred_keys]),
     }, provenance(inputs))
-    save_claims(args.claims, claims)
-    for c in claims:
-        print(f"{'PASS' if c.passed else 'FAIL'} {c.id}", file=sys.stderr)
+    write_claims(args.claims, claims)
     print(f"wrote {args.out} ({rows['a'].size} runs) and {args.claims}", file=sys.stderr)
     return 0
 

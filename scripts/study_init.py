@@ -13,6 +13,7 @@ import argparse
 import sys
 
 import numpy as np
+from _cli import write_claims
 
 from prdynamics import claims as C
 from prdynamics.initialisation import (
@@ -24,7 +25,7 @@ from prdynamics.initialisation import (
     phase3_taus,
     threshold_passages,
 )
-from prdynamics.io import load_result, provenance, save_claims, save_result
+from prdynamics.io import load_result, provenance, save_result
 from prdynamics.phases import stopping_times
 
 
@@ -129,9 +130,7 @@ def main(argv=None) -> int:
         C.init_threshold(arrays),
         C.init_phase3_universal(arrays, args.phase3_rtol, args.beta_atol, args.x_hi, args.phase3_eps),
     ]
-    save_claims(args.claims, claims)
-    for c in claims:
-        print(f"{c.id}: passed={c.passed} measured={c.measured}", file=sys.stderr)
+    write_claims(args.claims, claims)
     return 0
 
 

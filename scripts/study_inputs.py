@@ -18,9 +18,10 @@ import sys
 import time
 
 import numpy as np
+from _cli import write_claims
 
 from prdynamics import claims
-from prdynamics.io import load_result, provenance, save_claims, save_result
+from prdynamics.io import load_result, provenance, save_result
 from prdynamics.model import spectrum
 from prdynamics.phases import stopping_times, threshold_report
 from prdynamics.product_study import classify_endpoint, log_gap, tail_exponent
@@ -144,7 +145,7 @@ def main(argv=None) -> int:
     ]
     if srows:
         found.append(claims.inputs_sgd_matches_population(srows, args.sgd_log_atol))
-    save_claims(args.claims, found)
+    write_claims(args.claims, found)
 
     times = ["T1", "T_third", "T1_prime"] + [f"T2_eps{e:g}" for e in args.eps]
     arrays = {
@@ -170,8 +171,6 @@ def main(argv=None) -> int:
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     prov = provenance(inputs) | {"wall_seconds": round(time.perf_counter() - start, 3)}
     save_result(args.out, arrays, prov)
-    for c in found:
-        print(f"{c.id}: passed={c.passed}", file=sys.stderr)
     return 0
 
 

@@ -23,10 +23,11 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _cli import write_claims  # noqa: E402
 
 from prdynamics import claims as cl  # noqa: E402
 from prdynamics import stability as stab  # noqa: E402
-from prdynamics.io import load_result, provenance, save_claims, save_result  # noqa: E402
+from prdynamics.io import load_result, provenance, save_result  # noqa: E402
 from prdynamics.phases import first_upcrossing, stopping_times  # noqa: E402
 
 TIMES = ("T1", "T_third", "T1_prime", "T2", "T_target")
@@ -200,7 +201,7 @@ def main(argv=None) -> int:
             {n: np.nanmedian(sgd_t[n][sigma2s.index(min(sigma2s)), :, 0] / flow_t[n], axis=-1)
              for n in TIMES}, batches),
     ]
-    save_claims(args.claims, claims)
+    write_claims(args.claims, claims)
 
     arrays = {
         "a": a, "d": d, "seeds": np.asarray(seeds), "sigma2": np.asarray(sigma2s),
@@ -219,8 +220,6 @@ def main(argv=None) -> int:
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     wall = round(time.perf_counter() - start, 3)
     save_result(args.out, arrays, provenance(inputs) | {"wall_seconds": wall})
-    for c in claims:
-        print(f"{c.id}: passed={c.passed}", file=sys.stderr)
     print(f"wrote {args.out} and {args.claims} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return 0
 

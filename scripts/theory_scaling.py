@@ -15,9 +15,10 @@ import argparse
 import sys
 
 import numpy as np
+from _cli import write_claims
 
 from prdynamics import claims, scaling
-from prdynamics.io import load_result, provenance, save_claims, save_result
+from prdynamics.io import load_result, provenance, save_result
 from prdynamics.theory import loss_law_constant, phase2_eps_floor, phase2_exponents
 
 
@@ -156,9 +157,7 @@ def main(argv=None) -> int:
                                   arrays["T2_exponent_below_floor"],
                                   {a: phase2_exponents(a) for a in set(arrays["a"].tolist())}),
     ]
-    save_claims(args.claims_out, results)
-    for c in results:
-        print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}", file=sys.stderr)
+    write_claims(args.claims_out, results)
     return 0
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import gamma
 
 from prdynamics.io import load_result
-from prdynamics.scaling import mean_ci
+from prdynamics.scaling import mean_ci, median_curve
 from prdynamics.theory import phase2_exponents
 from prfigures import save_figure, set_style, write_table
 
@@ -52,15 +52,6 @@ def runs(a, d):
     return np.flatnonzero((sc["a"] == a) & (sc["d"] == d))
 
 
-def median_on(x_grid, xs, ys):
-    """Median over runs of y(x), each run interpolated in log x onto x_grid (NaN outside it)."""
-    rows = []
-    for x, y in zip(xs, ys):
-        ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-        rows.append(np.exp(np.interp(np.log(x_grid), np.log(x[ok]), np.log(y[ok]), left=np.nan, right=np.nan)))
-    return np.nanmedian(rows, axis=0)
-
-
 # %%
 fig, (ax_raw, ax_norm) = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
 for a in a_values:
@@ -69,8 +60,8 @@ for a in a_values:
         if idx.size == 0:
             continue
         grid = np.geomspace(1.0, float(d), 200)
-        med = median_on(grid, sc["x"][idx], sc["one_minus_ratio"][idx])
-        ideal = median_on(grid, sc["x"][idx], sc["one_minus_S_d"][idx])
+        med = median_curve(grid, sc["x"][idx], sc["one_minus_ratio"][idx])
+        ideal = median_curve(grid, sc["x"][idx], sc["one_minus_S_d"][idx])
         law = gamma(1 - 1 / a) * grid / d
         label = f"a = {a:g}, d = {d:g}"
         ax_raw.plot(grid / d, med, styles[d], color=colors[a], label=label)

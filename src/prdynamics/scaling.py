@@ -17,7 +17,7 @@ from scipy.special import gamma
 
 from .model import full_recovery_time, harmonic
 from .phases import convergence_time, settled_time
-from .theory import S_d, phase2_eps_floor
+from .theory import S_d
 
 # --------------------------------------------------------------------------- fits
 
@@ -63,12 +63,6 @@ def phase2_times(t, s, u, eps, s0: float) -> tuple[float, np.ndarray]:
     eps = np.asarray(eps, float)
     t2 = np.array([convergence_time(t, s, u, e) for e in eps])
     return t1p, t2 - t1p
-
-
-def phase2_fit_range(d: int, a: float, eps_max: float) -> tuple[float, float]:
-    """(eps_lo, eps_max): the paper's range of the Phase II bound, eps from its floor
-    d^{-(a-1)/2} up to eps_max; empty (eps_lo >= eps_max) when the floor lies above eps_max."""
-    return phase2_eps_floor(d, a, "bound"), float(eps_max)
 
 
 # --------------------------------------------------------------------------- Phase III
@@ -133,8 +127,7 @@ def phase3_collapse(t, s, u, mse, lam, a: float, eps: float, front_factor: float
         "one_minus_S_d": ideal, "gamma_law": law,
         "ratio_to_S_d": extremes(one_minus_ratio / ideal, in_ideal),
         "S_d_to_law": extremes(ideal / law, in_law),
-        "ratio_to_law": extremes(one_minus_ratio / law, in_law),
-        "window_ideal": extremes(x, in_ideal), "window_law": extremes(x, in_law),
+        "window_law": extremes(x, in_law),
     }
 
 

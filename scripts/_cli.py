@@ -13,11 +13,15 @@ from prdynamics.model import check_memory
 
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """--a, --d, --seed and --base-seed: the coordinates that name one run."""
+    """--a, --d, --seed, --base-seed and --out: one run, and one output file, per seed.
+
+    Several seeds share one process because start-up and loading the compiled kernels cost more
+    than a small run; each seed's file is the same as a run of that seed alone."""
     p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
-    p.add_argument("--seed", type=int, required=True, help="run seed (target and start)")
+    p.add_argument("--seed", type=int, nargs="+", required=True, help="run seeds (target and start)")
     p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
+    p.add_argument("--out", nargs="+", required=True, help="output .npz files, one per --seed, in order")
 
 
 def check_run_arguments(p: argparse.ArgumentParser, args: argparse.Namespace, d_min: int = 2,
@@ -27,6 +31,18 @@ def check_run_arguments(p: argparse.ArgumentParser, args: argparse.Namespace, d_
         p.error(f"--a must be >= 0, got {args.a}")
     if args.d < d_min:
         p.error(f"--d must be >= {d_min}{why}, got {args.d}")
+
+
+def check_seed_outputs(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit through argparse unless the seeds are valid and each has its own --out file."""
+    check_seed_list(p, args.seed, args.base_seed, "--seed")
+    if len(args.out) != len(args.seed) or len(set(args.out)) != len(args.out):
+        p.error(f"need one distinct --out per --seed, got {len(args.out)} files for {len(args.seed)} seeds")
+
+
+def run_inputs(args: argparse.Namespace, seed: int, **extra) -> dict:
+    """The inputs that made one seed's file (its provenance): every argument but the other seeds."""
+    return {k: v for k, v in vars(args).items() if k not in ("out", "seed")} | {"seed": seed} | extra
 
 
 def check_seed_list(p: argparse.ArgumentParser, seeds: list[int], base_seed: int, flag: str) -> None:

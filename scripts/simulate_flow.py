@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Population dynamics (gradient flow or fixed-step GD) for one (a, d, seed); writes one npz.
+"""Population dynamics (gradient flow or fixed-step GD) for one (a, d): one npz per seed.
 
 Example:
     python scripts/simulate_flow.py --a 2 --d 1000 --seed 0 --out x.npz
+    python scripts/simulate_flow.py --a 2 --d 1000 --seed 0 1 --out s0.npz s1.npz
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import time
 
 import numpy as np
-from _cli import add_run_arguments, check_run_arguments, memory_refused
+from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, memory_refused, run_inputs
 from tqdm import tqdm
 
 from prdynamics.flow import StepController, integrate_flow, integrate_gd, log_time_grid
@@ -33,9 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--eta", type=float, default=1e-2, help="GD step (method gd)")
     p.add_argument("--rtol", type=float, default=1e-7, help="flow: relative tolerance")
     p.add_argument("--atol", type=float, default=1e-12, help="flow: absolute tolerance")
-    p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
+    check_seed_outputs(p, args)
     if args.t_max is not None and not args.t_max > args.t_min > 0:
         p.error(f"need 0 < --t-min < --t-max, got {args.t_min}, {args.t_max}")
     if args.method == "gd" and not args.eta > 0:
@@ -48,11 +49,17 @@ def main(argv=None) -> int:
     if memory_refused(args.d):
         return 2
     t_max = args.t_max if args.t_max is not None else 10 * full_recovery_time(args.d, args.a)
-    lam, wstar, w0 = problem(args.a, args.d, args.seed, args.base_seed)
+    for seed, out in zip(args.seed, args.out, strict=True):
+        run_seed(args, seed, t_max, out)
+    return 0
+
+
+def run_seed(args: argparse.Namespace, seed: int, t_max: float, out: str) -> None:
+    lam, wstar, w0 = problem(args.a, args.d, seed, args.base_seed)
     t_eval = log_time_grid(args.t_min, t_max, args.points_per_decade)
 
     bar = tqdm(total=round(math.log10(t_max / args.t_min), 2), unit="decade", file=sys.stderr,
-               mininterval=2.0, desc=f"{args.method} a={args.a:g} d={args.d} seed={args.seed}")
+               mininterval=2.0, desc=f"{args.method} a={args.a:g} d={args.d} seed={seed}")
 
     def progress(t, n_steps):
         done = round(math.log10(max(t, args.t_min) / args.t_min), 2)
@@ -71,17 +78,15 @@ def main(argv=None) -> int:
     arrays = {
         "t": traj.t, **traj.stats,
         "lam": lam, "wstar": wstar, "w0": w0, "w_final": traj.w_final,
-        "a": args.a, "d": args.d, "seed": args.seed, "base_seed": args.base_seed,
+        "a": args.a, "d": args.d, "seed": seed, "base_seed": args.base_seed,
         "method": args.method, "eta": args.eta if args.method == "gd" else np.nan,
         "sigma_star2": float(np.sum(wstar**2) / args.d),
         "n_steps": traj.n_steps, "n_rejected": traj.n_rejected,
     }
-    inputs = {k: v for k, v in vars(args).items() if k != "out"} | {"t_max": t_max}
-    prov = provenance(inputs) | {"wall_seconds": round(elapsed, 3)}
-    save_result(args.out, arrays, prov)
-    print(f"wrote {args.out}: {traj.n_steps} steps ({traj.n_rejected} rejected) in {elapsed:.2f} s",
+    prov = provenance(run_inputs(args, seed, t_max=t_max)) | {"wall_seconds": round(elapsed, 3)}
+    save_result(out, arrays, prov)
+    print(f"wrote {out}: {traj.n_steps} steps ({traj.n_rejected} rejected) in {elapsed:.2f} s",
           file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Phase III: the flow after T2 (|u(T2)| = u_start) against the frozen-statistics approximation.
+One npz per seed.
 
 Example:
     python scripts/simulate_phase3.py --a 2 --d 300 --seed 0 --out x.npz
@@ -11,7 +12,7 @@ import argparse
 import sys
 import time
 
-from _cli import add_run_arguments, check_run_arguments, memory_refused
+from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, memory_refused, run_inputs
 
 from prdynamics.flow import StepController, frozen_statistics, integrate_flow, log_time_grid, overlap_crossing
 from prdynamics.io import provenance, save_result
@@ -29,9 +30,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--points-per-decade", type=int, default=20)
     p.add_argument("--rtol", type=float, default=1e-7)
     p.add_argument("--atol", type=float, default=1e-12)
-    p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     check_run_arguments(p, args)
+    check_seed_outputs(p, args)
     if not 0 < args.u_start < 1:
         p.error(f"--u-start must lie in (0, 1), got {args.u_start}")
     if not (args.tau_max_factor > 0 and args.tau_min > 0):
@@ -43,11 +44,17 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if memory_refused(args.d):
         return 2
+    for seed, out in zip(args.seed, args.out, strict=True):
+        run_seed(args, seed, out)
+    return 0
+
+
+def run_seed(args: argparse.Namespace, seed: int, out: str) -> None:
     start = time.perf_counter()
-    lam, wstar, w0 = problem(args.a, args.d, args.seed, args.base_seed)
+    lam, wstar, w0 = problem(args.a, args.d, seed, args.base_seed)
     ctl = StepController(rtol=args.rtol, atol=args.atol)
     t_recovery = full_recovery_time(args.d, args.a)
-    print(f"finding T2 with |u(T2)| = {args.u_start} ...", file=sys.stderr)
+    print(f"seed {seed}: finding T2 with |u(T2)| = {args.u_start} ...", file=sys.stderr)
     t2, w_t2 = overlap_crossing(lam, wstar, w0, args.u_start, 10 * t_recovery + 1e3, ctl)
     print(f"T2 = {t2:.6g}; integrating Phase III to tau = {args.tau_max_factor * t_recovery:.3g}",
           file=sys.stderr)
@@ -58,14 +65,12 @@ def main(argv=None) -> int:
         "t": t2 + tau, "tau": tau, "T2": t2, **flow.stats,
         "frozen_mse": frozen["mse"], "frozen_loss": frozen["loss"],
         "lam": lam, "wstar": wstar, "w0": w0, "w_T2": w_t2, "w_final": flow.w_final,
-        "a": args.a, "d": args.d, "seed": args.seed, "base_seed": args.base_seed,
+        "a": args.a, "d": args.d, "seed": seed, "base_seed": args.base_seed,
         "u_start": args.u_start, "method": "flow",
     }
-    inputs = {k: v for k, v in vars(args).items() if k != "out"}
     elapsed = time.perf_counter() - start
-    save_result(args.out, arrays, provenance(inputs) | {"wall_seconds": round(elapsed, 3)})
-    print(f"wrote {args.out} in {elapsed:.2f} s", file=sys.stderr)
-    return 0
+    save_result(out, arrays, provenance(run_inputs(args, seed)) | {"wall_seconds": round(elapsed, 3)})
+    print(f"wrote {out} in {elapsed:.2f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,19 @@ def test_flow_cli_rejects_bad_arguments(args, message, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("script", ["scripts/simulate_flow.py", "scripts/simulate_phase3.py"])
+@pytest.mark.parametrize("seeds,outs,message", [
+    (["0", "1"], ["x.npz"], "need one distinct --out per --seed"),
+    (["0", "1"], ["x.npz", "x.npz"], "need one distinct --out per --seed"),
+    (["1", "1"], ["x.npz", "y.npz"], "--seed values must be distinct"),
+])
+def test_seed_batch_needs_one_file_per_distinct_seed(script, seeds, outs, message, tmp_path):
+    res = run(script, "--a", "2", "--d", "10", "--seed", *seeds, "--out", *(str(tmp_path / o) for o in outs))
+    assert res.returncode == 2
+    assert message in res.stderr
+    assert not list(tmp_path.iterdir())
+
+
 NOTEBOOK = "notebooks/fig3_escape_over_a.py"
 
 

@@ -165,3 +165,31 @@ def test_gd_divergence_is_reported():
     lam, ws, w0 = problem(2.0, 10, 0)
     with pytest.raises(FloatingPointError, match="diverged"):
         F.integrate_gd(lam, ws, w0 * 10, np.array([1e3]), eta=5.0)
+
+
+@pytest.mark.parametrize("script,extra", [
+    ("simulate_flow", ["--t-max", "50"]),
+    ("simulate_flow", ["--t-max", "50", "--method", "gd", "--eta", "0.05"]),
+    ("simulate_phase3", ["--tau-max-factor", "0.5"]),
+])
+def test_seeds_run_in_one_process_give_the_files_of_single_runs(script, extra, tmp_path):
+    """One job runs every seed of an (a, d); each file equals that seed's run alone."""
+    import importlib
+
+    from prdynamics.io import load_result
+
+    cli = importlib.import_module(script)
+    common = ["--a", "2", "--d", "30", *extra]
+    batch = [tmp_path / "s0.npz", tmp_path / "s3.npz"]
+    assert cli.main([*common, "--seed", "0", "3", "--out", *map(str, batch)]) == 0
+    alone = tmp_path / "alone.npz"
+    assert cli.main([*common, "--seed", "3", "--out", str(alone)]) == 0
+    got, want = load_result(batch[1], required=()), load_result(alone, required=())
+    assert got["provenance"]["inputs"] == want["provenance"]["inputs"]
+    assert want["provenance"]["inputs"]["seed"] == 3
+    keys = set(got) - {"provenance"}
+    assert keys == set(want) - {"provenance"} and {"t", "u", "mse", "w_final"} <= keys
+    for k in keys:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    other = load_result(batch[0], required=())
+    assert other["provenance"]["inputs"]["seed"] == 0 and not np.array_equal(other["w0"], got["w0"])

@@ -80,6 +80,25 @@ def flow_t_max(wildcards):
     )
 
 
+# Sections whose population-flow runs share FLOW_NPZ; a study that uses them appends itself.
+FLOW_SECTIONS = ["fig1", "fig2", "fig3", "fig6"]
+
+
+def seeds_of(*sections):
+    """Every seed any of the sections asks for, sorted: one job runs them all for one (a, d)."""
+    return sorted(set().union(*(config[s]["seeds"] for s in sections)))
+
+
+def seed_outputs(pattern, *sections):
+    """One job's outputs: the pattern's file for every seed of the sections ({a}, {d} kept)."""
+    return expand(pattern, seed=seeds_of(*sections), allow_missing=True)
+
+
+def seed_arguments(*sections):
+    """The same seeds, in the same order, as the script's --seed values."""
+    return " ".join(map(str, seeds_of(*sections)))
+
+
 def flow_files(section):
     """Flow runs of a figure section: every (a, d, seed) of its grid."""
     c = config[section]
@@ -205,6 +224,7 @@ SGD_GRID_STUDY = "results/studies/sgd_grid.npz"
 FIGURES["sgd_grid"] = "figures/sgd_grid"
 TABLES["sgd_grid_table"] = "results/tables/sgd_grid"
 CLAIM_STUDIES.append("sgd_grid")
+FLOW_SECTIONS.append("sgd_grid")
 
 
 def sgd_grid_outputs():

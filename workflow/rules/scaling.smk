@@ -3,12 +3,13 @@
 
 rule simulate_scaling:
     output:
-        SCALING_NPZ,
+        seed_outputs(SCALING_NPZ, "scaling"),
     log:
-        "logs/simulate_scaling/a{a}_d{d}_seed{seed}.log",
+        "logs/simulate_scaling/a{a}_d{d}.log",
     benchmark:
-        "results/benchmarks/simulate_scaling/a{a}_d{d}_seed{seed}.tsv"
+        "results/benchmarks/simulate_scaling/a{a}_d{d}.tsv"
     params:
+        seeds=seed_arguments("scaling"),
         t_max=flow_t_max,
         ppd=config["scaling"]["points_per_decade"],
         base_seed=config["base_seed"],
@@ -16,7 +17,7 @@ rule simulate_scaling:
         tol=config["flow"],
     shell:
         "python scripts/simulate_flow.py --method flow --a {wildcards.a} --d {wildcards.d}"
-        " --seed {wildcards.seed} --base-seed {params.base_seed} --t-max {params.t_max}"
+        " --seed {params.seeds} --base-seed {params.base_seed} --t-max {params.t_max}"
         " --t-min {params.t_min} --points-per-decade {params.ppd}"
         " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"
 

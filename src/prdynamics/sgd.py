@@ -254,6 +254,32 @@ class SGDResult:
     info: dict = field(default_factory=dict)
 
 
+def check_sgd_arguments(d, seeds, eta, batch, sigma, blowup, t_eval):
+    """Validate the arguments every SGD backend shares; returns them normalised, with the
+    recorded steps: (seeds, eta, batch, sigma, blowup, t_eval, d, steps)."""
+    seeds = np.atleast_1d(np.asarray(seeds))
+    if seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer):
+        raise ValueError(f"seeds must be a non-empty 1-D sequence of integers, got {seeds!r}")
+    if np.any(seeds < 0):
+        raise ValueError(f"seeds must be non-negative, got {seeds.tolist()}")
+    seeds = seeds.astype(np.int64)
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"eta must be positive and finite, got {eta}")
+    if int(batch) != batch or batch < 1:
+        raise ValueError(f"batch must be an integer >= 1, got {batch}")
+    batch = int(batch)
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be finite and >= 0, got {sigma}")
+    if not blowup > 0:
+        raise ValueError(f"blowup must be positive, got {blowup}")
+    t_eval = _check_times(t_eval)
+    if int(d) != d or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d}")
+    d = int(d)
+    steps = gd_record_steps(t_eval, eta)
+    return seeds, float(eta), batch, float(sigma), float(blowup), t_eval, d, steps
+
+
 def run_sgd(
     a: float,
     d: int,
@@ -284,34 +310,16 @@ def run_sgd(
     (threads, each drawing and stepping whole replicas) change the speed only,
     never the numbers.  progress(t, steps) is called after each recorded time.
     """
-    seeds = np.atleast_1d(np.asarray(seeds))
-    if seeds.ndim != 1 or seeds.size == 0 or not np.issubdtype(seeds.dtype, np.integer):
-        raise ValueError(f"seeds must be a non-empty 1-D sequence of integers, got {seeds!r}")
-    if np.any(seeds < 0):
-        raise ValueError(f"seeds must be non-negative, got {seeds.tolist()}")
-    seeds = seeds.astype(np.int64)
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"eta must be positive and finite, got {eta}")
-    if int(batch) != batch or batch < 1:
-        raise ValueError(f"batch must be an integer >= 1, got {batch}")
-    batch = int(batch)
-    if not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma must be finite and >= 0, got {sigma}")
-    if not blowup > 0:
-        raise ValueError(f"blowup must be positive, got {blowup}")
     if int(workers) != workers or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers}")
     law_param = check_law(input_law, law_param)
-    t_eval = _check_times(t_eval)
-    if int(d) != d or d < 2:
-        raise ValueError(f"d must be an integer >= 2, got {d}")
-    d = int(d)
+    seeds, eta, batch, sigma, blowup, t_eval, d, steps = check_sgd_arguments(
+        d, seeds, eta, batch, sigma, blowup, t_eval)
     if chunk_steps is None:
         chunk_steps = max(1, CHUNK_VALUES // (batch * d))
     if int(chunk_steps) != chunk_steps or chunk_steps < 1:
         raise ValueError(f"chunk_steps must be an integer >= 1, got {chunk_steps}")
 
-    steps = gd_record_steps(t_eval, eta)
     chunk_steps = min(int(chunk_steps), int(steps[-1]))
     R = seeds.size
     # float64 working set, checked before anything of size d is allocated:
@@ -332,7 +340,6 @@ def run_sgd(
     XI = np.zeros((R, chunk_steps, batch))
     div_step = np.full(R, -1, dtype=np.int64)
     stats = np.full((len(STAT_NAMES), R, len(steps)), np.nan)
-    eta, sigma, blowup = float(eta), float(sigma), float(blowup)
     kappa = fourth_moment(input_law, law_param) - 3.0
 
     def chunk(r: int, n: int, done: int) -> None:

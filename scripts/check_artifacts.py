@@ -203,7 +203,8 @@ def expected_inputs(rel: Path, cfg: dict) -> dict:
             c = cfg[section]
             if a in map(float, c["a"]) and float(coords["noise"]) == float(c.get("sigma2", 0.0)):
                 return base | {"seed": list(c["seeds"]), "t_max": c["t_max"],
-                               "points_per_decade": grid["points_per_decade"]}
+                               "points_per_decade": grid["points_per_decade"],
+                               "backend": cfg.get("sgd_backend", "cpu")}
         return {"config section": "none produces this file"}
     return {}
 

@@ -42,7 +42,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--t-min", type=float, default=1e-3, help="first output time (raised to eta if smaller)")
     p.add_argument("--points-per-decade", type=int, default=20, help="output grid resolution")
     p.add_argument("--blowup", type=float, default=1e6, help="s = w^T Q w above this marks divergence")
-    p.add_argument("--workers", type=int, default=1, help="threads over replicas (speed only)")
+    p.add_argument("--workers", type=int, default=1, help="cpu backend: threads over replicas (speed only)")
+    p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu",
+                   help="cpu (default, the reference) or cuda (optional GPU kernel, Gaussian inputs; "
+                        "other random numbers, the same law)")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
@@ -68,6 +71,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--blowup must be positive, got {args.blowup}")
     if args.workers < 1:
         p.error(f"--workers must be >= 1, got {args.workers}")
+    if args.backend == "cuda" and args.input_law != "gaussian":
+        p.error(f"--backend cuda draws Gaussian inputs only, got --input-law {args.input_law}")
     return args
 
 
@@ -84,10 +89,16 @@ def main(argv=None) -> int:
 
     start = time.perf_counter()
     try:
-        res = run_sgd(args.a, args.d, args.seed, args.eta, args.batch, args.sigma, t_eval,
-                      input_law=args.input_law, law_param=args.law_param, base_seed=args.base_seed,
-                      blowup=args.blowup, progress=progress, workers=args.workers)
-    except MemoryError as exc:  # raised by the size check, before the big allocations
+        if args.backend == "cuda":
+            from prdynamics.sgd_cuda import run_sgd_cuda
+
+            res = run_sgd_cuda(args.a, args.d, args.seed, args.eta, args.batch, args.sigma, t_eval,
+                               base_seed=args.base_seed, blowup=args.blowup, progress=progress)
+        else:
+            res = run_sgd(args.a, args.d, args.seed, args.eta, args.batch, args.sigma, t_eval,
+                          input_law=args.input_law, law_param=args.law_param, base_seed=args.base_seed,
+                          blowup=args.blowup, progress=progress, workers=args.workers)
+    except (MemoryError, RuntimeError, ValueError) as exc:  # size check, no GPU, d out of range
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -103,7 +114,7 @@ def main(argv=None) -> int:
         "law_param": np.nan if args.law_param is None else args.law_param,
         "fourth_moment": res.info["fourth_moment"],
         "diverged": res.diverged, "diverged_step": res.diverged_step,
-        "n_steps": res.info["n_steps"],
+        "n_steps": res.info["n_steps"], "backend": args.backend,
     }
     inputs = {k: v for k, v in vars(args).items() if k != "out"}
     prov = provenance(inputs) | {"wall_seconds": round(elapsed, 3), "loss_formula": res.info["loss_formula"]}

@@ -84,3 +84,20 @@ def test_missing_kernel_fails_clearly(tmp_path):
     assert res.returncode != 0
     assert "No such kernel" in res.stdout + res.stderr
     assert not (tmp_path / "fig.png").exists()
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--input-law", "rademacher"], "--backend cuda draws Gaussian inputs only"),
+    ([], "no CUDA device"),
+])
+def test_sgd_cuda_backend_refuses_clearly(extra, message, tmp_path):
+    from numba import cuda
+
+    if not extra and cuda.is_available():
+        pytest.skip("a CUDA GPU is present")
+    out = tmp_path / "x.npz"
+    res = run("scripts/simulate_sgd.py", "--a", "2", "--d", "20", "--seed", "0", "--eta", "0.01",
+              "--t-max", "1", "--backend", "cuda", *extra, "--out", str(out))
+    assert res.returncode == 2
+    assert message in res.stderr
+    assert not list(tmp_path.iterdir())

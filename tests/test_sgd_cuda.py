@@ -94,7 +94,26 @@ def check_bad_arguments_are_refused():
     assert [threads_per_block(d) for d in (2, 256, 257, 1000, 8192)] == [32, 32, 64, 128, 1024]
 
 
+def check_cli_writes_a_cuda_result():
+    import tempfile
+
+    sys.path.insert(0, str(HERE.parent / "scripts"))
+    import simulate_sgd
+
+    from prdynamics.io import load_result
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "x.npz"
+        args = ["--a", "2", "--d", "20", "--seed", "0", "1", "--eta", "0.01", "--t-max", "0.05",
+                "--t-min", "0.01", "--backend", "cuda", "--out", str(out)]
+        assert simulate_sgd.main(args) == 0
+        res = load_result(out)
+        assert str(res["backend"]) == "cuda" and res["provenance"]["inputs"]["backend"] == "cuda"
+        assert res["mse"].shape == (2, res["t"].size) and np.isfinite(res["mse"]).all()
+
+
 CHECKS = [
+    check_cli_writes_a_cuda_result,
     check_kernel_matches_cpu_on_replayed_draws,
     check_divergence_step_matches_cpu,
     check_run_sgd_cuda_records_the_replayed_trajectory,

@@ -17,13 +17,14 @@ rule simulate_sgd_grid:
         t_max=config["sgd_grid"]["t_max"],
         blowup=config["sgd_grid"]["blowup"],
         base_seed=config["base_seed"],
+        backend=config["sgd_backend"],
         grid=config["time_grid"],
     shell:
         "python {input.script} --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
         " --eta {params.etas} --batch {wildcards.batch} --sigma {params.sigma}"
         " --t-max {params.t_max} --blowup {params.blowup} --base-seed {params.base_seed}"
         " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
-        " --out {output} > {log} 2>&1"
+        " --backend {params.backend} --out {output} > {log} 2>&1"
 
 
 rule study_sgd_grid:

@@ -73,13 +73,14 @@ rule simulate_sgd:
         t_max=lambda wildcards: sgd_section(wildcards)["t_max"],
         sigma=lambda wildcards: float(wildcards.sigma2) ** 0.5,
         base_seed=config["base_seed"],
+        backend=config["sgd_backend"],
         grid=config["time_grid"],
     shell:
         "python scripts/simulate_sgd.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
         " --eta {wildcards.eta} --batch {wildcards.batch} --sigma {params.sigma}"
         " --input-law {wildcards.law} --t-max {params.t_max} --base-seed {params.base_seed}"
         " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
-        " --out {output} > {log} 2>&1"
+        " --backend {params.backend} --out {output} > {log} 2>&1"
 
 
 rule simulate_escape:

@@ -17,6 +17,9 @@ Cases (full sizes; --quick shrinks every one):
                  process with one thread: wall time, steps, peak RSS; steps against t_max and d.
   sgd_vs_rng     run_sgd (d = 1000, batch 1, Gaussian) against drawing its normals alone with numpy,
                  against a plain numpy per-step loop, and 8 replicas against 1.
+  sgd_cuda       only with a CUDA GPU (else reported as skipped): run_sgd_cuda, 1024 replicas at
+                 d = 1000, batch 1, in samples x dims per second against the CPU kernel and against
+                 the 2e10 / s floor of a plain PyTorch version with a CUDA graph on one H100.
 
 Every row reports ratio = baseline time / candidate time (> 1: the candidate is faster), both taken
 in this process, interleaved, best of k.  Accuracy is the max abs error of s, u and the MSE on the
@@ -66,7 +69,7 @@ from prdynamics.seeding import SGD_STREAM, problem, rng_for  # noqa: E402
 from prdynamics.sgd import CHUNK_VALUES, run_sgd, sgd_step_reference, sgd_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng")
+CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_cuda")
 
 A = 2.0
 SEED = 0
@@ -87,13 +90,20 @@ TARGETS = {
     "flow_at_scale": 1.0,  # ratio = 60 s / wall time
     "sgd_vs_rng": 0.8,
     "sgd_replicas_8_vs_1": 1.0,
+    "sgd_cuda_vs_floor": 1.0,  # ratio = throughput / GPU_FLOOR
 }
+
+#: samples x dims per second of a plain PyTorch SGD, 1024 float64 replicas at d = 1000, steps in a
+#: CUDA graph, on one H100: the floor the CUDA backend must reach.
+GPU_FLOOR = 2e10
 
 SIZES = {
     "quick": {
         "flow": {"d": 200, "t_max": 1e3, "scipy_cap_s": 10.0, "repeats": 3, "budget_s": 5.0},
         "scale": {"d": 10_000, "d_series": (1_000, 10_000)},
         "sgd": {"d": 1000, "steps": 20_000, "loop_steps": 1_000, "repeats": 3},
+        "cuda": {"d": 1000, "replicas": 1024, "steps": 200, "cpu_replicas": 2, "repeats": 3,
+                 "check_steps": 50},
     },
     "full": {
         "flow": {"d": 1000, "t_max": 1e5, "scipy_cap_s": 120.0, "repeats": 3, "budget_s": 60.0},
@@ -101,6 +111,8 @@ SIZES = {
         "scale": {"d": 100_000, "d_series": (10_000, 100_000)},
         "scale_named": {"d": 1_000_000, "d_series": (10_000, 100_000, 1_000_000)},
         "sgd": {"d": 1000, "steps": 200_000, "loop_steps": 20_000, "repeats": 7},
+        "cuda": {"d": 1000, "replicas": 1024, "steps": 20_000, "cpu_replicas": 4, "repeats": 3,
+                 "check_steps": 50},
     },
 }
 
@@ -572,8 +584,62 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
     return {"rows": rows, "details": details}
 
 
+def case_sgd_cuda(sizes: dict, log) -> dict:
+    from numba import cuda
+
+    if not cuda.is_available():
+        return {"rows": [], "skipped": "no CUDA GPU here (numba.cuda.is_available() is False)",
+                "details": {}}
+    from prdynamics.sgd_cuda import replay_draws, replica_states, run_sgd_cuda, sgd_steps_cuda
+
+    cfg = sizes["cuda"]
+    d, R, n, R_cpu, rep = cfg["d"], cfg["replicas"], cfg["steps"], cfg["cpu_replicas"], cfg["repeats"]
+    eta, batch = 1e-3, 1
+    seeds = list(range(SEED, SEED + R))
+    t_eval = np.array([n * eta])
+    run_sgd_cuda(A, d, seeds, eta, batch, 0.0, np.array([10 * eta]))  # compile
+    run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([10 * eta]))
+    cpu_steps = max(1, n // 10)
+
+    def gpu():
+        return run_sgd_cuda(A, d, seeds, eta, batch, 0.0, t_eval)
+
+    def cpu():
+        return run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([cpu_steps * eta]))
+
+    times = interleaved({"gpu": gpu, "cpu": cpu}, rep, 120.0)
+    lam, wstar, w0 = problem(A, d, SEED)
+    states = replica_states([SEED], d)
+    copy = states.copy()
+    n_check = cfg["check_steps"]
+    w_gpu, _ = sgd_steps_cuda(w0, lam, wstar, states, 0, n_check, eta, 0.0, batch)
+    z, xi = replay_draws(copy, 0, d, n_check, batch, 0.0)
+    w_cpu, _ = sgd_steps(w0, lam, wstar, z, xi, eta, 0.0)
+    acc = float(np.max(np.abs(w_gpu - w_cpu)))
+    tg, tc = best(times["gpu"]), best(times["cpu"])
+    per_gpu, per_cpu = tg / (R * n), tc / (R_cpu * cpu_steps)
+    gpu_rate = R * n * d / tg
+    metric = f"max |w_cuda - w_cpu kernel| after {n_check} steps on the same (replayed) draws"
+    device = getattr(cuda.get_current_device(), "name", None) if hasattr(cuda, "get_current_device") else None
+    device = device.decode() if isinstance(device, bytes) else str(device or "numba CUDA simulator")
+    rows = [
+        row("sgd_cuda", "sgd_cuda_vs_cpu", f"run_sgd_cuda {R} replicas (per sample)", per_gpu,
+            f"run_sgd {R_cpu} replicas, one core (per sample)", per_cpu, acc, None, None, metric,
+            (len(times["gpu"]), len(times["cpu"])), f"{device}: {gpu_rate:.3g} samples*dims/s"),
+        row("sgd_cuda", "sgd_cuda_vs_floor", f"run_sgd_cuda {R} replicas", tg,
+            f"floor {GPU_FLOOR:.0e} samples*dims/s (PyTorch + CUDA graph, H100)", R * n * d / GPU_FLOOR,
+            acc, None, TARGETS["sgd_cuda_vs_floor"], metric, (len(times["gpu"]), 1),
+            f"{device}: {gpu_rate:.3g} samples*dims/s, {n} steps x {R} replicas x d={d}"),
+    ]
+    details = {"a": A, "d": d, "replicas": R, "steps": n, "eta": eta, "batch": batch, "device": device,
+               "samples_dims_per_s": {"cuda": gpu_rate, "cpu": R_cpu * cpu_steps * d / tc},
+               "times_s": times}
+    return {"rows": rows, "details": details}
+
+
 CASE_FUNCS = {"flow_vs_gd": case_flow_vs_gd, "flow_vs_scipy": case_flow_vs_scipy,
-              "flow_at_scale": case_flow_at_scale, "sgd_vs_rng": case_sgd_vs_rng}
+              "flow_at_scale": case_flow_at_scale, "sgd_vs_rng": case_sgd_vs_rng,
+              "sgd_cuda": case_sgd_cuda}
 
 
 # --------------------------------------------------------------------------- output
@@ -708,6 +774,9 @@ def main(argv=None) -> int:
     data["total_wall_s"] = time.perf_counter() - t_start
     data["machine"]["load_average_end"] = list(os.getloadavg())
     print(format_table(data["rows"]))
+    for name, res in data["cases"].items():
+        if res.get("skipped"):
+            print(f"{name}: not measured: {res['skipped']}")
     print(f"\n{mode} suite, {data['total_wall_s']:.1f} s; {data['machine']['cpu_model']}, numpy "
           f"{np.__version__}, numba {numba.__version__}, scipy {scipy.__version__}; "
           "ratio = baseline / candidate time")

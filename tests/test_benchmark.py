@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "benchmark.py"
-CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng")
+CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_cuda")
 
 
 def _positive_finite(x) -> bool:
@@ -34,6 +34,9 @@ def test_every_case_has_finite_rows(quick_suite):
     assert set(data["cases"]) == set(CASES)
     for name in CASES:
         rows = data["cases"][name]["rows"]
+        if data["cases"][name].get("skipped"):  # the GPU case on a machine without one says why
+            assert name == "sgd_cuda" and rows == [] and "no CUDA GPU" in data["cases"][name]["skipped"]
+            continue
         assert rows, name
         assert any(r["target_ratio"] is not None for r in rows), f"{name} has no row with a target"
         for r in rows:
@@ -67,6 +70,9 @@ def test_accuracies_are_meaningful(quick_suite):
     sgd = {r["name"]: r for r in data["cases"]["sgd_vs_rng"]["rows"]}
     assert sgd["sgd_vs_rng"]["accuracy"] < 1e-10  # kernel vs plain numpy on the same draws
     assert sgd["sgd_replicas_8_vs_1"]["accuracy"] == 0.0  # replicas are bit-identical by design
+    cuda_rows = {r["name"]: r for r in data["cases"]["sgd_cuda"]["rows"]}
+    if cuda_rows:  # a GPU is present: the kernel agrees with the CPU one on the same draws
+        assert cuda_rows["sgd_cuda_vs_floor"]["accuracy"] < 1e-10
     scale = data["cases"]["flow_at_scale"]["details"]
     assert [r["d"] for r in scale["steps_vs_d"]] == sorted(r["d"] for r in scale["steps_vs_d"])
     assert all(r["steps"] > 0 and r["peak_rss_mib"] > 0 for r in scale["steps_vs_d"])
@@ -81,3 +87,5 @@ def test_machine_info_and_table(quick_suite):
     assert header[0] == "name" and header[-1] == "met"
     for name in CASES:
         assert name in stdout
+    if data["cases"]["sgd_cuda"].get("skipped"):
+        assert "sgd_cuda: not measured: no CUDA GPU" in stdout

@@ -112,7 +112,20 @@ def check_cli_writes_a_cuda_result():
         assert res["mse"].shape == (2, res["t"].size) and np.isfinite(res["mse"]).all()
 
 
+def check_benchmark_case_runs():
+    sys.path.insert(0, str(HERE.parent / "scripts"))
+    import benchmark
+
+    sizes = {"cuda": {"d": 40, "replicas": 2, "steps": 3, "cpu_replicas": 1, "repeats": 1, "check_steps": 3}}
+    res = benchmark.case_sgd_cuda(sizes, print)
+    rows = {r["name"]: r for r in res["rows"]}
+    assert set(rows) == {"sgd_cuda_vs_cpu", "sgd_cuda_vs_floor"}
+    assert rows["sgd_cuda_vs_floor"]["accuracy"] < 1e-12 and rows["sgd_cuda_vs_floor"]["target_ratio"] == 1.0
+    assert res["details"]["samples_dims_per_s"]["cuda"] > 0
+
+
 CHECKS = [
+    check_benchmark_case_runs,
     check_cli_writes_a_cuda_result,
     check_kernel_matches_cpu_on_replayed_draws,
     check_divergence_step_matches_cpu,

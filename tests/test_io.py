@@ -48,3 +48,31 @@ def test_failed_write_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         save_result(path, {"t": Unsaveable()}, provenance({}))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_leftover_of_a_killed_writer_is_removed_by_the_next_write(tmp_path):
+    """SIGKILL between mkstemp and the rename leaves .<name>.*.tmp; rewriting the file clears it."""
+    path = tmp_path / "seed1.npz"
+    stale = tmp_path / ".seed1.npz.k1ll3d.tmp"
+    stale.write_bytes(b"half a file")
+    other = tmp_path / ".seed10.npz.abcdef.tmp"  # another file's temporary: left alone
+    other.write_bytes(b"")
+    save_result(path, {"t": np.arange(3.0)}, provenance({}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, path.name]
+    np.testing.assert_array_equal(load_result(path, required=("t",))["t"], np.arange(3.0))
+
+
+def test_saved_figure_clears_its_own_leftovers(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from prfigures import save_figure
+
+    (tmp_path / ".fig.png.k1ll3d.tmp").write_bytes(b"")
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    first = save_figure(fig, tmp_path / "fig")
+    pdf_bytes = first[0].read_bytes()
+    save_figure(fig, tmp_path / "fig")
+    plt.close(fig)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.pdf", "fig.png"]
+    assert first[0].read_bytes() == pdf_bytes  # byte-stable reruns

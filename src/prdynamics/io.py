@@ -8,12 +8,14 @@ byte-for-byte between reruns while the metadata changes.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import platform
 import subprocess
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,18 +53,22 @@ def provenance(inputs: dict, repo_dir: str | os.PathLike | None = None) -> dict:
     }
 
 
-def save_result(path: str | os.PathLike, arrays: dict, prov: dict) -> None:
-    """Write arrays and provenance to path atomically (temporary file, then rename)."""
+@contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "wb"):
+    """A file object on a temporary file beside path: on success it replaces path, on error it
+    is removed, so readers see the old file or the whole new one.
+
+    A writer killed before its rename (SIGKILL runs no cleanup) leaves its .<name>.*.tmp
+    behind; the next writer of the same path removes it first (one writer per path at a time,
+    as every pipeline job owns its outputs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if "provenance" in arrays:
-        raise ValueError("'provenance' is a reserved key")
-    payload = {k: np.asarray(v) for k, v in arrays.items()}
-    payload["provenance"] = np.asarray(json.dumps(prov, sort_keys=True, default=_json_default))
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
+        with os.fdopen(fd, mode) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -70,6 +76,16 @@ def save_result(path: str | os.PathLike, arrays: dict, prov: dict) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def save_result(path: str | os.PathLike, arrays: dict, prov: dict) -> None:
+    """Write arrays and provenance to path atomically (temporary file, then rename)."""
+    if "provenance" in arrays:
+        raise ValueError("'provenance' is a reserved key")
+    payload = {k: np.asarray(v) for k, v in arrays.items()}
+    payload["provenance"] = np.asarray(json.dumps(prov, sort_keys=True, default=_json_default))
+    with atomic_file(path) as fh:
+        np.savez(fh, **payload)
 
 
 def load_result(path: str | os.PathLike, required: tuple[str, ...] = TRAJECTORY_KEYS) -> dict:
@@ -101,17 +117,8 @@ def load_result(path: str | os.PathLike, required: tuple[str, ...] = TRAJECTORY_
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write a text file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path, "w") as fh:
+        fh.write(text)
 
 
 def save_claims(path: str | os.PathLike, claims) -> None:

@@ -6,7 +6,6 @@ Kept apart from the numerical library `prdynamics`, which never plots.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -16,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from prdynamics.io import load_result  # noqa: E402
+from prdynamics.io import atomic_file, load_result  # noqa: E402
 
 PDF_METADATA = {"Creator": "prdynamics", "Producer": "matplotlib", "CreationDate": None}
 PNG_METADATA = {"Software": "prdynamics"}
@@ -31,18 +30,11 @@ def set_style() -> None:
 def save_figure(fig, stem: str | os.PathLike) -> list[Path]:
     """Write stem.pdf and stem.png atomically, with fixed metadata (byte-stable reruns)."""
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for ext, meta in (("pdf", PDF_METADATA), ("png", PNG_METADATA)):
         final = stem.with_suffix(f".{ext}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=ext, metadata=meta, bbox_inches="tight")
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_file(final) as fh:
+            fig.savefig(fh, format=ext, metadata=meta, bbox_inches="tight")
         written.append(final)
     return written
 

@@ -45,7 +45,6 @@ import platform  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -64,6 +63,7 @@ from prdynamics.flow import (  # noqa: E402
     integrate_gd,
     log_time_grid,
 )
+from prdynamics.io import atomic_file  # noqa: E402
 from prdynamics.model import full_recovery_time  # noqa: E402
 from prdynamics.seeding import SGD_STREAM, problem, rng_for  # noqa: E402
 from prdynamics.sgd import CHUNK_VALUES, run_sgd, sgd_step_reference, sgd_steps  # noqa: E402
@@ -709,11 +709,8 @@ def format_table(rows: list[dict]) -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
+    with atomic_file(path, "w") as fh:
         json.dump(data, fh, indent=1, default=float, allow_nan=False)
-    os.replace(tmp, path)
 
 
 def _clean(x):

@@ -69,7 +69,7 @@ def check_run_sgd_cuda_records_the_replayed_trajectory():
     alone = run_sgd_cuda(a, d, [3], eta, batch, sigma, t_eval)  # replicas are independent
     for key in res.stats:
         np.testing.assert_array_equal(alone.stats[key][0], res.stats[key][1])
-    lam, wstar, w = *problem(a, d, 3)[:2], problem(a, d, 3)[2]
+    lam, wstar, w = problem(a, d, 3)
     states = replica_states([3], d)
     done = 0
     for k, step in enumerate(np.round(res.t / eta).astype(int)):

@@ -92,6 +92,11 @@ def replay_draws(states: np.ndarray, replica: int, d: int, n_steps: int, batch: 
     return z, xi
 
 
+def _require_device() -> None:
+    if not cuda.is_available():
+        raise RuntimeError("no CUDA device (numba.cuda.is_available() is False); use the cpu backend")
+
+
 @functools.cache
 def _kernel(tpb: int):
     """The SGD kernel for one block size (shared and register arrays need it at compile time)."""
@@ -170,10 +175,9 @@ def _kernel(tpb: int):
                     y = q * q + sigma * xi
                     shared_c[0] = 4.0 * (p * p - y) * p
                 cuda.syncthreads()
-                c = shared_c[0]
+                c = shared_c[0]  # thread 0 writes it again only after the next block_sum's barriers
                 for e in range(per):
                     g[e] += c * z[e]
-                cuda.syncthreads()  # shared_c is read by all before thread 0 writes it again
             s = 0.0
             for e in range(per):
                 wi = w[e] - eta_b * (sl[e] * g[e])
@@ -195,8 +199,7 @@ def _kernel(tpb: int):
 def sgd_steps_cuda(w, lam, wstar, states, replica, n_steps, eta, sigma, batch=1, blowup=np.inf):
     """One launch for one replica from w with the given states (advanced in place):
     (w after the steps, divergence step or -1). The kernel of run_sgd_cuda, exposed for tests."""
-    if not cuda.is_available():
-        raise RuntimeError("no CUDA device (numba.cuda.is_available() is False); use the cpu backend")
+    _require_device()
     lam = np.ascontiguousarray(lam, dtype=np.float64)
     d = lam.shape[0]
     tpb = threads_per_block(d)
@@ -231,8 +234,7 @@ def run_sgd_cuda(
     if input_law != "gaussian":
         raise ValueError(f"the cuda backend draws Gaussian inputs only, got {input_law!r}; "
                          "use the cpu backend")
-    if not cuda.is_available():
-        raise RuntimeError("no CUDA device (numba.cuda.is_available() is False); use the cpu backend")
+    _require_device()
     seeds, eta, batch, sigma, blowup, t_eval, d, steps = check_sgd_arguments(
         d, seeds, eta, batch, sigma, blowup, t_eval)
     tpb = threads_per_block(d)
@@ -266,7 +268,7 @@ def run_sgd_cuda(
     return SGDResult(
         t=steps * eta,
         stats={name: stats[j] for j, name in enumerate(STAT_NAMES)},
-        w_final=d_W.copy_to_host(),
+        w_final=W,  # the state after the last recorded step (steps is never empty)
         diverged=div_step >= 0,
         diverged_step=div_step,
         lam=lam,

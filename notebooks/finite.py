@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from prdynamics.finite import learned_modes
+from prdynamics.studies.finite import learned_modes
 from prdynamics.io import load_result
 from prfigures import save_figure, set_style, write_table
 

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Initialisation study: the same (w*, spectrum) from seven starts
 #
-# Starts (prdynamics.initialisation): the sphere of radius d^-1/2, 1 (the paper's) and sqrt(d),
+# Starts (prdynamics.studies.init): the sphere of radius d^-1/2, 1 (the paper's) and sqrt(d),
 # N(0, I/d), a warm start with u(0) = 0.1, the unit sphere of the first ten coordinates, and the
 # sphere of radius d (s(0) ~ d, from far above 1/3). Every start of a seed shares its target.
 # Top row: median over seeds of |u(t)| and s(t) at one (a, d). Bottom left: MSE(T2 + tau) / MSE(T2)
@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from prdynamics.initialisation import PAPER_START, mse_ratio, phase3_taus
+from prdynamics.studies.init import PAPER_START, mse_ratio, phase3_taus
 from prdynamics.io import load_result
 from prdynamics.phases import THRESHOLD
 from prdynamics.theory import S_d

@@ -37,7 +37,7 @@ import pandas as pd
 
 from prdynamics.io import load_result
 from prdynamics.phases import THRESHOLD
-from prdynamics.product_study import tail_window
+from prdynamics.studies.inputs import tail_window
 from prfigures import median_band, save_figure, set_style, write_table
 
 set_style()

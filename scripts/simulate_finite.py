@@ -2,7 +2,7 @@
 """Full-batch GD on n reused samples for one (a, d, sigma^2): every n/d and seed; writes one npz.
 
 Each seed takes its target and start from seeding.problem (those of the population run of that
-seed) and its samples from the finite-sample stream (prdynamics.finite.draw_sample; the sample of
+seed) and its samples from the finite-sample stream (prdynamics.studies.finite.draw_sample; the sample of
 each n is a prefix of the largest one).  The file also holds the paper's fixed-step population GD
 (prdynamics.flow.integrate_gd) of each seed with the same step and record times, the reference.
 
@@ -20,11 +20,11 @@ import time
 import numpy as np
 from _cli import check_run_arguments, check_seed_list
 
-from prdynamics.finite import FINITE_STAT_NAMES, draw_sample, run_gd
 from prdynamics.flow import STAT_NAMES, integrate_gd, log_time_grid
 from prdynamics.io import provenance, save_result
 from prdynamics.model import full_recovery_time
 from prdynamics.seeding import problem
+from prdynamics.studies.finite import FINITE_STAT_NAMES, draw_sample, run_gd
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -2,7 +2,7 @@
 """Gradient flow from several starts (initialisation study) for one (a, d); writes one npz.
 
 Every start of a seed shares that seed's target w* (seeding.problem); see
-prdynamics.initialisation for the starts and their random streams. Statistics have shape
+prdynamics.studies.init for the starts and their random streams. Statistics have shape
 (starts, seeds, times); a run whose integration fails is recorded as NaN with diverged = True.
 
 Example:
@@ -19,10 +19,10 @@ import numpy as np
 from _cli import check_run_arguments, check_seed_list, memory_refused
 
 from prdynamics.flow import STAT_NAMES, StepController, integrate_flow, log_time_grid
-from prdynamics.initialisation import initial_statistics, start_state, study_starts
 from prdynamics.io import provenance, save_result
 from prdynamics.model import escape_time_scale, full_recovery_time
 from prdynamics.seeding import problem
+from prdynamics.studies.init import initial_statistics, start_state, study_starts
 from prdynamics.theory import escape_rate
 
 
@@ -32,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 3")
     p.add_argument("--seeds", type=int, nargs="+", required=True, help="run seeds (targets)")
     p.add_argument("--starts", nargs="+", default=None,
-                   help="start names (default: every start of prdynamics.initialisation.study_starts)")
+                   help="start names (default: every start of prdynamics.studies.init.study_starts)")
     p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
     p.add_argument("--t-max", type=float, default=None,
                    help="final time (default: 10 (log d / (4 lam_1) + d^a H_{d,a} / 16))")

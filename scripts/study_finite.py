@@ -18,8 +18,8 @@ import numpy as np
 from _cli import write_claims
 
 from prdynamics import claims as C
-from prdynamics.finite import decay_exponent, noise_floor, population_match
 from prdynamics.io import load_result, provenance, save_result
+from prdynamics.studies.finite import decay_exponent, noise_floor, population_match
 
 REQUIRED = ("t", "loss", "mse", "u", "train", "pop_loss", "pop_mse", "pop_u", "lam", "wstar", "a", "d",
             "seed", "n_over_d", "n", "sigma2", "eta", "horizon", "t_recovery", "diverged")

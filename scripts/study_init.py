@@ -16,7 +16,9 @@ import numpy as np
 from _cli import write_claims
 
 from prdynamics import claims as C
-from prdynamics.initialisation import (
+from prdynamics.io import load_result, provenance, save_result
+from prdynamics.phases import stopping_times
+from prdynamics.studies.init import (
     PAPER_START,
     decay_exponent,
     mse_ratio,
@@ -25,8 +27,6 @@ from prdynamics.initialisation import (
     phase3_taus,
     threshold_passages,
 )
-from prdynamics.io import load_result, provenance, save_result
-from prdynamics.phases import stopping_times
 
 
 def parse_args(argv=None) -> argparse.Namespace:

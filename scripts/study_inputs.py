@@ -2,7 +2,7 @@
 """Non-Gaussian inputs study: measure phases, threshold, end points, tail exponents and the SGD-flow
 gap on the runs of every input law; write results/studies/inputs.npz and the claims fragment.
 
-Flow files (scripts/simulate_flow_product.py) hold one law, one (a, d) and the seeds as rows;
+Flow files (scripts/simulate_inputs.py) hold one law, one (a, d) and the seeds as rows;
 SGD files (scripts/simulate_sgd.py) one law, one eta and the seeds as replicas, with the exact loss
 of their law.  The Gaussian flow (law gaussian) of every dimension must be among the flow files.
 
@@ -24,7 +24,7 @@ from prdynamics import claims
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.model import spectrum
 from prdynamics.phases import stopping_times, threshold_report
-from prdynamics.product_study import classify_endpoint, log_gap, tail_exponent
+from prdynamics.studies.inputs import classify_endpoint, log_gap, tail_exponent
 from prdynamics.theory import phase3_loss
 
 

@@ -26,9 +26,9 @@ import numpy as np  # noqa: E402
 from _cli import write_claims  # noqa: E402
 
 from prdynamics import claims as cl  # noqa: E402
-from prdynamics import stability as stab  # noqa: E402
 from prdynamics.io import load_result, provenance, save_result  # noqa: E402
 from prdynamics.phases import first_upcrossing, stopping_times  # noqa: E402
+from prdynamics.studies import sgd_grid as stab  # noqa: E402
 
 TIMES = ("T1", "T_third", "T1_prime", "T2", "T_target")
 

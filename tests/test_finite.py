@@ -17,7 +17,11 @@ import numpy as np
 import pytest
 
 from prdynamics import population
-from prdynamics.finite import (
+from prdynamics.flow import integrate_gd, log_time_grid
+from prdynamics.io import load_result
+from prdynamics.model import spectrum
+from prdynamics.seeding import problem
+from prdynamics.studies.finite import (
     crossing_time,
     decay_exponent,
     draw_sample,
@@ -30,10 +34,6 @@ from prdynamics.finite import (
     run_gd,
     sample_limited_threshold,
 )
-from prdynamics.flow import integrate_gd, log_time_grid
-from prdynamics.io import load_result
-from prdynamics.model import spectrum
-from prdynamics.seeding import problem
 
 
 def _random_sample(rng, n, d, a=1.5, sigma=0.3):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from prdynamics import claims as C
-from prdynamics import initialisation as I
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.io import load_result
 from prdynamics.model import spectrum
 from prdynamics.robustness import integrate_flow_product
 from prdynamics.seeding import problem
+from prdynamics.studies import init as I
 from prdynamics.theory import S_d
 
 ROOT = Path(__file__).resolve().parents[1]

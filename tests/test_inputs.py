@@ -10,17 +10,17 @@ import pytest
 
 from prdynamics import claims as C
 from prdynamics import population as P
-from prdynamics import product_study as S
 from prdynamics import robustness as R
 from prdynamics.flow import log_time_grid
 from prdynamics.io import load_claims, load_result
 from prdynamics.model import harmonic, spectrum
 from prdynamics.seeding import problem
 from prdynamics.sgd import draw_standardised, run_sgd
+from prdynamics.studies import inputs as S
 from prdynamics.theory import phase3_loss
 
 ROOT = Path(__file__).resolve().parents[1]
-import simulate_flow_product  # noqa: E402  (scripts/ is on the path: conftest)
+import simulate_inputs  # noqa: E402  (scripts/ is on the path: conftest)
 import simulate_sgd  # noqa: E402
 import study_inputs  # noqa: E402
 
@@ -166,7 +166,7 @@ def test_flow_cli_writes_the_law_flow(tmp_path):
     out = tmp_path / "f.npz"
     args = ["--a", "2", "--d", "30", "--seed", "0", "1", "--input-law", "student_t", "--law-param", "6",
             "--t-max", "1e3", "--points-per-decade", "5", "--out", str(out)]
-    assert simulate_flow_product.main(args) == 0
+    assert simulate_inputs.main(args) == 0
     f = load_result(out)
     kappa = R.kappa_of("student_t", 6.0)
     assert f["kappa"] == pytest.approx(kappa) and f["input_dist"] == "student_t"
@@ -189,7 +189,7 @@ def test_flow_cli_rejects_bad_arguments(bad, match, tmp_path, capsys):
     base = {"--a": "2", "--d": "10", "--seed": "0", "--t-max": "10", "--out": str(tmp_path / "x.npz")}
     args = [x for k, v in base.items() if k not in bad for x in (k, v)] + bad
     with pytest.raises(SystemExit):
-        simulate_flow_product.main(args)
+        simulate_inputs.main(args)
     assert match in capsys.readouterr().err
 
 
@@ -199,7 +199,7 @@ def test_study_script_end_to_end(tmp_path):
     for law, param in (("gaussian", None), ("rademacher", None)):
         extra = [] if param is None else ["--law-param", str(param)]
         f = tmp_path / f"flow_{law}.npz"
-        assert simulate_flow_product.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--input-law", law,
+        assert simulate_inputs.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--input-law", law,
                                            "--t-max", "1e4", "--out", str(f), *extra]) == 0
         g = tmp_path / f"sgd_{law}.npz"
         assert simulate_sgd.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--eta", "1e-3",
@@ -228,7 +228,7 @@ def test_study_script_end_to_end(tmp_path):
 
 def test_study_script_needs_the_gaussian_reference(tmp_path):
     f = tmp_path / "flow.npz"
-    assert simulate_flow_product.main(["--a", "2", "--d", "20", "--seed", "0", "--input-law", "uniform",
+    assert simulate_inputs.main(["--a", "2", "--d", "20", "--seed", "0", "--input-law", "uniform",
                                        "--t-max", "10", "--out", str(f)]) == 0
     with pytest.raises(SystemExit, match="Gaussian"):
         study_inputs.main(["--flows", str(f), "--loss-tol", "1e-4", "--grad-tol", "1e-4", "--tail-x-min", "3",

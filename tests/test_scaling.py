@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from prdynamics import claims, scaling
+from prdynamics import claims
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.model import full_recovery_time, harmonic, spectrum
 from prdynamics.seeding import problem
+from prdynamics.studies import scaling
 from prdynamics.theory import S_d, gamma_law
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from prdynamics import claims as cl
-from prdynamics import stability as stab
+from prdynamics.studies import sgd_grid as stab
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -529,7 +529,7 @@ def init_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float,
     (the paper's direction rescaled), the median of rho (T1 - T1_paper) / log(sqrt(d)): 1 when the
     plateau is longer by exactly log(1/r) / rho.
     """
-    from .initialisation import PAPER_START, log_d_exponent, plateau_law
+    from .studies.init import PAPER_START, log_d_exponent, plateau_law
 
     ok = np.asarray(rows["ok"], bool)
     start, a, d = np.asarray(rows["start"]), np.asarray(rows["a"], float), np.asarray(rows["d"], float)
@@ -633,7 +633,7 @@ def init_phase3_universal(rows: dict, rtol: float, beta_atol: float, x_hi: float
     target; and of |beta - beta_paper|, the loss decay exponent in that window.  A start is
     universal when every median gap is <= rtol and every median |beta - beta_paper| <= beta_atol.
     """
-    from .initialisation import PAPER_START
+    from .studies.init import PAPER_START
 
     ok = np.asarray(rows["ok"], bool)
     gap, beta, beta_ref = (np.asarray(rows[k], float) for k in ("phase3_gap", "beta", "beta_paper"))
@@ -928,10 +928,10 @@ def finite_sample_floor(a, sigma2, n_over_d, ratio, factor: float, predicted: di
     """Finding: per (a, sigma^2) the n/d below which the test loss at the horizon is set by n.
 
     ratio = L(run at T) / L(population GD at T) per run; the median over seeds at each n/d goes
-    through prdynamics.finite.sample_limited_threshold (sample-limited when >= factor).
+    through prdynamics.studies.finite.sample_limited_threshold (sample-limited when >= factor).
     predicted[(a, sigma2)]: the n/d where sigma^2 k_eff / n equals the population L(T).
     """
-    from .finite import sample_limited_threshold
+    from .studies.finite import sample_limited_threshold
 
     measured, passed = {}, True
     groups = _finite_groups([a, sigma2], n_over_d, ratio)

@@ -27,7 +27,7 @@ rule simulate_init:
 rule study_init:
     input:
         script="scripts/study_init.py",
-        library="src/prdynamics/initialisation.py",
+        library="src/prdynamics/studies/init.py",
         runs=init_files(),
     output:
         study=INIT_STUDY,

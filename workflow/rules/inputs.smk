@@ -1,7 +1,7 @@
 # Study inputs: non-Gaussian product-measure inputs with the same covariance.
 
 
-rule inputs_flow:
+rule simulate_inputs_flow:
     output:
         INPUTS_FLOW_NPZ,
     log:
@@ -18,13 +18,13 @@ rule inputs_flow:
         rtol=config["inputs"]["rtol"],
         atol=config["inputs"]["atol"],
     shell:
-        "python scripts/simulate_flow_product.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
+        "python scripts/simulate_inputs.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
         " --base-seed {params.base_seed} --input-law {wildcards.law} {params.law_param}"
         " --t-max {params.t_max} --t-min {params.t_min} --points-per-decade {params.ppd}"
         " --rtol {params.rtol} --atol {params.atol} --out {output} > {log} 2>&1"
 
 
-rule inputs_sgd:
+rule simulate_inputs_sgd:
     output:
         INPUTS_SGD_NPZ,
     log:
@@ -46,10 +46,10 @@ rule inputs_sgd:
         " --out {output} > {log} 2>&1"
 
 
-rule inputs_summary:
+rule study_inputs:
     input:
         script="scripts/study_inputs.py",
-        library=["src/prdynamics/product_study.py", "src/prdynamics/claims.py"],
+        library=["src/prdynamics/studies/inputs.py", "src/prdynamics/claims.py"],
         flows=inputs_flow_files(),
         sgd=inputs_sgd_files(),
     output:

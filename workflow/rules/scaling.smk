@@ -22,9 +22,9 @@ rule simulate_scaling:
         " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"
 
 
-rule theory_scaling:
+rule study_scaling:
     input:
-        script="scripts/theory_scaling.py",
+        script="scripts/study_scaling.py",
         runs=scaling_files(),
     output:
         theory=THEORY_SCALING,
@@ -46,9 +46,9 @@ rule theory_scaling:
         " --out {output.theory} --claims-out {output.claims} > {log} 2>&1"
 
 
-rule figure_theory_scaling:
+rule figure_scaling:
     input:
-        notebook="notebooks/theory_scaling.py",
+        notebook="notebooks/scaling.py",
         scaling=THEORY_SCALING,
         escape=THEORY_ESCAPE,
     output:
@@ -56,11 +56,11 @@ rule figure_theory_scaling:
         figure_outputs("theory_loss_law"),
         figure_outputs("theory_phase2"),
         table_outputs("scaling_laws"),
-        executed="results/notebooks/theory_scaling.ipynb",
+        executed="results/notebooks/scaling.ipynb",
     log:
-        "logs/notebooks/theory_scaling.log",
+        "logs/notebooks/scaling.log",
     benchmark:
-        "results/benchmarks/notebooks/theory_scaling.tsv"
+        "results/benchmarks/notebooks/scaling.tsv"
     params:
         parameters=lambda wildcards, input: notebook_parameters(
             scaling_file=input.scaling,

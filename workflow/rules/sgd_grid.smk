@@ -30,7 +30,7 @@ rule simulate_sgd_grid:
 rule study_sgd_grid:
     input:
         script="scripts/study_sgd_grid.py",
-        library="src/prdynamics/stability.py",
+        library="src/prdynamics/studies/sgd_grid.py",
         sgd=sgd_grid_files(),
         flow=sgd_grid_flow_files(),
     output:

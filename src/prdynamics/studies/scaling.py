@@ -15,9 +15,9 @@ import numpy as np
 from scipy import stats
 from scipy.special import gamma
 
-from .model import full_recovery_time, harmonic
-from .phases import convergence_time, settled_time
-from .theory import S_d
+from ..model import full_recovery_time, harmonic
+from ..phases import convergence_time, settled_time
+from ..theory import S_d
 
 # --------------------------------------------------------------------------- fits
 

@@ -29,9 +29,9 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from .flow import STAT_NAMES, Trajectory, _check_problem, _check_times, _summary, gd_record_steps
-from .population import hessian
-from .seeding import rng_for
+from ..flow import STAT_NAMES, Trajectory, _check_problem, _check_times, _summary, gd_record_steps
+from ..population import hessian
+from ..seeding import rng_for
 
 #: Stream id of the finite-sample draws (0-2 are the target, start and online-SGD streams).
 FINITE_STREAM = 5

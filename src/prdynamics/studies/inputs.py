@@ -22,8 +22,8 @@ import math
 
 import numpy as np
 
-from .robustness import gradient_product, hessian_product, loss_product
-from .theory import recovery_index
+from ..robustness import gradient_product, hessian_product, loss_product
+from ..theory import recovery_index
 
 #: Outcomes of ``classify_endpoint``.
 ENDPOINTS = ("global", "local_min", "stationary_other", "moving")

@@ -17,8 +17,9 @@ import sys
 import numpy as np
 from _cli import write_claims
 
-from prdynamics import claims, scaling
+from prdynamics import claims
 from prdynamics.io import load_result, provenance, save_result
+from prdynamics.studies import scaling
 from prdynamics.theory import loss_law_constant, phase2_eps_floor, phase2_exponents
 
 

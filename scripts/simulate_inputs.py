@@ -7,7 +7,7 @@ loss of the law (``robustness.loss_product``: the Gaussian loss plus the fourth-
 A seed whose solver fails is flagged (``failed``) and NaN; the other seeds are kept.
 
 Example:
-    python scripts/simulate_flow_product.py --a 2 --d 300 --seed 0 1 2 --input-law student_t \\
+    python scripts/simulate_inputs.py --a 2 --d 300 --seed 0 1 2 --input-law student_t \\
         --law-param 5 --t-max 1e5 --out x.npz
 """
 

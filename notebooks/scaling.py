@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Scaling laws: Phase II time, Phase III collapse, the loss law, and the scaling-law table
 #
-# All numbers come from `results/theory/scaling.npz` (rule `theory_scaling`) and
+# All numbers come from `results/theory/scaling.npz` (rule `study_scaling`) and
 # `results/theory/escape.npz` (rule `theory_escape`); this notebook only draws and tabulates.
 #
 # * **Phase III collapse**: 1 - MSE(T2 + tau) / MSE(T2) against x_d / d, x_d = (16 tau / H_{d,a})^{1/a},
@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import gamma
 
 from prdynamics.io import load_result
-from prdynamics.scaling import mean_ci, median_curve
+from prdynamics.studies.scaling import mean_ci, median_curve
 from prdynamics.theory import phase2_exponents
 from prfigures import save_figure, set_style, write_table
 

@@ -26,10 +26,10 @@ import math
 
 import numpy as np
 
-from .model import harmonic
-from .phases import THRESHOLD
-from .robustness import initial_state, named_starts
-from .seeding import INIT_STREAM, rng_for
+from ..model import harmonic
+from ..phases import THRESHOLD
+from ..robustness import initial_state, named_starts
+from ..seeding import INIT_STREAM, rng_for
 
 #: Streams of the starts that do not reuse the paper's direction (seeding.py uses 0, 1, 2).
 START_STREAMS = {"gaussian": 41, "warm_u0.1": 42, "top_k10": 43}
@@ -162,7 +162,7 @@ def overlap_rms(a: float, d: int, name: str, seeds, base_seed: int = 0) -> float
     Costs no integration, so many seeds pin down the d-scaling |u(0)| ~ d^-p_u of a start, which
     a handful of flow runs cannot (u(0) is dominated by the top modes and scatters by O(1) factors).
     """
-    from .seeding import problem
+    from ..seeding import problem
 
     values = []
     for seed in seeds:

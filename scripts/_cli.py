@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from prdynamics.claims import Claim, _plain
+from prdynamics.claims import Claim, plain
 from prdynamics.io import save_claims
 from prdynamics.model import check_memory
 
@@ -67,4 +67,4 @@ def write_claims(path, claims: list[Claim], stream=sys.stderr) -> None:
     """Save the claims (prdynamics.io.save_claims) and print one PASS/FAIL line each, with its measurement."""
     save_claims(path, claims)
     for c in claims:
-        print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}: {json.dumps(_plain(c.measured))}", file=stream)
+        print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}: {json.dumps(plain(c.measured))}", file=stream)

@@ -56,13 +56,8 @@ from scipy.integrate import solve_ivp  # noqa: E402
 
 import prdynamics  # noqa: E402
 from prdynamics import population  # noqa: E402
-from prdynamics.flow import (  # noqa: E402
-    StepController,
-    gd_record_steps,
-    integrate_flow,
-    integrate_gd,
-    log_time_grid,
-)
+from prdynamics.flow import StepController, integrate_flow, log_time_grid  # noqa: E402
+from prdynamics.gd import gd_record_steps, integrate_gd  # noqa: E402
 from prdynamics.io import atomic_file  # noqa: E402
 from prdynamics.model import full_recovery_time  # noqa: E402
 from prdynamics.seeding import SGD_STREAM, problem, rng_for  # noqa: E402

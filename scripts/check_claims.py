@@ -13,9 +13,9 @@ from collections import defaultdict
 import numpy as np
 from _cli import write_claims
 
-from prdynamics import claims
 from prdynamics.io import load_claims, load_result
 from prdynamics.phases import THRESHOLD, first_upcrossing, stopping_times, threshold_report
+from prdynamics.studies import paper
 
 
 def parse_args(argv=None):
@@ -78,7 +78,7 @@ def sgd_flow_gaps(sgd: dict, flows: dict, value_rtol: float) -> list[float]:
             gaps.append(float("inf"))
             continue
         flow = flows[(sgd["a"], sgd["d"], int(seed))]
-        gaps.append(claims.time_warp_gap(sgd["t"], sgd["mse"][r], flow["t"], flow["mse"], value_rtol,
+        gaps.append(paper.time_warp_gap(sgd["t"], sgd["mse"][r], flow["t"], flow["mse"], value_rtol,
                                          floor=MSE_FLOOR))
     return gaps
 
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     population = [load_result(f) for f in args.population]
     results = []
 
-    results.append(claims.threshold_s_one_third([threshold_report(r["t"], r["s"]) for r in population]))
+    results.append(paper.claim_threshold_s_one_third([threshold_report(r["t"], r["s"]) for r in population]))
 
     esc = load_result(args.escape, required=("a", "d", "T1", "rho_fit", "rho_true"))
     by_a = defaultdict(lambda: ([], []))
@@ -96,13 +96,13 @@ def main(argv=None) -> int:
         here = (esc["a"] == a) & (esc["d"] == d)
         by_a[float(a)][0].append(int(d))
         by_a[float(a)][1].append(float(np.median(esc["T1"][here])))
-    results.append(claims.escape_log_d(dict(by_a), args.escape_log_d_r2))
-    results.append(claims.escape_rate(esc["a"], esc["d"], esc["rho_fit"] / esc["rho_true"],
+    results.append(paper.claim_escape_log_d(dict(by_a), args.escape_log_d_r2))
+    results.append(paper.claim_escape_rate(esc["a"], esc["d"], esc["rho_fit"] / esc["rho_true"],
                                       args.escape_rate_rtol))
 
     vol = load_result(args.volterra,
                       required=("phase1_rel_err", "theta_abs_err", "delta_abs_err", "s_phase1"))
-    results += claims.volterra(vol["phase1_rel_err"], vol["theta_abs_err"], vol["delta_abs_err"],
+    results += paper.claim_volterra(vol["phase1_rel_err"], vol["theta_abs_err"], vol["delta_abs_err"],
                                vol["s_phase1"], args.volterra_phase1_rtol, args.volterra_theta_atol)
 
     by_a3 = defaultdict(list)
@@ -110,27 +110,27 @@ def main(argv=None) -> int:
         r = load_result(f)
         by_a3[r["a"]].append(times_of(r, args)["T1"])
     a_sorted = sorted(by_a3)
-    results.append(claims.escape_faster_with_a(a_sorted, [float(np.median(by_a3[a])) for a in a_sorted]))
+    results.append(paper.claim_escape_faster_with_a(a_sorted, [float(np.median(by_a3[a])) for a in a_sorted]))
 
     t2 = {eps: [times_of(r, args)[f"T2_eps{eps:g}"] for r in population] for eps in args.eps}
-    results.append(claims.phase2_converges(t2))
+    results.append(paper.claim_phase2_converges(t2))
 
     gaps = []
     for f in args.phase3:
         r = load_result(f, required=("tau", "mse", "frozen_mse"))
         gaps.append(float(np.max(np.abs(r["mse"] - r["frozen_mse"]) / r["frozen_mse"])))
-    results.append(claims.frozen_approximation(gaps, args.frozen_mse_rtol))
+    results.append(paper.claim_frozen_approximation(gaps, args.frozen_mse_rtol))
 
     pairs = zip(args.fig2_flow, args.fig2_gd, strict=True)
     gd_gaps = [gd_flow_gaps(load_result(f), load_result(g)) for f, g in pairs]
-    results.append(claims.gd_matches_flow(gd_gaps, args.gd_flow_time_rtol))
+    results.append(paper.claim_gd_matches_flow(gd_gaps, args.gd_flow_time_rtol))
 
     flows = {(r["a"], r["d"], r["seed"]): r for r in map(load_result, args.fig1_flow)}
     sgd_gaps = {}
     for f in args.fig1_sgd:
         r = load_result(f, required=("t", "u", "mse", "seed", "diverged"))
         sgd_gaps[r["a"]] = sgd_flow_gaps(r, flows, args.sgd_value_rtol)
-    results.append(claims.sgd_tracks_flow(sgd_gaps, args.sgd_time_rtol, args.sgd_value_rtol))
+    results.append(paper.claim_sgd_tracks_flow(sgd_gaps, args.sgd_time_rtol, args.sgd_value_rtol))
 
     for f in args.fragments:
         results += load_claims(f)

@@ -4,7 +4,7 @@
 Each seed takes its target and start from seeding.problem (those of the population run of that
 seed) and its samples from the finite-sample stream (prdynamics.studies.finite.draw_sample; the sample of
 each n is a prefix of the largest one).  The file also holds the paper's fixed-step population GD
-(prdynamics.flow.integrate_gd) of each seed with the same step and record times, the reference.
+(prdynamics.gd.integrate_gd) of each seed with the same step and record times, the reference.
 
 Example:
     python scripts/simulate_finite.py --a 2 --d 50 --seeds 0 1 2 --n-over-d 2 8 32 --sigma2 0 --out x.npz
@@ -20,7 +20,8 @@ import time
 import numpy as np
 from _cli import check_run_arguments, check_seed_list
 
-from prdynamics.flow import STAT_NAMES, integrate_gd, log_time_grid
+from prdynamics.flow import STAT_NAMES, log_time_grid
+from prdynamics.gd import integrate_gd
 from prdynamics.io import provenance, save_result
 from prdynamics.model import full_recovery_time
 from prdynamics.seeding import problem

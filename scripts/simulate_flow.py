@@ -17,7 +17,8 @@ import numpy as np
 from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, memory_refused, run_inputs
 from tqdm import tqdm
 
-from prdynamics.flow import StepController, integrate_flow, integrate_gd, log_time_grid
+from prdynamics.flow import StepController, integrate_flow, log_time_grid
+from prdynamics.gd import integrate_gd
 from prdynamics.io import provenance, save_result
 from prdynamics.model import full_recovery_time
 from prdynamics.seeding import problem

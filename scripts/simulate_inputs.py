@@ -3,7 +3,7 @@
 one (a, d) and one or more seeds; writes one npz with the seeds stacked as rows.
 
 Each seed uses the target and start of ``seeding.problem`` (the same for every law), and the
-loss of the law (``robustness.loss_product``: the Gaussian loss plus the fourth-cumulant term).
+loss of the law (``studies.inputs.loss_product``: the Gaussian loss plus the fourth-cumulant term).
 A seed whose solver fails is flagged (``failed``) and NaN; the other seeds are kept.
 
 Example:
@@ -26,9 +26,9 @@ from _cli import check_run_arguments, check_seed_list  # noqa: E402
 
 from prdynamics.flow import STAT_NAMES, log_time_grid  # noqa: E402
 from prdynamics.io import provenance, save_result  # noqa: E402
-from prdynamics.robustness import integrate_flow_product, kappa_of  # noqa: E402
 from prdynamics.seeding import problem  # noqa: E402
 from prdynamics.sgd import INPUT_LAWS, check_law  # noqa: E402
+from prdynamics.studies.inputs import integrate_flow_product, kappa_of  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -17,8 +17,8 @@ import sys
 import numpy as np
 from _cli import write_claims
 
-from prdynamics import claims as C
 from prdynamics.io import load_result, provenance, save_result
+from prdynamics.studies import finite
 from prdynamics.studies.finite import decay_exponent, noise_floor, population_match
 
 REQUIRED = ("t", "loss", "mse", "u", "train", "pop_loss", "pop_mse", "pop_u", "lam", "wstar", "a", "d",
@@ -98,13 +98,14 @@ def main(argv=None) -> int:
     clean_rows = rows["sigma2"] == 0
     sel = {k: v[clean_rows] for k, v in rows.items()}
     claims = [
-        C.finite_large_n_matches_population(sel["a"], sel["n_over_d"], sel["escape_shift"], sel["dev_loss"],
-                                            sel["dev_mse"], args.match_c, args.fit_min),
-        C.finite_sample_floor(rows["a"], rows["sigma2"], rows["n_over_d"], rows["ratio_loss"],
+        finite.claim_large_n_matches_population(sel["a"], sel["n_over_d"], sel["escape_shift"],
+                                                sel["dev_loss"], sel["dev_mse"], args.match_c, args.fit_min),
+        finite.claim_sample_floor(rows["a"], rows["sigma2"], rows["n_over_d"], rows["ratio_loss"],
                               args.floor_factor, predicted),
-        C.finite_noiseless_recovery(sel["a"], sel["n_over_d"], sel["mse_exponent"], sel["pop_mse_exponent"],
-                                    sel["train_over_test"], args.overfit_ratio, args.rate_fraction),
-        C.finite_noise_floor_slope(rows["a"], rows["sigma2"], rows["n_over_d"], rows["noise_excess"],
+        finite.claim_noiseless_recovery(sel["a"], sel["n_over_d"], sel["mse_exponent"],
+                                        sel["pop_mse_exponent"], sel["train_over_test"], args.overfit_ratio,
+                                        args.rate_fraction),
+        finite.claim_noise_floor_slope(rows["a"], rows["sigma2"], rows["n_over_d"], rows["noise_excess"],
                                    rows["noise_pred"], args.fit_min, args.floor_slope_tol),
     ]
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}

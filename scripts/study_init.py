@@ -15,9 +15,9 @@ import sys
 import numpy as np
 from _cli import write_claims
 
-from prdynamics import claims as C
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.phases import stopping_times
+from prdynamics.studies import init
 from prdynamics.studies.init import (
     PAPER_START,
     decay_exponent,
@@ -126,9 +126,9 @@ def main(argv=None) -> int:
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     save_result(args.out, arrays, provenance(inputs))
     claims = [
-        C.init_escape_needs_small_start(arrays, overlaps, args.p_min, args.escaped_max),
-        C.init_threshold(arrays),
-        C.init_phase3_universal(arrays, args.phase3_rtol, args.beta_atol, args.x_hi, args.phase3_eps),
+        init.claim_escape_needs_small_start(arrays, overlaps, args.p_min, args.escaped_max),
+        init.claim_threshold(arrays),
+        init.claim_phase3_universal(arrays, args.phase3_rtol, args.beta_atol, args.x_hi, args.phase3_eps),
     ]
     write_claims(args.claims, claims)
     return 0

@@ -20,10 +20,10 @@ import time
 import numpy as np
 from _cli import write_claims
 
-from prdynamics import claims
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.model import spectrum
 from prdynamics.phases import stopping_times, threshold_report
+from prdynamics.studies import inputs as study
 from prdynamics.studies.inputs import classify_endpoint, log_gap, tail_exponent
 from prdynamics.theory import phase3_loss
 
@@ -138,13 +138,13 @@ def main(argv=None) -> int:
             window_theory[d] = tail_exponent(t, phase3_loss(t, spectrum(d, a)), d, a, args.tail_x_min,
                                              args.tail_x_max_frac, args.tail_min_points)[0]
     found = [
-        claims.inputs_threshold(rows),
-        claims.inputs_phases(rows, args.eps),
-        claims.inputs_spurious_minimum(rows, args.loss_tol, args.grad_tol),
-        claims.inputs_tail_exponent(rows, theory, args.tail_atol, window_theory),
+        study.claim_threshold(rows),
+        study.claim_phases(rows, args.eps),
+        study.claim_spurious_minimum(rows, args.loss_tol, args.grad_tol),
+        study.claim_tail_exponent(rows, theory, args.tail_atol, window_theory),
     ]
     if srows:
-        found.append(claims.inputs_sgd_matches_population(srows, args.sgd_log_atol))
+        found.append(study.claim_sgd_matches_population(srows, args.sgd_log_atol))
     write_claims(args.claims, found)
 
     times = ["T1", "T_third", "T1_prime"] + [f"T2_eps{e:g}" for e in args.eps]

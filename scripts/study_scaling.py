@@ -17,7 +17,6 @@ import sys
 import numpy as np
 from _cli import write_claims
 
-from prdynamics import claims
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.studies import scaling
 from prdynamics.theory import loss_law_constant, phase2_eps_floor, phase2_exponents
@@ -150,11 +149,11 @@ def main(argv=None) -> int:
     save_result(args.out, arrays, provenance(inputs))
 
     results = [
-        claims.phase3_gamma_law(collapse_by_group(arrays, args), args.gamma_rtol),
-        claims.loss_tail_exponent(arrays["a"], arrays["d"], arrays["loss_exponent"],
+        scaling.claim_phase3_gamma_law(collapse_by_group(arrays, args), args.gamma_rtol),
+        scaling.claim_loss_tail_exponent(arrays["a"], arrays["d"], arrays["loss_exponent"],
                                   arrays["loss_constant"] / arrays["loss_constant_pred"],
                                   arrays["loss_window_decades"], args.loss_exponent_atol),
-        claims.phase2_T2_exponent(arrays["a"], arrays["d"], arrays["T2_exponent"],
+        scaling.claim_phase2_T2_exponent(arrays["a"], arrays["d"], arrays["T2_exponent"],
                                   arrays["T2_exponent_below_floor"],
                                   {a: phase2_exponents(a) for a in set(arrays["a"].tolist())}),
     ]

@@ -25,7 +25,6 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from _cli import write_claims  # noqa: E402
 
-from prdynamics import claims as cl  # noqa: E402
 from prdynamics.io import load_result, provenance, save_result  # noqa: E402
 from prdynamics.phases import first_upcrossing, stopping_times  # noqa: E402
 from prdynamics.studies import sgd_grid as stab  # noqa: E402
@@ -192,10 +191,10 @@ def main(argv=None) -> int:
     loss_ratio = late_loss / flow_late_loss
     k_min = sigma2s.index(min(sigma2s))
     claims = [
-        cl.sgd_grid_stability_edge(batches, sigma2s, seeds, etas, diverged[k_min], loss_ratio[k_min], lo, hi,
+        stab.claim_stability_edge(batches, sigma2s, seeds, etas, diverged[k_min], loss_ratio[k_min], lo, hi,
                                    eta_ms, eta_gd, div_phase, args.edge_factor, args.loss_factor),
-        cl.sgd_grid_phases_survive(batches, sigma2s, etas, present, diverged, phases_seen),
-        cl.sgd_grid_small_eta_matches_flow(
+        stab.claim_phases_survive(batches, sigma2s, etas, present, diverged, phases_seen),
+        stab.claim_small_eta_matches_flow(
             {n: sgd_t[n][sigma2s.index(min(sigma2s)), -1, 0] for n in TIMES},
             {n: flow_t[n] for n in TIMES}, etas[0], batches[-1], min(sigma2s), args.flow_time_rtol,
             {n: np.nanmedian(sgd_t[n][sigma2s.index(min(sigma2s)), :, 0] / flow_t[n], axis=-1)

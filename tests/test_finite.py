@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from prdynamics import population
-from prdynamics.flow import integrate_gd, log_time_grid
+from prdynamics.flow import log_time_grid
+from prdynamics.gd import integrate_gd
 from prdynamics.io import load_result
 from prdynamics.model import spectrum
 from prdynamics.seeding import problem

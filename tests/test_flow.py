@@ -3,6 +3,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from prdynamics import flow as F
+from prdynamics import gd as G
 from prdynamics import population as P
 from prdynamics.model import full_recovery_time
 from prdynamics.seeding import problem
@@ -39,7 +40,7 @@ def test_gd_converges_to_flow_at_first_order():
     flow = F.integrate_flow(lam, ws, w0, t_eval, F.StepController(rtol=1e-11))
     errors = []
     for eta in (4e-3, 2e-3, 1e-3):
-        gd = F.integrate_gd(lam, ws, w0, t_eval, eta)
+        gd = G.integrate_gd(lam, ws, w0, t_eval, eta)
         np.testing.assert_allclose(gd.t, t_eval)
         errors.append(np.max(np.abs(gd.stats["s"] - flow.stats["s"])))
     ratios = np.array(errors[:-1]) / np.array(errors[1:])
@@ -156,7 +157,7 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="one length"):
         F.integrate_flow(lam, ws[:5], w0, np.array([1.0]))
     with pytest.raises(ValueError, match="eta"):
-        F.integrate_gd(lam, ws, w0, np.array([1.0]), eta=-1.0)
+        G.integrate_gd(lam, ws, w0, np.array([1.0]), eta=-1.0)
     with pytest.raises(ValueError, match="rtol"):
         F.StepController(rtol=0.0)
 
@@ -164,7 +165,7 @@ def test_bad_inputs_raise():
 def test_gd_divergence_is_reported():
     lam, ws, w0 = problem(2.0, 10, 0)
     with pytest.raises(FloatingPointError, match="diverged"):
-        F.integrate_gd(lam, ws, w0 * 10, np.array([1e3]), eta=5.0)
+        G.integrate_gd(lam, ws, w0 * 10, np.array([1e3]), eta=5.0)
 
 
 @pytest.mark.parametrize("script,extra", [

@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from prdynamics import claims as C
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.io import load_result
 from prdynamics.model import spectrum
-from prdynamics.robustness import integrate_flow_product
 from prdynamics.seeding import problem
 from prdynamics.studies import init as I
+from prdynamics.studies.inputs import integrate_flow_product
 from prdynamics.theory import S_d
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,7 +138,7 @@ def test_escape_claim_classifies_synthetic_starts():
         for d in (100, 1000, 10000):
             overlaps["a"].append(2.0), overlaps["d"].append(d), overlaps["start"].append(name)
             overlaps["rms"].append(d**-p)
-    claim = C.init_escape_needs_small_start(rows, overlaps, p_min=0.25)
+    claim = I.claim_escape_needs_small_start(rows, overlaps, p_min=0.25)
     assert claim.passed
     assert claim.measured["grows_like_log_d"] == ["sphere_r1", "sphere_rinvsqrtd"]
     assert claim.measured["skips_plateau"] == ["warm_u0.1"]

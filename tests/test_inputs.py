@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from prdynamics import claims as C
 from prdynamics import population as P
-from prdynamics import robustness as R
 from prdynamics.flow import log_time_grid
 from prdynamics.io import load_claims, load_result
 from prdynamics.model import harmonic, spectrum
@@ -35,11 +33,11 @@ def test_run_sgd_records_the_exact_loss_of_its_law(law, param):
     d = 20
     t_eval = np.array([0.05, 0.2])
     res = run_sgd(2.0, d, [0, 1], 1e-3, 1, 0.0, t_eval, input_law=law, law_param=param)
-    kappa = R.kappa_of(law, param)
+    kappa = S.kappa_of(law, param)
     assert kappa != 0
     for r in range(2):
         w, ws = res.w_final[r], res.wstar[r]
-        exact = R.loss_product(w, res.lam, ws, kappa)
+        exact = S.loss_product(w, res.lam, ws, kappa)
         assert res.stats["loss"][r, -1] == pytest.approx(exact, rel=1e-12)
         assert abs(exact - P.loss(w, res.lam, ws)) > 1e-6  # the kappa term is really there
     assert f"kappa = {kappa:g}" in res.info["loss_formula"]
@@ -64,11 +62,11 @@ def test_run_sgd_loss_matches_monte_carlo_of_its_law(law, param):
     x = draw_standardised(np.random.default_rng(11), law, (300_000, d), param) * np.sqrt(res.lam)
     samples = ((x @ w) ** 2 - (x @ ws) ** 2) ** 2
     mc, se = samples.mean(), samples.std() / math.sqrt(samples.size)
-    recorded_formula = R.loss_product(w, res.lam, ws, R.kappa_of(law, param))
+    recorded_formula = S.loss_product(w, res.lam, ws, S.kappa_of(law, param))
     assert abs(recorded_formula - mc) < 5 * se
     assert abs(P.loss(w, res.lam, ws) - mc) > 10 * se  # the Gaussian formula would be wrong here
-    assert res.stats["loss"][0, -1] == pytest.approx(R.loss_product(res.w_final[0], res.lam, ws,
-                                                                    R.kappa_of(law, param)), rel=1e-12)
+    assert res.stats["loss"][0, -1] == pytest.approx(S.loss_product(res.w_final[0], res.lam, ws,
+                                                                    S.kappa_of(law, param)), rel=1e-12)
 
 
 # --------------------------------------------------------------------------- end points
@@ -90,12 +88,12 @@ def test_classify_endpoint_global_and_saddle():
 def test_classify_endpoint_finds_the_rademacher_local_minimum():
     """The library's documented trap: a = 2, d = 100, seed 0, kappa = -2, loss 0.297."""
     lam, ws, w0 = problem(2.0, 100, 0)
-    w = R.integrate_flow_product(lam, ws, w0, np.array([1e2, 1e5]), -2.0).w_final
+    w = S.integrate_flow_product(lam, ws, w0, np.array([1e2, 1e5]), -2.0).w_final
     out = S.classify_endpoint(w, lam, ws, -2.0, 1e-4, 1e-4)
     assert out["status"] == "local_min"
     assert out["loss"] == pytest.approx(0.297, abs=1e-3)
     assert out["hess_min_eig"] > 0
-    hess = R.hessian_product(w, lam, ws, -2.0)  # independent: the smallest Rayleigh quotient is positive
+    hess = S.hessian_product(w, lam, ws, -2.0)  # independent: the smallest Rayleigh quotient is positive
     v = np.random.default_rng(0).standard_normal((200, 100))
     assert np.min(np.einsum("ij,jk,ik->i", v, hess, v) / np.sum(v * v, axis=1)) >= out["hess_min_eig"] - 1e-12
 
@@ -168,14 +166,14 @@ def test_flow_cli_writes_the_law_flow(tmp_path):
             "--t-max", "1e3", "--points-per-decade", "5", "--out", str(out)]
     assert simulate_inputs.main(args) == 0
     f = load_result(out)
-    kappa = R.kappa_of("student_t", 6.0)
+    kappa = S.kappa_of("student_t", 6.0)
     assert f["kappa"] == pytest.approx(kappa) and f["input_dist"] == "student_t"
     assert f["s"].shape == (2, f["t"].size) and not f["failed"].any()
     for r, seed in enumerate((0, 1)):
         lam, ws, w0 = problem(2.0, 30, seed)
         np.testing.assert_array_equal(f["wstar"][r], ws)
         np.testing.assert_array_equal(f["w0"][r], w0)
-        assert f["loss"][r, -1] == pytest.approx(R.loss_product(f["w_final"][r], lam, ws, kappa), rel=1e-10)
+        assert f["loss"][r, -1] == pytest.approx(S.loss_product(f["w_final"][r], lam, ws, kappa), rel=1e-10)
 
 
 @pytest.mark.parametrize("bad,match", [
@@ -248,26 +246,26 @@ def _row(law="gaussian", d=100, seed=0, **kw):
 
 def test_threshold_claim_reports_a_broken_picture_as_a_valid_finding():
     rows = [_row(), _row("student_t", crossings=2, min_margin=-0.02)]
-    c = C.inputs_threshold(rows)
+    c = S.claim_threshold(rows)
     assert c.passed  # measured correctly, even though the picture breaks
     assert c.measured["threshold_kept"] == ["gaussian/d=100"]
     assert c.measured["student_t/d=100"]["max_crossings"] == 2
-    assert not C.inputs_threshold(rows + [_row("uniform", failed=True)]).passed
-    assert not C.inputs_threshold([_row("uniform")]).passed  # no Gaussian reference
+    assert not S.claim_threshold(rows + [_row("uniform", failed=True)]).passed
+    assert not S.claim_threshold([_row("uniform")]).passed  # no Gaussian reference
 
 
 def test_spurious_and_tail_claims():
     trapped = _row("rademacher", status="local_min", loss=0.3, hess_min_eig=1e-4, beta=float("nan"))
     rows = [_row(), _row(seed=1, beta=0.52), trapped, _row("rademacher", seed=1, beta=0.6)]
-    sp = C.inputs_spurious_minimum(rows, 1e-4, 1e-4)
+    sp = S.claim_spurious_minimum(rows, 1e-4, 1e-4)
     assert sp.passed and sp.measured["rademacher/d=100"]["local_min"] == 1
     assert sp.measured["rademacher/d=100"]["non_global"][0]["seed"] == 0
-    assert not C.inputs_spurious_minimum(rows + [_row(seed=2, status="moving")], 1e-4, 1e-4).passed
-    tail = C.inputs_tail_exponent(rows, 0.5, 0.05)
+    assert not S.claim_spurious_minimum(rows + [_row(seed=2, status="moving")], 1e-4, 1e-4).passed
+    tail = S.claim_tail_exponent(rows, 0.5, 0.05)
     assert tail.passed
     assert tail.measured["rademacher/d=100"]["median_beta_minus_gaussian"] == pytest.approx(0.08)
     assert tail.measured["same_as_gaussian"] == ["gaussian/d=100"]
-    assert not C.inputs_tail_exponent(rows + [_row(seed=3, beta=float("nan"))], 0.5, 0.05).passed
+    assert not S.claim_tail_exponent(rows + [_row(seed=3, beta=float("nan"))], 0.5, 0.05).passed
 
 
 def test_sgd_claim():
@@ -275,7 +273,7 @@ def test_sgd_claim():
             {"law": "uniform", "eta": 1e-4, "seed": 0, "diverged": False, "gap_own": 0.05, "gap_gauss": 0.6},
             {"law": "sparse", "eta": 1e-4, "seed": 0, "diverged": True, "gap_own": math.inf,
              "gap_gauss": math.inf}]
-    c = C.inputs_sgd_matches_population(rows, 0.25)
+    c = S.claim_sgd_matches_population(rows, 0.25)
     assert c.passed
     assert c.measured["tracks_own_flow"] == ["gaussian/eta=0.0001", "uniform/eta=0.0001"]
     assert c.measured["uniform/eta=0.0001"]["closer_to_own_than_gaussian"] == 1

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from prdynamics import claims
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.model import full_recovery_time, harmonic, spectrum
 from prdynamics.seeding import problem
@@ -91,20 +90,20 @@ def test_collapse_and_loss_law_on_a_flow_run():
 def test_claims_of_the_scaling_study():
     a = np.array([2.0, 2.0, 3.0, 3.0])
     d = np.array([1e4, 1e5, 1e4, 1e5])
-    good = claims.loss_tail_exponent(a, d, [0.4, 0.49, 0.6, 0.66], [1, 1, 1, 1], [3, 3, 3, 3], 0.05)
+    good = scaling.claim_loss_tail_exponent(a, d, [0.4, 0.49, 0.6, 0.66], [1, 1, 1, 1], [3, 3, 3, 3], 0.05)
     assert good.passed and good.measured["a=2"]["d"] == 1e5
-    short = claims.loss_tail_exponent(a, d, [0.4, 0.49, 0.6, 0.66], [1, 1, 1, 1], [3, 1.5, 3, 3], 0.05)
+    short = scaling.claim_loss_tail_exponent(a, d, [0.4, 0.49, 0.6, 0.66], [1, 1, 1, 1], [3, 1.5, 3, 3], 0.05)
     assert not short.passed  # a window of less than two decades does not count
     preds = {2.0: (4.0, 2.0), 3.0: (3.0, 1.5)}
-    t2 = claims.phase2_T2_exponent(a, d, [2, 2.1, 1.5, 1.4], [2, 2, 1.5, 1.5], preds)
+    t2 = scaling.claim_phase2_T2_exponent(a, d, [2, 2.1, 1.5, 1.4], [2, 2, 1.5, 1.5], preds)
     assert t2.passed and t2.measured["a=2"]["closer_to"].startswith("heuristic")
-    assert not claims.phase2_T2_exponent(a, d, [2, 4.5, 1.5, 1.4], [2, 2, 1.5, 1.5], preds).passed
+    assert not scaling.claim_phase2_T2_exponent(a, d, [2, 4.5, 1.5, 1.4], [2, 2, 1.5, 1.5], preds).passed
     nan = float("nan")
     groups = {(2.0, 1e4): {"run_vs_S_d": (0.95, 1.02), "S_d_vs_gamma_law": (0.96, 0.99)},
               (1.5, 1e5): {"run_vs_S_d": (0.95, 1.0), "S_d_vs_gamma_law": (nan, nan)}}
-    g = claims.phase3_gamma_law(groups, 0.1)
+    g = scaling.claim_phase3_gamma_law(groups, 0.1)
     assert g.passed and g.measured["a=1.5, d=100000"]["S_d_vs_gamma_law"] == "window empty at this d"
     groups[(2.0, 1e4)]["run_vs_S_d"] = (0.8, 1.0)
-    assert not claims.phase3_gamma_law(groups, 0.1).passed
+    assert not scaling.claim_phase3_gamma_law(groups, 0.1).passed
     groups[(2.0, 1e4)] = {"run_vs_S_d": (nan, nan), "S_d_vs_gamma_law": (0.96, 0.99)}
-    assert not claims.phase3_gamma_law(groups, 0.1).passed  # no window against S_d
+    assert not scaling.claim_phase3_gamma_law(groups, 0.1).passed  # no window against S_d

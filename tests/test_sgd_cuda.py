@@ -54,7 +54,7 @@ def check_divergence_step_matches_cpu():
 
 
 def check_run_sgd_cuda_records_the_replayed_trajectory():
-    from prdynamics.flow import _summary
+    from prdynamics.flow import trajectory_statistics
     from prdynamics.seeding import problem
     from prdynamics.sgd import run_sgd, sgd_steps
     from prdynamics.sgd_cuda import replay_draws, replica_states, run_sgd_cuda
@@ -76,7 +76,7 @@ def check_run_sgd_cuda_records_the_replayed_trajectory():
         z, xi = replay_draws(states, 0, d, step - done, batch, sigma)
         w, _ = sgd_steps(w, lam, wstar, z, xi, eta, sigma)
         done = step
-        want = _summary(lam, wstar, w, float(np.sum(lam * wstar**2)))
+        want = trajectory_statistics(lam, wstar, w, float(np.sum(lam * wstar**2)))
         got = [res.stats[name][1, k] for name in ("s", "u", "s2", "u2", "mse", "loss")]
         np.testing.assert_allclose(got, want, rtol=1e-11)
     np.testing.assert_allclose(res.w_final[1], w, rtol=1e-11)

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from prdynamics import claims as cl
 from prdynamics.studies import sgd_grid as stab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,7 +183,7 @@ def test_bad_input_raises(call):
 def edge_claim(diverged, ratio, eta_ms):
     etas = [0.01, 0.02, 0.04, 0.08]
     lo = np.full((1, 1, 1), 0.02)
-    return cl.sgd_grid_stability_edge([1], [0.0], [0], etas, np.array(diverged, bool)[None, :, None],
+    return stab.claim_stability_edge([1], [0.0], [0], etas, np.array(diverged, bool)[None, :, None],
                                       np.array(ratio, float)[None, :, None], lo, 2 * lo, np.array([[eta_ms]]),
                                       [0.1], np.array(["none"]), 1.5, 1.5)
 
@@ -200,20 +199,20 @@ def test_edge_claim_passes_only_when_the_prediction_splits_the_grid():
 def test_small_eta_claim_reports_t1_and_compares_the_rest():
     flow = {"T1": np.array([0.2]), "T_third": np.array([1.0]), "T2": np.array([3.0])}
     good = {"T1": np.array([0.4]), "T_third": np.array([1.1]), "T2": np.array([2.8])}
-    c = cl.sgd_grid_small_eta_matches_flow(good, flow, 0.005, 64, 0.0, 0.2, {"T2": [1.0]}, [64])
+    c = stab.claim_small_eta_matches_flow(good, flow, 0.005, 64, 0.0, 0.2, {"T2": [1.0]}, [64])
     assert c.passed and c.measured["reported_not_compared"] == ["T1 seed index 0"]
     bad = good | {"T2": np.array([4.0])}
-    assert not cl.sgd_grid_small_eta_matches_flow(bad, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
+    assert not stab.claim_small_eta_matches_flow(bad, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
     diverged = good | {"T2": np.array([np.nan])}
-    assert not cl.sgd_grid_small_eta_matches_flow(diverged, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
+    assert not stab.claim_small_eta_matches_flow(diverged, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
 
 
 def test_phases_claim_needs_every_setting():
     seen = np.ones((1, 1, 2, 1), bool)
     div = np.zeros_like(seen)
-    assert cl.sgd_grid_phases_survive([1], [0.0], [0.1, 0.2], np.ones((1, 1, 2), bool), div, seen).passed
+    assert stab.claim_phases_survive([1], [0.0], [0.1, 0.2], np.ones((1, 1, 2), bool), div, seen).passed
     present = np.array([[[True, False]]])
-    assert not cl.sgd_grid_phases_survive([1], [0.0], [0.1, 0.2], present, div, seen).passed
+    assert not stab.claim_phases_survive([1], [0.0], [0.1, 0.2], present, div, seen).passed
 
 
 def test_grid_cli_runs_every_eta_and_records_divergence(tmp_path):

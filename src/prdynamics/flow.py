@@ -1,4 +1,4 @@
-"""Population gradient flow and plain population gradient descent.
+"""Population gradient flow: the exponential integrator, its output grid and trajectory statistics.
 
 The flow  dw_i/dt = 4 lam_i sigma(t) w_i + 8 lam_i u(t) w*_i,  sigma = s* - 3 s,
 is diagonal in w once the two scalars sigma and u are given, and its stiffness
@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .model import check_memory
+from .model import check_problem
 
 STAT_NAMES = ("s", "u", "s2", "u2", "mse", "loss")
 
@@ -111,7 +111,7 @@ def log_time_grid(t_min: float, t_max: float, points_per_decade: int) -> np.ndar
 
 
 @njit(cache=True)
-def _summary(lam, wstar, w, sstar):
+def trajectory_statistics(lam, wstar, w, sstar):
     s = 0.0
     u = 0.0
     s2 = 0.0
@@ -370,30 +370,6 @@ def _extrapolate(lam, wstar, w, w_full, w_out, w_rms, rtol, atol):
     return err, s, u, sumsq
 
 
-@njit(cache=True)
-def _gd_advance(lam, wstar, w, eta, n_steps, sstar):
-    """n_steps of w <- w - eta grad L(w), in place; returns False on a non-finite value."""
-    d = lam.shape[0]
-    s = 0.0
-    u = 0.0
-    for i in range(d):
-        s += lam[i] * w[i] * w[i]
-        u += lam[i] * w[i] * wstar[i]
-    for _ in range(n_steps):
-        alpha = 4.0 * (sstar - 3.0 * s)
-        beta = 8.0 * u
-        s = 0.0
-        u = 0.0
-        for i in range(d):
-            wi = w[i] + eta * lam[i] * (alpha * w[i] + beta * wstar[i])
-            w[i] = wi
-            s += lam[i] * wi * wi
-            u += lam[i] * wi * wstar[i]
-        if not (math.isfinite(s) and math.isfinite(u)):
-            return False
-    return True
-
-
 # --------------------------------------------------------------------------- drivers
 
 
@@ -414,8 +390,8 @@ def integrate_flow(
     progress(t, n_steps), when given, is called after each recorded time.
     info["passes"] counts the O(d) Newton passes (about 6 per step, plus one to extrapolate).
     """
-    lam, wstar, w = _check_problem(lam, wstar, w0)
-    t_eval = _check_times(t_eval)
+    lam, wstar, w = check_problem(lam, wstar, w0)
+    t_eval = check_times(t_eval)
     ctl = controller or StepController()
     sstar = float(np.sum(lam * wstar * wstar))
     w_next, w_full, w_half = (np.empty_like(w) for _ in range(3))
@@ -453,7 +429,7 @@ def integrate_flow(
                 n_rejected += 1
                 if h < ctl.h_min * max(1.0, t):
                     raise FloatingPointError(f"step size underflow at t = {t:.6g} (h = {h:.3g})")
-        stats[k] = _summary(lam, wstar, w, sstar)
+        stats[k] = trajectory_statistics(lam, wstar, w, sstar)
         if progress is not None:
             progress(t, n_steps)
     return Trajectory(
@@ -514,73 +490,21 @@ def frozen_statistics(lam: np.ndarray, wstar: np.ndarray, w_start: np.ndarray, t
     e_i = w_i - w~*_i decays as e^{-8 lam_i tau}, where w~* = sign(u) w* is the
     minimum the run converges to. Returns mse and loss on the tau grid.
     """
-    lam, wstar, w = _check_problem(lam, wstar, w_start)
+    lam, wstar, w = check_problem(lam, wstar, w_start)
     target_signed = np.sign(np.sum(lam * w * wstar)) * wstar
     err0 = w - target_signed
     tau = np.asarray(tau, dtype=np.float64)
     mse = np.empty(tau.shape)
     loss = np.empty(tau.shape)
+    sstar = float(np.sum(lam * wstar * wstar))
     for k, tk in enumerate(tau):
         w_k = target_signed + err0 * np.exp(-8.0 * lam * tk)
-        _, _, _, _, mse[k], loss[k] = _summary(lam, wstar, w_k, float(np.sum(lam * wstar * wstar)))
+        _, _, _, _, mse[k], loss[k] = trajectory_statistics(lam, wstar, w_k, sstar)
     return {"mse": mse, "loss": loss}
 
 
-def gd_record_steps(t_eval: np.ndarray, eta: float) -> np.ndarray:
-    """Step counts at which GD with step eta records: the first step at or after each time."""
-    steps = np.unique(np.maximum(1, np.ceil(np.asarray(t_eval) / eta - 1e-9).astype(np.int64)))
-    return steps
-
-
-def integrate_gd(
-    lam: np.ndarray,
-    wstar: np.ndarray,
-    w0: np.ndarray,
-    t_eval: np.ndarray,
-    eta: float,
-    progress: ProgressFn | None = None,
-) -> Trajectory:
-    """Population GD w <- w - eta grad L(w), recorded at t = steps * eta near t_eval."""
-    lam, wstar, w = _check_problem(lam, wstar, w0)
-    t_eval = _check_times(t_eval)
-    if not (eta > 0 and np.isfinite(eta)):
-        raise ValueError(f"eta must be positive and finite, got {eta}")
-    sstar = float(np.sum(lam * wstar * wstar))
-    steps = gd_record_steps(t_eval, eta)
-    stats = np.empty((len(steps), len(STAT_NAMES)))
-    done = 0
-    for k, n in enumerate(steps):
-        if not _gd_advance(lam, wstar, w, eta, int(n - done), sstar):
-            raise FloatingPointError(f"population GD diverged before step {n} (eta = {eta})")
-        done = int(n)
-        stats[k] = _summary(lam, wstar, w, sstar)
-        if progress is not None:
-            progress(done * eta, done)
-    return Trajectory(
-        t=steps * eta,
-        stats={name: stats[:, j].copy() for j, name in enumerate(STAT_NAMES)},
-        w_final=w.copy(),
-        n_steps=int(steps[-1]),
-        info={"method": "gd", "eta": eta},
-    )
-
-
-def _check_problem(lam, wstar, w0):
-    lam = np.ascontiguousarray(lam, dtype=np.float64)
-    wstar = np.ascontiguousarray(wstar, dtype=np.float64)
-    w = np.array(w0, dtype=np.float64, copy=True)
-    if not (lam.ndim == wstar.ndim == w.ndim == 1 and lam.shape == wstar.shape == w.shape):
-        raise ValueError("lam, wstar and w0 must be 1-D arrays of one length")
-    check_memory(lam.shape[0])
-    for name, arr in (("lam", lam), ("wstar", wstar), ("w0", w)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} has non-finite entries")
-    if np.any(lam < 0):
-        raise ValueError("the spectrum lam must be non-negative")
-    return lam, wstar, w
-
-
-def _check_times(t_eval):
+def check_times(t_eval) -> np.ndarray:
+    """t_eval as a float array: non-empty, positive, finite and strictly increasing."""
     t_eval = np.asarray(t_eval, dtype=np.float64)
     if t_eval.ndim != 1 or len(t_eval) == 0 or t_eval[0] <= 0 or np.any(np.diff(t_eval) <= 0):
         raise ValueError("t_eval must be a non-empty, positive, strictly increasing 1-D array")

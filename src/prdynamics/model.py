@@ -84,3 +84,20 @@ def _check_d_a(d: int, a: float) -> None:
         raise ValueError(f"d must be an integer >= 2, got {d}")
     if not np.isfinite(a) or a < 0:
         raise ValueError(f"a must be a finite number >= 0, got {a}")
+
+
+def check_problem(lam, wstar, w0=None):
+    """(lam, wstar, w0) as float arrays of one length, finite, lam >= 0; w0 is a fresh copy
+    (None when only the problem (lam, wstar) is checked)."""
+    lam = np.ascontiguousarray(lam, dtype=np.float64)
+    wstar = np.ascontiguousarray(wstar, dtype=np.float64)
+    w = lam if w0 is None else np.array(w0, dtype=np.float64, copy=True)
+    if not (lam.ndim == wstar.ndim == w.ndim == 1 and lam.shape == wstar.shape == w.shape):
+        raise ValueError("lam, wstar and w0 must be 1-D arrays of one length")
+    check_memory(lam.shape[0])
+    for name, arr in (("lam", lam), ("wstar", wstar), ("w0", w)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} has non-finite entries")
+    if np.any(lam < 0):
+        raise ValueError("the spectrum lam must be non-negative")
+    return lam, wstar, None if w0 is None else w

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Stream ids, so that the target and the start of one run never share draws.
-TARGET_STREAM = 0
-INIT_STREAM = 1
-SGD_STREAM = 2
+# Every stream id of the project, in one table, so that no two kinds of draw of one run share
+# a stream: rng_for(base_seed, d, seed, <id>, ...).
+TARGET_STREAM = 0  # w*
+INIT_STREAM = 1  # the paper's start (and the sphere starts of the init study, rescaled)
+SGD_STREAM = 2  # online SGD inputs z (its label noise is a spawned child)
+CUDA_STREAM = 3  # online SGD inputs on the GPU backend (its own generator)
+FINITE_STREAM = 5  # the finite-sample study: the sample z (and, with a trailing 1, its noise)
+START_STREAMS = {"gaussian": 41, "warm_u0.1": 42, "top_k10": 43}  # the init study's other starts
 
 
 def rng_for(base_seed: int, *coordinates: int) -> np.random.Generator:

@@ -34,7 +34,8 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtri
 
-from .flow import STAT_NAMES, _check_times, _summary, gd_record_steps
+from .flow import STAT_NAMES, check_times, trajectory_statistics
+from .gd import gd_record_steps
 from .model import BYTES_PER_COORDINATE, check_memory, spectrum
 from .seeding import SGD_STREAM, problem, rng_for
 
@@ -272,7 +273,7 @@ def check_sgd_arguments(d, seeds, eta, batch, sigma, blowup, t_eval):
         raise ValueError(f"sigma must be finite and >= 0, got {sigma}")
     if not blowup > 0:
         raise ValueError(f"blowup must be positive, got {blowup}")
-    t_eval = _check_times(t_eval)
+    t_eval = check_times(t_eval)
     if int(d) != d or d < 2:
         raise ValueError(f"d must be an integer >= 2, got {d}")
     d = int(d)
@@ -302,7 +303,7 @@ def run_sgd(
     eta is coarse).  ``loss`` is the exact population loss of the run's input
     law: the Gaussian 3 s^2 + 3 s*^2 - 4 u^2 - 2 s* s plus, for another law,
     kappa sum_i lam_i^2 (w_i^2 - w*_i^2)^2 with kappa = E z^4 - 3 (the product-
-    measure loss of ``robustness.loss_product``); the Gaussian numbers are
+    measure loss of ``studies.inputs.loss_product``); the Gaussian numbers are
     those of the Gaussian formula alone, unchanged.
     A replica whose state becomes non-finite or whose s exceeds blowup is
     marked diverged at that step, frozen, and recorded as NaN from then on.
@@ -366,7 +367,7 @@ def run_sgd(
                 done += n
             done = int(target_step)
             for r in np.flatnonzero(div_step < 0):
-                stats[:, r, k] = _summary(lam, WS[r], W[r], sstar[r])
+                stats[:, r, k] = trajectory_statistics(lam, WS[r], W[r], sstar[r])
                 if kappa != 0.0:  # the fourth-cumulant term of a non-Gaussian law
                     excess = lam * (W[r] * W[r] - WS[r] * WS[r])
                     stats[_LOSS_ROW, r, k] += kappa * float(excess @ excess)

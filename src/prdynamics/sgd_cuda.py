@@ -30,12 +30,9 @@ import numpy as np
 from numba import cuda, float64
 from numba.cuda.random import xoroshiro128p_dtype, xoroshiro128p_normal_float64
 
-from .flow import STAT_NAMES, _summary
-from .seeding import problem
+from .flow import STAT_NAMES, trajectory_statistics
+from .seeding import CUDA_STREAM, problem
 from .sgd import LOSS_FORMULA, SGDResult, check_sgd_arguments
-
-#: Stream id of the GPU inputs (the CPU path uses seeding.SGD_STREAM).
-CUDA_STREAM = 3
 
 #: Coordinates per thread kept in registers; the block size grows with d to keep it so.
 MAX_PER_THREAD = 8
@@ -262,7 +259,7 @@ def run_sgd_cuda(
         done = int(target_step)
         W = d_W.copy_to_host()
         for r in np.flatnonzero(div_step < 0):
-            stats[:, r, k] = _summary(lam, WS[r], W[r], sstar[r])
+            stats[:, r, k] = trajectory_statistics(lam, WS[r], W[r], sstar[r])
         if progress is not None:
             progress(done * eta, done)
     return SGDResult(

@@ -57,6 +57,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .model import check_problem
+
 #: Below this |zeta| the phi-functions are summed from their Taylor series (no cancellation).
 _SERIES_CUT = 2.0
 _SERIES_TERMS = 34
@@ -244,7 +246,7 @@ def solve_u(
     the result is inf or nan.
     """
     quadratic = _check_interp(interp)
-    lam, wstar, w0 = _check_problem(lam, wstar, w0)
+    lam, wstar, w0 = check_problem(lam, wstar, w0)
     t = _check_grid(t)
     slope = _slope(t, s)
     rate = 4.0 * lam
@@ -260,7 +262,7 @@ def solve_u_direct(
     Independent check of ``solve_u``: only the node values Theta(t_n) are shared; the
     quadrature (classical trapezoid on K(t_n, t_m) u_m) is different.  For small cases.
     """
-    lam, wstar, w0 = _check_problem(lam, wstar, w0)
+    lam, wstar, w0 = check_problem(lam, wstar, w0)
     t = _check_grid(t)
     steps = np.diff(t)
     h = float(steps.mean()) if steps.size else 0.0
@@ -302,7 +304,7 @@ def delta_forcing(
     solver's own quadrature (exact for the constant), so the discrete Delta equals 1 minus
     the discrete u of ``solve_u`` started at t0 from w(t0), up to rounding.
     """
-    lam, wstar, w_t0 = _check_problem(lam, wstar, w_t0)
+    lam, wstar, w_t0 = check_problem(lam, wstar, w_t0)
     t = _check_grid(t)
     slope = _slope(t, s)
     rate = 4.0 * lam
@@ -324,7 +326,7 @@ def solve_delta(
     Same fast machinery as ``solve_u`` with kernel K_Theta and forcing ``delta_forcing``.
     """
     quadratic = _check_interp(interp)
-    lam, wstar, w_t0 = _check_problem(lam, wstar, w_t0)
+    lam, wstar, w_t0 = check_problem(lam, wstar, w_t0)
     t = _check_grid(t)
     forcing = delta_forcing(lam, wstar, w_t0, t, s)
     return _solve(forcing, 8.0 * lam**2 * wstar**2, 4.0 * lam, t, _slope(t, s), quadratic)
@@ -376,17 +378,3 @@ def _as_grid_array(x, t, name):
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} has non-finite entries")
     return x
-
-
-def _check_problem(lam, wstar, w0):
-    lam = np.ascontiguousarray(lam, dtype=np.float64)
-    wstar = np.ascontiguousarray(wstar, dtype=np.float64)
-    w0 = np.ascontiguousarray(w0, dtype=np.float64)
-    if not (lam.ndim == wstar.ndim == w0.ndim == 1 and lam.shape == wstar.shape == w0.shape):
-        raise ValueError("lam, wstar and w0 must be 1-D arrays of one length")
-    for name, arr in (("lam", lam), ("wstar", wstar), ("w0", w0)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} has non-finite entries")
-    if np.any(lam < 0):
-        raise ValueError("the spectrum lam must be non-negative")
-    return lam, wstar, w0

@@ -29,12 +29,12 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from ..flow import STAT_NAMES, Trajectory, _check_problem, _check_times, _summary, gd_record_steps
+from ..claims import Claim
+from ..flow import STAT_NAMES, Trajectory, check_times, trajectory_statistics
+from ..gd import gd_record_steps
+from ..model import check_problem
 from ..population import hessian
-from ..seeding import rng_for
-
-#: Stream id of the finite-sample draws (0-2 are the target, start and online-SGD streams).
-FINITE_STREAM = 5
+from ..seeding import FINITE_STREAM, rng_for
 
 #: Statistics of a finite-sample run: the population ones plus the empirical (train) loss.
 FINITE_STAT_NAMES = (*STAT_NAMES, "train")
@@ -111,8 +111,8 @@ def run_gd(X: np.ndarray, y: np.ndarray, lam: np.ndarray, wstar: np.ndarray, w0:
     exceeds W_LIMIT is flagged (info["diverged"], info["t_diverged"]) and its statistics are NaN
     from that step on; it does not raise.
     """
-    lam, wstar, w = _check_problem(lam, wstar, w0)
-    t_eval = _check_times(t_eval)
+    lam, wstar, w = check_problem(lam, wstar, w0)
+    t_eval = check_times(t_eval)
     X = np.ascontiguousarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != lam.shape[0] or y.shape != (X.shape[0],):
@@ -132,7 +132,7 @@ def run_gd(X: np.ndarray, y: np.ndarray, lam: np.ndarray, wstar: np.ndarray, w0:
             diverged, t_div = True, (done + made) * eta
             break
         done = int(n_rec)
-        stats[k, :-1] = _summary(lam, wstar, w, sstar)
+        stats[k, :-1] = trajectory_statistics(lam, wstar, w, sstar)
         stats[k, -1] = empirical_loss(w, X, y)
         if progress is not None:
             progress(done * eta, done)
@@ -244,3 +244,159 @@ def loglog_slope(x, y) -> float:
     if x.size < 2 or not (np.all(np.isfinite(y)) and np.all(y > 0)):
         return math.nan
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+# ---- claims ----
+
+
+def _finite_groups(keys, *arrays):
+    """Group parallel arrays by the tuple of key arrays: {key tuple: [arrays restricted to it]}."""
+    keys = [np.asarray(k) for k in keys]
+    out = {}
+    for key in sorted(set(zip(*(k.tolist() for k in keys), strict=True))):
+        mask = np.logical_and.reduce([k == v for k, v in zip(keys, key, strict=True)])
+        out[key] = [np.asarray(a)[mask] for a in arrays]
+    return out
+
+
+def _finite_medians(n_over_d, values):
+    """Sorted grid of n/d and the median over seeds at each (NaN propagates: a diverged run)."""
+    grid = np.unique(n_over_d)
+    return grid, np.array([np.median(values[n_over_d == r]) for r in grid])
+
+
+def claim_large_n_matches_population(a, n_over_d, escape_shift, dev_loss, dev_mse, c: float,
+                                      fit_min: float) -> Claim:
+    """Noiseless runs: at the largest n/d every run's deviations from the population GD of its seed
+    (relative shift of the time |u| = 0.9, max |log ratio| of test loss and MSE from then to the
+    recovery time) are <= c sqrt(d/n); also the fitted exponent of the median deviation in n."""
+    a, n_over_d = np.asarray(a, float), np.asarray(n_over_d, float)
+    metrics = {"escape_shift": np.asarray(escape_shift, float), "dev_loss": np.asarray(dev_loss, float),
+               "dev_mse": np.asarray(dev_mse, float)}
+    r_max = float(n_over_d.max()) if n_over_d.size else float("nan")
+    top = n_over_d == r_max
+    bound = c / math.sqrt(r_max) if n_over_d.size else float("nan")
+    measured = {"n_over_d": r_max, "runs": int(top.sum()), "bound_c_sqrt_d_over_n": bound}
+    passed = bool(top.sum() >= 2)
+    for name, v in metrics.items():
+        worst = float(np.max(v[top])) if top.any() else float("nan")
+        passed &= bool(np.all(np.isfinite(v[top])) and worst <= bound)
+        per_a = {}
+        for (av,), (r, x) in _finite_groups([a], n_over_d, v).items():
+            grid, med = _finite_medians(r, x)
+            keep = grid >= fit_min
+            slope = float(np.polyfit(np.log(grid[keep]), np.log(med[keep]), 1)[0]) \
+                if keep.sum() >= 2 and np.all(med[keep] > 0) else float("nan")
+            big = r >= fit_min
+            per_a[str(av)] = {"exponent_in_n": slope,
+                              "max_dev_times_sqrt_n_over_d": float(np.nanmax(x[big] * np.sqrt(r[big])))}
+        measured[name] = {"worst_at_largest_n": worst, "per_a": per_a}
+    return Claim(
+        "finite.large_n_matches_population",
+        "With noiseless labels, full-batch GD on the largest sample follows the population GD of its seed: "
+        "escape time, test loss and MSE deviate by at most c sqrt(d/n).",
+        measured,
+        {"escape_shift, dev_loss, dev_mse": f"<= {c} sqrt(d/n) = {bound:.4g}", "exponent_in_n": "about -1/2"},
+        {"c": c, "fit_min_n_over_d": fit_min},
+        passed,
+    )
+
+
+def claim_sample_floor(a, sigma2, n_over_d, ratio, factor: float, predicted: dict) -> Claim:
+    """Finding: per (a, sigma^2) the n/d below which the test loss at the horizon is set by n.
+
+    ratio = L(run at T) / L(population GD at T) per run; the median over seeds at each n/d goes
+    through prdynamics.studies.finite.sample_limited_threshold (sample-limited when >= factor).
+    predicted[(a, sigma2)]: the n/d where sigma^2 k_eff / n equals the population L(T).
+    """
+
+    measured, passed = {}, True
+    groups = _finite_groups([a, sigma2], n_over_d, ratio)
+    passed &= bool(groups)
+    for (av, s2), (r, x) in groups.items():
+        grid, med = _finite_medians(r, x)
+        rule = sample_limited_threshold(grid, med, factor)
+        ok = bool(np.all(np.isfinite(x)) and grid.size >= 3 and min(np.sum(r == g) for g in grid) >= 2)
+        passed &= ok
+        measured[f"a={av:g}, sigma2={s2:g}"] = rule | {
+            "n_over_d": grid.tolist(), "median_ratio": med.tolist(), "complete": ok,
+            "predicted_noise_crossover_n_over_d": predicted.get((av, s2), float("nan")),
+        }
+    return Claim(
+        "finite.sample_floor",
+        "Per a and sigma^2, the n/d below which the test loss at the horizon is set by the sample size "
+        "(at least factor times the population GD's spectral-tail value) rather than by the spectral tail.",
+        measured,
+        "finding: sample_limited_max, tail_limited_from per (a, sigma^2); passes when all ratios are finite",
+        {"factor": factor},
+        passed,
+    )
+
+
+def claim_noiseless_recovery(a, n_over_d, mse_exponent, pop_mse_exponent, train_over_test,
+                              overfit_ratio: float, rate_fraction: float) -> Claim:
+    """Finding, noiseless labels: per a and n/d (medians over seeds), does GD still approach w*
+    (its MSE decays over the last decade of the horizon with a log-log exponent at least
+    rate_fraction times the population GD's) and does it overfit (train loss below overfit_ratio
+    times the test loss)?"""
+    measured, passed = {}, True
+    groups = _finite_groups([a], n_over_d, mse_exponent, train_over_test, pop_mse_exponent)
+    passed &= bool(groups)
+    for (av,), (r, expo, tt, pexp) in groups.items():
+        grid, med_e = _finite_medians(r, expo)
+        _, med_tt = _finite_medians(r, tt)
+        pop_e = float(np.median(pexp))
+        approaching = med_e <= rate_fraction * pop_e  # both negative; NaN counts as not approaching
+        overfit = ~(med_tt >= overfit_ratio)
+        conv_from = next((float(g) for k, g in enumerate(grid) if approaching[k:].all()), float("nan"))
+        ok = bool(np.all(np.isfinite(expo)) and np.all(np.isfinite(tt)) and grid.size >= 3 and pop_e < 0)
+        passed &= ok
+        measured[f"a={av:g}"] = {
+            "n_over_d": grid.tolist(), "median_mse_exponent": med_e.tolist(),
+            "population_mse_exponent": pop_e, "median_train_over_test": med_tt.tolist(),
+            "approaching_w_star": approaching.tolist(), "overfits": overfit.tolist(),
+            "approaching_from_n_over_d": conv_from,
+            "overfitting_up_to_n_over_d": float(grid[overfit].max()) if overfit.any() else float("nan"),
+        }
+    return Claim(
+        "finite.noiseless_recovery",
+        "With noiseless labels, GD on n samples still approaches w* (its MSE decays at the horizon at least "
+        "rate_fraction as fast as the population GD's) once n/d is large enough, and overfits (train loss "
+        "well below the test loss) below it.",
+        measured,
+        "finding: approaching_from_n_over_d and overfitting_up_to_n_over_d per a; passes when complete",
+        {"rate_fraction": rate_fraction, "overfit_ratio": overfit_ratio},
+        passed,
+    )
+
+
+def claim_noise_floor_slope(a, sigma2, n_over_d, excess, predicted, fit_min: float, tol: float) -> Claim:
+    """With label noise, the excess test loss it adds at the horizon (noisy minus noiseless run on the
+    same sample) falls like n^-1: the log-log slope of its median over seeds, fitted over n/d >= fit_min,
+    is within tol of -1 for every (a, sigma^2 > 0); the level against sigma^2 k_eff / n is reported."""
+    measured, passed = {}, True
+    sigma2 = np.asarray(sigma2, float)
+    noisy = sigma2 > 0
+    groups = _finite_groups([np.asarray(a)[noisy], sigma2[noisy]], np.asarray(n_over_d)[noisy],
+                     np.asarray(excess)[noisy], np.asarray(predicted)[noisy])
+    passed &= bool(groups)
+    for (av, s2), (r, ex, pr) in groups.items():
+        grid, med = _finite_medians(r, ex)
+        _, med_ratio = _finite_medians(r, ex / pr)
+        keep = grid >= fit_min
+        ok = keep.sum() >= 3 and np.all(np.isfinite(med[keep])) and np.all(med[keep] > 0)
+        slope = float(np.polyfit(np.log(grid[keep]), np.log(med[keep]), 1)[0]) if ok else float("nan")
+        passed &= bool(ok and abs(slope + 1) <= tol)
+        measured[f"a={av:g}, sigma2={s2:g}"] = {
+            "slope": slope, "fit_n_over_d": grid[keep].tolist(), "median_excess": med.tolist(),
+            "n_over_d": grid.tolist(), "median_excess_over_prediction": med_ratio.tolist(),
+        }
+    return Claim(
+        "finite.noise_floor_slope",
+        "With label noise sigma^2 the excess test loss at the horizon scales like sigma^2 k_eff / n "
+        "(sigma^2 d / n once all modes are learned): slope -1 in n.",
+        measured,
+        {"slope": -1.0},
+        {"slope_atol": tol, "fit_min_n_over_d": fit_min},
+        passed,
+    )

@@ -1,6 +1,6 @@
 """Initialisation study: the same (w*, spectrum) started from other points than the paper's.
 
-Starts (``study_starts``): the named starts of ``robustness.named_starts`` (sphere of radius
+Starts (``study_starts``): the named starts of ``named_starts`` (kinds of ``initial_state``) (sphere of radius
 d^-1/2, 1 and sqrt(d), N(0, I/d), a warm start with u(0) = 0.1, the sphere of the first ten
 coordinates) and one strongly "from above" start, the sphere of radius d.  With tr Q = 1 a
 random direction of norm r has s = w^T Q w ~ r^2 / d, so the norm-sqrt(d) start has s(0) ~ 1
@@ -26,13 +26,10 @@ import math
 
 import numpy as np
 
-from ..model import harmonic
+from ..claims import Claim
+from ..model import check_problem, harmonic, init_sphere
 from ..phases import THRESHOLD
-from ..robustness import initial_state, named_starts
-from ..seeding import INIT_STREAM, rng_for
-
-#: Streams of the starts that do not reuse the paper's direction (seeding.py uses 0, 1, 2).
-START_STREAMS = {"gaussian": 41, "warm_u0.1": 42, "top_k10": 43}
+from ..seeding import INIT_STREAM, START_STREAMS, rng_for
 
 #: The paper's start, the reference of every comparison.
 PAPER_START = "sphere_r1"
@@ -41,8 +38,108 @@ PAPER_START = "sphere_r1"
 SPHERE_STARTS = ("sphere_r1", "sphere_rinvsqrtd", "sphere_rsqrtd", "sphere_rd")
 
 
+#: Initialisation kinds of ``initial_state``.
+INIT_KINDS = ("sphere", "gaussian", "warm", "top")
+
+
+def initial_state(
+    kind: str, lam: np.ndarray, wstar: np.ndarray, rng: np.random.Generator, **params
+) -> np.ndarray:
+    """A start w(0) of the given kind; the paper's is kind="sphere" with r = 1.
+
+    sphere    uniform on the sphere of radius r (default 1); model.init_sphere, so with
+              r = 1 and the run's init stream it is exactly the paper's (seeding.problem) start.
+    gaussian  N(0, I_d / d) (norm about 1, not exactly).
+    warm      prescribed overlap u0 = w^T Q w* (required) and norm r (optional):
+              w = alpha e + beta v, e = w* / ||w*||, v a uniform unit vector Euclidean-orthogonal
+              to both w* and Q w* (so v.e = 0 and v^T Q w* = 0).  Then u = alpha e^T Q w*
+              = alpha s* / ||w*||, so alpha = u0 ||w*|| / s*, and ||w||^2 = alpha^2 + beta^2,
+              so beta = sqrt(r^2 - alpha^2), which needs |u0| <= r s* / ||w*||.  With r
+              omitted, beta = 1 (the signal is added to a unit-norm random part; ||w||^2 =
+              1 + alpha^2).  Note ||w*|| ~ sqrt(d), so at r = 1 only u0 <~ d^-1/2 is possible.
+    top       uniform on the sphere of radius r (default 1) within the first k coordinates
+              (k required, 1 <= k <= d), zero elsewhere.
+    """
+    lam, wstar, _ = check_problem(lam, wstar)
+    if kind not in INIT_KINDS:
+        raise ValueError(f"unknown initialisation {kind!r}; choose one of {', '.join(INIT_KINDS)}")
+    allowed = {"sphere": {"r"}, "gaussian": set(), "warm": {"u0", "r"}, "top": {"k", "r"}}[kind]
+    extra = set(params) - allowed
+    if extra:
+        raise ValueError(f"initialisation {kind!r} takes parameters {sorted(allowed)}, got {sorted(extra)}")
+    d = lam.shape[0]
+    if kind == "sphere":
+        return init_sphere(d, rng, _check_radius(params.get("r", 1.0)))
+    if kind == "gaussian":
+        return rng.standard_normal(d) / math.sqrt(d)
+    if kind == "top":
+        k, r = params.get("k"), _check_radius(params.get("r", 1.0))
+        if k is None or int(k) != k or not (1 <= k <= d):
+            raise ValueError(f"top needs an integer k with 1 <= k <= d = {d}, got {k}")
+        w = np.zeros(d)
+        w[: int(k)] = init_sphere(int(k), rng, r)
+        return w
+    return _warm(lam, wstar, rng, params.get("u0"), params.get("r"))
+
+
+def named_starts(d: int) -> dict[str, tuple[str, dict]]:
+    """The study's named starts: name -> (kind, params) for initial_state.
+
+    sphere_r1 is the paper's start.  sphere_rsqrtd (norm sqrt(d), entries O(1) like w*) is
+    also the reviewer's "norm sqrt(d)" start: one run serves both.
+    """
+    if int(d) != d or d < 2:
+        raise ValueError(f"d must be an integer >= 2, got {d}")
+    return {
+        "sphere_r1": ("sphere", {"r": 1.0}),
+        "sphere_rinvsqrtd": ("sphere", {"r": 1.0 / math.sqrt(d)}),
+        "sphere_rsqrtd": ("sphere", {"r": math.sqrt(d)}),
+        "gaussian": ("gaussian", {}),
+        "warm_u0.1": ("warm", {"u0": 0.1}),
+        "top_k10": ("top", {"k": min(10, int(d))}),
+    }
+
+
+def _warm(lam, wstar, rng, u0, r):
+    if u0 is None or not math.isfinite(u0):
+        raise ValueError(f"warm needs a finite overlap u0, got {u0}")
+    d = lam.shape[0]
+    if d < 3:
+        raise ValueError(f"warm needs d >= 3 (a direction orthogonal to w* and Q w*), got d = {d}")
+    norm_ws = float(np.linalg.norm(wstar))
+    ss = float(np.sum(lam * wstar * wstar))
+    if not ss > 0:
+        raise ValueError("warm needs s* = w*^T Q w* > 0")
+    alpha = u0 * norm_ws / ss
+    if r is None:
+        beta = 1.0
+    else:
+        r = _check_radius(r)
+        if abs(alpha) > r:
+            raise ValueError(
+                f"|u0| = {abs(u0):g} is not reachable with ||w|| = {r:g} along w*: need "
+                f"|u0| <= r s* / ||w*|| = {r * ss / norm_ws:.4g} (or r >= {abs(alpha):.4g})"
+            )
+        beta = math.sqrt(max(0.0, r * r - alpha * alpha))
+    basis, tri = np.linalg.qr(np.stack([wstar, lam * wstar], axis=1))
+    if abs(tri[1, 1]) <= 1e-12 * abs(tri[0, 1]):  # Q w* parallel to w* (a = 0): one constraint
+        basis = basis[:, :1]
+    g = rng.standard_normal(d)
+    v = g - basis @ (basis.T @ g)  # Q-orthogonal to w* (and Euclidean-orthogonal to it)
+    v /= np.linalg.norm(v)
+    return alpha * wstar / norm_ws + beta * v
+
+
+def _check_radius(r):
+    r = float(r)
+    if not (math.isfinite(r) and r > 0):
+        raise ValueError(f"the radius r must be positive and finite, got {r}")
+    return r
+
+
+
 def study_starts(d: int) -> dict[str, tuple[str, dict]]:
-    """name -> (kind, params) of robustness.initial_state: named_starts(d) plus sphere_rd (norm d)."""
+    """name -> (kind, params) of initial_state: named_starts(d) plus sphere_rd (norm d)."""
     starts = named_starts(d)
     starts["sphere_rd"] = ("sphere", {"r": float(d)})
     return starts
@@ -186,3 +283,171 @@ def plateau_law(rho_t1, u_init) -> dict:
     resid = y - (c + q * x)
     r2 = 1.0 - float(resid @ resid) / float(np.sum((y - y.mean()) ** 2))
     return {"q": float(q), "c": float(c), "r2": r2, "runs": int(x.size)}
+
+
+# ---- claims ----
+
+
+def _init_groups(rows: dict, keys: tuple[str, ...]) -> dict[tuple, np.ndarray]:
+    """Indices of the per-run rows of the init study, grouped by the given columns."""
+    cols = [np.asarray(rows[k]) for k in keys]
+    groups: dict[tuple, list[int]] = {}
+    for i in range(len(cols[0])):
+        groups.setdefault(tuple(c[i].item() if hasattr(c[i], "item") else c[i] for c in cols), []).append(i)
+    return {k: np.asarray(v) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
+
+
+def claim_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float,
+                                  escaped_max: float = 0.5) -> Claim:
+    """Finding: which starts have a Phase I plateau, and whose plateau grows like log d.
+
+    Two measured pieces.  The plateau law: over the runs of the starts that have a plateau (at
+    most escaped_max of their runs already past T1's levels at the first output time),
+    rho T1 = c + q log(1/|u(0)|) per a, q = 1 when the plateau lasts log(1/|u(0)|) / rho.  The
+    overlap scaling: |u(0)| ~ d^-p_u, p_u the slope of -log RMS u(0) (over many draws of the
+    start, ``initialisation.overlap_rms``) against log d.  Together T1 ~ q p_u log(d) / rho: a
+    start "grows like log d" when it has a plateau and p_u >= p_min (the paper's start:
+    p_u = 1/2).  p is the direct slope of rho T1 against log d over the flow runs (noisy at these
+    d and seed counts, reported with its standard error).  radius_shift is, for the d^-1/2 sphere
+    (the paper's direction rescaled), the median of rho (T1 - T1_paper) / log(sqrt(d)): 1 when the
+    plateau is longer by exactly log(1/r) / rho.
+    """
+
+    ok = np.asarray(rows["ok"], bool)
+    start, a, d = np.asarray(rows["start"]), np.asarray(rows["a"], float), np.asarray(rows["d"], float)
+    t1, rho_t1, t_first = (np.asarray(rows[k], float) for k in ("T1", "rho_T1", "t_first"))
+    u_init = np.asarray(rows["u_init"], float)
+    ov_a, ov_d = np.asarray(overlaps["a"], float), np.asarray(overlaps["d"], float)
+    ov_start, ov_rms = np.asarray(overlaps["start"]), np.asarray(overlaps["rms"], float)
+    per_start, grows, skips, other, plateau_starts = {}, [], [], [], []
+    valid = bool(ok.size) and bool(ok.all()) and np.unique(d).size >= 2
+    for (name,), idx in _init_groups(rows, ("start",)).items():
+        by_a, has_plateau, p_u_ok = {}, [], []
+        for a_val in sorted(set(a[idx].tolist())):
+            sel = idx[(a[idx] == a_val) & ok[idx]]
+            fit = log_d_exponent(d[sel], rho_t1[sel])
+            o = (ov_start == name) & (ov_a == a_val)
+            p_u = log_d_exponent(ov_d[o], -np.log(ov_rms[o]))["p"] if o.any() else float("nan")
+            escaped = float(np.mean(t1[sel] <= t_first[sel]))
+            valid &= bool(np.isfinite(p_u)) and bool(np.all(np.isfinite(t1[sel])))
+            by_a[f"{a_val:g}"] = {
+                "escaped_at_start": escaped, "p_u": p_u, "p": fit["p"], "p_se": fit["p_se"],
+                "T1_median_by_d": {f"{dv:g}": float(np.median(t1[sel][d[sel] == dv]))
+                                   for dv in sorted(set(d[sel]))},
+            }
+            has_plateau.append(escaped <= escaped_max)
+            p_u_ok.append(p_u >= p_min)
+        per_start[str(name)] = by_a
+        if all(has_plateau):
+            plateau_starts.append(str(name))
+        if all(has_plateau) and all(p_u_ok):
+            grows.append(str(name))
+        elif not any(has_plateau) or not any(p_u_ok):
+            skips.append(str(name))
+        else:
+            other.append(str(name))
+    law = {}
+    for (a_val,), idx in _init_groups(rows, ("a",)).items():
+        sel = idx[np.isin(start[idx], plateau_starts) & ok[idx]]
+        law[f"{a_val:g}"] = plateau_law(rho_t1[sel], u_init[sel])
+        valid &= bool(np.isfinite(law[f"{a_val:g}"]["q"]))
+    shift = {}
+    seed, rho = np.asarray(rows["seed"]), np.asarray(rows["rho_true"], float)
+    for (a_val,), idx in _init_groups(rows, ("a",)).items():
+        ref = {(d[i], seed[i]): t1[i] for i in idx if start[i] == PAPER_START}
+        vals = [rho[i] * (t1[i] - ref[d[i], seed[i]]) / (0.5 * math.log(d[i]))
+                for i in idx if start[i] == "sphere_rinvsqrtd" and (d[i], seed[i]) in ref]
+        if vals:
+            shift[f"{a_val:g}"] = float(np.median(vals))
+    return Claim(
+        "init.escape_needs_small_start",
+        "Finding: a Phase I plateau appears only for starts with a small overlap; its length is "
+        "log(1/|u(0)|) / rho up to O(1) (q ~ 1), so it grows like log d only for starts whose overlap "
+        "vanishes as d^-p_u (p_u >= p_min); starts with an O(1) overlap or norm skip it.",
+        {"grows_like_log_d": grows, "skips_plateau": skips, "other": other, "plateau_law": law,
+         "radius_shift_d_invsqrt": shift, "per_start": per_start},
+        {"paper_start": {"p_u": 0.5, "q": 1.0}, "sphere_rinvsqrtd": {"p_u": 1.0, "radius_shift": 1.0}},
+        {"p_min": p_min, "escaped_max": escaped_max},
+        valid,
+    )
+
+
+def claim_threshold(rows: dict) -> Claim:
+    """Finding: how s meets the saddle level 1/3 from each start (once from below, or from above)."""
+    ok = np.asarray(rows["ok"], bool)
+    measured, valid = {}, bool(ok.size) and bool(ok.all())
+    for (name,), idx in _init_groups(rows, ("start",)).items():
+        idx = idx[ok[idx]]
+        above = np.asarray(rows["from_above"], bool)[idx]
+        up, down = np.asarray(rows["up"])[idx], np.asarray(rows["down"])[idx]
+        margin = np.asarray(rows["min_margin"], float)[idx]
+        final = np.asarray(rows["final_above"], bool)[idx]
+        measured[str(name)] = {
+            "runs": int(idx.size),
+            "once_from_below": int(np.sum(~above & (up == 1) & (down == 0))),
+            "from_above_never_below": int(np.sum(above & (down == 0))),
+            "from_above_dips_below": int(np.sum(above & (down >= 1))),
+            "other": int(np.sum(~above & ((up != 1) | (down != 0)))),
+            "ends_above": int(final.sum()),
+            "s_init_median": float(np.median(np.asarray(rows["s_init"], float)[idx])),
+            "min_margin": float(np.nanmin(margin)) if np.any(np.isfinite(margin)) else float("nan"),
+        }
+        valid &= bool(idx.size)
+    single = [k for k, v in measured.items() if v["once_from_below"] == v["runs"]]
+    above = [k for k, v in measured.items() if v["from_above_never_below"] == v["runs"]]
+    return Claim(
+        "init.threshold",
+        "Finding: per start, how often s crosses 1/3 exactly once from below and stays above "
+        "(the paper's picture), starts above 1/3 and never goes below, or dips below it; min_margin "
+        "is min(s - 1/3) from the last upward crossing (from t = 0 for a start above) on.",
+        {"all_runs_once_from_below": single, "all_runs_from_above_never_below": above, "per_start": measured},
+        {"paper_start": "once_from_below in every run"},
+        None,
+        valid,
+    )
+
+
+def claim_phase3_universal(rows: dict, rtol: float, beta_atol: float, x_hi: float, eps: float) -> Claim:
+    """Finding: after T2 the MSE decay is the same from every start (Phase III sees only the tail).
+
+    Per start and (a, d): the median over seeds of gap = max over the window 1 <= x_d <= x_hi d of
+    |R / R_paper - 1|, R(tau) = MSE(T2 + tau) / MSE(T2), paired with the paper's start of the same
+    target; and of |beta - beta_paper|, the loss decay exponent in that window.  A start is
+    universal when every median gap is <= rtol and every median |beta - beta_paper| <= beta_atol.
+    """
+
+    ok = np.asarray(rows["ok"], bool)
+    gap, beta, beta_ref = (np.asarray(rows[k], float) for k in ("phase3_gap", "beta", "beta_paper"))
+    mse_t2 = np.asarray(rows["mse_T2"], float)
+    start = np.asarray(rows["start"])
+    measured, universal, not_universal = {}, [], []
+    valid = bool(ok.size) and bool(ok.all())
+    paper_mse = {(rows["a"][i], rows["d"][i], rows["seed"][i]): mse_t2[i]
+                 for i in range(len(start)) if start[i] == PAPER_START}
+    for (name,), idx in _init_groups(rows, ("start",)).items():
+        if name == PAPER_START:
+            continue
+        cells, fine = {}, True
+        for (a_val, d_val), sub in _init_groups({k: np.asarray(rows[k])[idx] for k in ("a", "d")},
+                                               ("a", "d")).items():
+            sel = idx[sub]
+            finite = np.isfinite(gap[sel]) & np.isfinite(beta[sel]) & np.isfinite(beta_ref[sel])
+            valid &= bool(finite.all())
+            g, db = float(np.median(gap[sel])), float(np.median(np.abs(beta[sel] - beta_ref[sel])))
+            mse_ratio = [mse_t2[i] / paper_mse[(rows["a"][i], rows["d"][i], rows["seed"][i])] for i in sel]
+            cells[f"a{a_val:g}_d{d_val:g}"] = {"gap_median": g, "gap_max": float(np.max(gap[sel])),
+                                               "beta_diff_median": db,
+                                               "mse_T2_over_paper_median": float(np.median(mse_ratio))}
+            fine &= g <= rtol and db <= beta_atol
+        measured[str(name)] = cells
+        (universal if fine else not_universal).append(str(name))
+    return Claim(
+        "init.phase3_universal",
+        f"Finding: after T2(eps = {eps:g}) the MSE ratio MSE(T2 + tau) / MSE(T2) and the loss decay "
+        f"exponent over 1 <= x_d <= {x_hi:g} d match the paper's start (same target) for the starts "
+        "listed as universal; the MSE level at T2 itself may differ.",
+        {"universal": universal, "not_universal": not_universal, "per_start": measured},
+        {"gap_median": f"<= {rtol}", "beta_diff_median": f"<= {beta_atol}"},
+        {"rtol": rtol, "beta_atol": beta_atol},
+        valid,
+    )

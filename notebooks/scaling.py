@@ -35,7 +35,7 @@ import pandas as pd
 from scipy.special import gamma
 
 from prdynamics.io import load_result
-from prdynamics.studies.scaling import mean_ci, median_curve
+from prdynamics.statistics import mean_ci, median_curve
 from prdynamics.theory import phase2_exponents
 from prfigures import save_figure, set_style, write_table
 

@@ -17,6 +17,7 @@ import sys
 import numpy as np
 from _cli import write_claims
 
+from prdynamics import statistics
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.studies import scaling
 from prdynamics.theory import loss_law_constant, phase2_eps_floor, phase2_exponents
@@ -57,7 +58,7 @@ def padded(rows, length):
 
 def fit_or_nan(x, y, mask):
     try:
-        return scaling.power_law_fit(np.asarray(x)[mask], np.asarray(y)[mask])
+        return statistics.power_law_fit(np.asarray(x)[mask], np.asarray(y)[mask])
     except ValueError:
         return (np.nan, np.nan)
 
@@ -75,8 +76,8 @@ def collapse_by_group(arrays: dict, args) -> dict:
         grid = np.geomspace(1.0, d, 400)
         xs = arrays["x"][m]
         ideal = arrays["one_minus_S_d"][m]
-        run_vs_ideal = scaling.median_curve(grid, xs, arrays["one_minus_ratio"][m] / ideal)
-        ideal_vs_law = scaling.median_curve(grid, xs, ideal / arrays["gamma_law"][m])
+        run_vs_ideal = statistics.median_curve(grid, xs, arrays["one_minus_ratio"][m] / ideal)
+        ideal_vs_law = statistics.median_curve(grid, xs, ideal / arrays["gamma_law"][m])
         in_ideal, in_law = scaling.collapse_windows(grid, float(np.median(arrays["front_T2"][m])), int(d), a,
                                                     args.front_factor, args.gamma_rtol)
         group = {}

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+import compare_results  # scripts/ is on the path (conftest)
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,27 +39,10 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
-def result_numbers(repo: Path) -> dict:
-    """Every array of every simulation npz (provenance left out: it holds a creation time)."""
-    out = {}
-    for path in sorted((repo / "results/sims").rglob("*.npz")):
-        with np.load(path) as data:
-            for key in data.files:
-                if key != "provenance":
-                    out[f"{path.relative_to(repo)}:{key}"] = data[key]
-    return out
-
-
 def assert_same_results(repo: Path, reference: Path) -> None:
-    got, want = result_numbers(repo), result_numbers(reference)
-    assert sorted(got) == sorted(want)
-    different = [
-        k for k in want if not np.array_equal(got[k], want[k], equal_nan=got[k].dtype.kind == "f")
-    ]
-    assert not different, f"{len(different)} arrays differ, e.g. {different[:5]}"
-    tables = ("results/tables/stopping_times.csv", "results/tables/threshold_check.csv")
-    for rel in ("results/checks.json", *tables):
-        assert (repo / rel).read_text() == (reference / rel).read_text(), rel
+    """Every npz array under results/, checks.json and the tables, bit for bit (compare_results)."""
+    different = compare_results.differences(reference, repo)
+    assert not different, f"{len(different)} differences, e.g. {different[:5]}"
 
 
 @pytest.fixture(scope="module")

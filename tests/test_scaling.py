@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from prdynamics import statistics
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.model import full_recovery_time, harmonic, spectrum
 from prdynamics.seeding import problem
@@ -15,19 +16,19 @@ from prdynamics.theory import S_d, gamma_law
 
 def test_power_law_fit_recovers_an_exact_power_law():
     x = np.geomspace(1.0, 1e4, 30)
-    p, c = scaling.power_law_fit(x, 3.7 * x**-0.42)
+    p, c = statistics.power_law_fit(x, 3.7 * x**-0.42)
     assert p == pytest.approx(-0.42, abs=1e-12) and c == pytest.approx(3.7, rel=1e-12)
     with pytest.raises(ValueError, match="at least 3"):
-        scaling.power_law_fit(x[:2], x[:2])
+        statistics.power_law_fit(x[:2], x[:2])
 
 
 def test_mean_ci_is_the_student_t_interval():
     v = np.array([0.9, 1.1, 1.05, 0.97, np.nan])
-    m, lo, hi = scaling.mean_ci(v)
+    m, lo, hi = statistics.mean_ci(v)
     ok = v[np.isfinite(v)]
     want = stats.t.interval(0.95, ok.size - 1, loc=ok.mean(), scale=stats.sem(ok))
     assert m == pytest.approx(ok.mean()) and (lo, hi) == pytest.approx(want)
-    assert math.isnan(scaling.mean_ci([2.0])[1])
+    assert math.isnan(statistics.mean_ci([2.0])[1])
 
 
 def test_phase2_times_of_a_closed_form_approach():
@@ -39,7 +40,7 @@ def test_phase2_times_of_a_closed_form_approach():
     t1p, dt2 = scaling.phase2_times(t, s, s, eps, s0=0.05)
     assert t1p == pytest.approx((c / (1 - 1 / 3 - 0.05)) ** (1 / q), rel=0.01)
     np.testing.assert_allclose(dt2 + t1p, (c / eps) ** (1 / q), rtol=0.01)  # grid spacing 0.5%
-    p, _ = scaling.power_law_fit(eps, dt2 + t1p)
+    p, _ = statistics.power_law_fit(eps, dt2 + t1p)
     assert -p == pytest.approx(1 / q, abs=0.01)
 
 
@@ -83,7 +84,7 @@ def test_collapse_and_loss_law_on_a_flow_run():
     assert 0.85 < col["ratio_to_S_d"][0] and col["ratio_to_S_d"][1] < 1.1
     t1p, _ = scaling.phase2_times(t, st["s"], np.abs(st["u"]), [0.1], 0.05)
     m = scaling.loss_window(t, t1p, d, a, 30, 0.01)
-    p, _ = scaling.power_law_fit(t[m] - t1p, st["loss"][m])
+    p, _ = statistics.power_law_fit(t[m] - t1p, st["loss"][m])
     assert -p == pytest.approx(1 - 1 / a, abs=0.05)
 
 

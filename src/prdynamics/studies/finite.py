@@ -35,6 +35,7 @@ from ..gd import gd_record_steps
 from ..model import check_problem
 from ..population import hessian
 from ..seeding import FINITE_STREAM, rng_for
+from ..statistics import power_law_fit
 
 #: Statistics of a finite-sample run: the population ones plus the empirical (train) loss.
 FINITE_STAT_NAMES = (*STAT_NAMES, "train")
@@ -243,7 +244,7 @@ def loglog_slope(x, y) -> float:
     y = np.asarray(y, dtype=np.float64)
     if x.size < 2 or not (np.all(np.isfinite(y)) and np.all(y > 0)):
         return math.nan
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+    return power_law_fit(x, y, min_points=2)[0]
 
 
 # ---- claims ----

@@ -30,6 +30,7 @@ from ..claims import Claim
 from ..model import check_problem, harmonic, init_sphere
 from ..phases import THRESHOLD
 from ..seeding import INIT_STREAM, START_STREAMS, rng_for
+from ..statistics import loglog_interp, power_law_fit
 
 #: The paper's start, the reference of every comparison.
 PAPER_START = "sphere_r1"
@@ -197,22 +198,13 @@ def phase3_taus(d: int, a: float, x_hi: float, n: int = 25) -> np.ndarray:
     return harmonic(d, a) * x**a / 16.0
 
 
-def _loglog_interp(t, y, tq):
-    t, y = np.asarray(t, float), np.asarray(y, float)
-    ok = np.isfinite(y) & (y > 0)
-    if ok.sum() < 2:
-        return np.full(np.shape(tq), np.nan)
-    out = np.exp(np.interp(np.log(tq), np.log(t[ok]), np.log(y[ok]), left=np.nan, right=np.nan))
-    return out
-
-
 def mse_ratio(t: np.ndarray, mse: np.ndarray, t2: float, taus: np.ndarray) -> np.ndarray:
     """MSE(T2 + tau) / MSE(T2), log-log interpolated on the output grid; NaN beyond the run's end."""
     taus = np.asarray(taus, float)
     if not (math.isfinite(t2) and t2 > 0):
         return np.full(taus.shape, np.nan)
-    m2 = _loglog_interp(t, mse, np.array([t2]))[0]
-    return _loglog_interp(t, mse, t2 + taus) / m2
+    m2 = loglog_interp(t, mse, np.array([t2]))[0]
+    return loglog_interp(t, mse, t2 + taus) / m2
 
 
 def phase3_gap(ratio: np.ndarray, ratio_ref: np.ndarray) -> float:
@@ -228,11 +220,10 @@ def phase3_gap(ratio: np.ndarray, ratio_ref: np.ndarray) -> float:
 def decay_exponent(t: np.ndarray, loss: np.ndarray, t2: float, taus: np.ndarray) -> float:
     """beta with L(T2 + tau) ~ tau^-beta: least-squares slope of log L against log tau on taus."""
     taus = np.asarray(taus, float)
-    values = _loglog_interp(t, loss, t2 + taus) if math.isfinite(t2) else np.full(taus.shape, np.nan)
+    values = loglog_interp(t, loss, t2 + taus) if math.isfinite(t2) else np.full(taus.shape, np.nan)
     if not np.all(np.isfinite(values)) or taus.size < 3:
         return float("nan")
-    slope, _ = np.polyfit(np.log(taus), np.log(values), 1)
-    return float(-slope)
+    return -power_law_fit(taus, values)[0]
 
 
 def log_d_exponent(d_values, rho_t1) -> dict:

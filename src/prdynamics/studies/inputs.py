@@ -94,6 +94,7 @@ from ..claims import Claim
 from ..flow import STAT_NAMES, Trajectory, check_times
 from ..model import check_problem
 from ..sgd import fourth_moment
+from ..statistics import power_law_fit
 from ..theory import recovery_index
 
 #: Outcomes of ``classify_endpoint``.
@@ -376,8 +377,7 @@ def tail_exponent(
     n = int(window.sum())
     if n < min_points or not np.all(np.isfinite(loss[window]) & (loss[window] > 0)):
         return float("nan"), n
-    slope, _ = np.polyfit(np.log(t[window]), np.log(loss[window]), 1)
-    return float(-slope), n
+    return -power_law_fit(t[window], loss[window], min_points)[0], n
 
 
 def log_gap(t: np.ndarray, loss: np.ndarray, t_ref: np.ndarray, loss_ref: np.ndarray) -> float:

@@ -9,46 +9,16 @@ and every config uses the same rule.  The predictions they are compared with are
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
-from scipy import stats
 from scipy.special import gamma
 
 from ..claims import Claim
-from ..model import full_recovery_time, harmonic
+from ..model import full_recovery_time
 from ..phases import convergence_time, settled_time
-from ..theory import S_d
+from ..theory import S_d, recovery_index
 
 # --------------------------------------------------------------------------- fits
-
-
-def power_law_fit(x, y) -> tuple[float, float]:
-    """(exponent p, constant C) of the least-squares fit log y = log C + p log x; needs >= 3 points."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError("x and y must be 1-D arrays of one length")
-    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-    if ok.sum() < 3:
-        raise ValueError(f"a power-law fit needs at least 3 positive finite points, got {int(ok.sum())}")
-    p, log_c = np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)
-    return float(p), float(math.exp(log_c))
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, lower, upper): Student-t confidence interval of the mean over seeds (NaNs dropped).
-
-    With a single value the interval is (value, NaN, NaN): one seed gives no spread.
-    """
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return (math.nan, math.nan, math.nan)
-    m = float(v.mean())
-    if v.size == 1:
-        return (m, math.nan, math.nan)
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return (m, m - half, m + half)
 
 
 # --------------------------------------------------------------------------- Phase II
@@ -67,11 +37,6 @@ def phase2_times(t, s, u, eps, s0: float) -> tuple[float, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- Phase III
-
-
-def learning_front(t, d: int, a: float):
-    """x_d(t) = (16 t / H_{d,a})^{1/a}: the index of the modes being learned at time t."""
-    return (16.0 * np.asarray(t, float) / harmonic(d, a)) ** (1.0 / a)
 
 
 def tail_correction(x, d: int, a: float):
@@ -104,10 +69,10 @@ def phase3_collapse(t, s, u, mse, lam, a: float, eps: float, front_factor: float
     k = int(np.searchsorted(t, t2))
     tau = t[k + 1 :] - t2
     one_minus_ratio = 1.0 - mse[k + 1 :] / mse[k]
-    x = learning_front(tau, d, a)
+    x = recovery_index(tau, d, a)
     ideal = 1.0 - S_d(tau, lam)
     law = gamma(1.0 - 1.0 / a) * x / d
-    front_t2 = float(learning_front(t2, d, a))
+    front_t2 = float(recovery_index(t2, d, a))
     in_ideal, in_law = collapse_windows(x, front_t2, d, a, front_factor, rtol)
 
     def extremes(r, mask):
@@ -140,21 +105,6 @@ def collapse_windows(x, front_t2: float, d: int, a: float, front_factor: float, 
     return in_ideal, in_law
 
 
-def median_curve(grid, xs, ys):
-    """Median over runs of y(x), each run interpolated in log-log onto grid (NaN outside its range)."""
-    rows = []
-    for x, y in zip(xs, ys, strict=True):
-        x, y = np.asarray(x, float), np.asarray(y, float)
-        ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
-        if ok.sum() < 2:
-            rows.append(np.full(len(grid), np.nan))
-            continue
-        rows.append(np.exp(np.interp(np.log(grid), np.log(x[ok]), np.log(y[ok]), left=np.nan, right=np.nan)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns outside every run
-        return np.nanmedian(np.asarray(rows), axis=0)
-
-
 def loss_window(t, t_origin: float, d: int, a: float, x_lo: float, x_hi_frac: float) -> np.ndarray:
     """Mask of the loss-law window on the grid t: x_lo <= x_d(t - t_origin) <= x_hi_frac * d.
 
@@ -162,7 +112,7 @@ def loss_window(t, t_origin: float, d: int, a: float, x_lo: float, x_hi_frac: fl
     modes learned; x_d << d: the missing tail (a times ``tail_correction``) stays small.
     """
     tau = np.asarray(t, float) - t_origin
-    x = learning_front(np.maximum(tau, 0.0), d, a)
+    x = recovery_index(np.maximum(tau, 0.0), d, a)
     return (tau > 0) & (x >= x_lo) & (x <= x_hi_frac * d)
 
 

@@ -33,6 +33,7 @@ from ..claims import Claim
 from ..flow import STAT_NAMES, Trajectory, check_times, trajectory_statistics
 from ..gd import gd_record_steps
 from ..model import check_problem
+from ..phases import first_upcrossing
 from ..population import hessian
 from ..seeding import FINITE_STREAM, rng_for
 from ..statistics import power_law_fit
@@ -193,19 +194,6 @@ def sample_limited_threshold(n_over_d, ratio, factor: float) -> dict:
     return {"sample_limited_max": lim_max, "tail_limited_from": tail_from, "monotone": monotone}
 
 
-def crossing_time(t: np.ndarray, x: np.ndarray, level: float) -> float:
-    """First time x reaches level, interpolated linearly in x against log t; NaN if x never
-    reaches it, or already has at the first record time."""
-    t = np.asarray(t, dtype=np.float64)
-    x = np.asarray(x, dtype=np.float64)
-    hit = np.flatnonzero(x >= level)
-    if hit.size == 0 or hit[0] == 0:
-        return math.nan
-    k = int(hit[0])
-    frac = (level - x[k - 1]) / (x[k] - x[k - 1])
-    return float(np.exp(np.log(t[k - 1]) + frac * (np.log(t[k]) - np.log(t[k - 1]))))
-
-
 def population_match(t: np.ndarray, run: dict, ref: dict, t_end: float, u_level: float = 0.9) -> dict:
     """How closely one finite-sample run follows the population run of its seed.
 
@@ -215,8 +203,8 @@ def population_match(t: np.ndarray, run: dict, ref: dict, t_end: float, u_level:
     NaN entries in run (divergence) give NaN.
     """
     t = np.asarray(t, dtype=np.float64)
-    t_ref = crossing_time(t, np.abs(ref["u"]), u_level)
-    t_run = crossing_time(t, np.abs(run["u"]), u_level)
+    t_ref = first_upcrossing(t, np.abs(ref["u"]), u_level)
+    t_run = first_upcrossing(t, np.abs(run["u"]), u_level)
     window = (t >= t_ref) & (t <= t_end * (1 + 1e-12))
     out = {"escape_shift": abs(t_run / t_ref - 1.0)}
     for key in ("loss", "mse"):

@@ -12,7 +12,7 @@ from prdynamics.studies import init as I
 
 @pytest.fixture
 def spectrum_target():
-    lam, ws, _ = problem(2.0, 100, 3)
+    lam, ws, _ = problem(2.0, 100, 3, base_seed=0)
     return lam, ws
 
 
@@ -24,7 +24,7 @@ def test_sphere_start(r, spectrum_target):
 
 
 def test_sphere_default_is_the_papers_start():
-    lam, ws, w0 = problem(2.0, 100, 3)
+    lam, ws, w0 = problem(2.0, 100, 3, base_seed=0)
     w = I.initial_state("sphere", lam, ws, rng_for(0, 100, 3, INIT_STREAM))
     np.testing.assert_array_equal(w, w0)
 
@@ -39,7 +39,7 @@ def test_gaussian_start(spectrum_target):
 @pytest.mark.parametrize("u0,r", [(0.05, 1.0), (-0.05, 1.0), (0.1, None), (0.1, 5.0), (0.0, 1.0)])
 @pytest.mark.parametrize("a", [0.0, 2.0])
 def test_warm_start(u0, r, a):
-    lam, ws, _ = problem(a, 100, 3)
+    lam, ws, _ = problem(a, 100, 3, base_seed=0)
     params = {"u0": u0} if r is None else {"u0": u0, "r": r}
     w = I.initial_state("warm", lam, ws, np.random.default_rng(2), **params)
     s, u = P.overlaps(w, lam, ws)
@@ -103,7 +103,7 @@ def test_bad_start_parameters_raise(kind, params, match, spectrum_target):
 
 def test_named_starts():
     d = 100
-    lam, ws, _ = problem(2.0, d, 3)
+    lam, ws, _ = problem(2.0, d, 3, base_seed=0)
     starts = I.named_starts(d)
     assert set(starts) == {"sphere_r1", "sphere_rinvsqrtd", "sphere_rsqrtd", "gaussian", "warm_u0.1",
                            "top_k10"}

@@ -26,7 +26,7 @@ def test_stopping_times_on_a_logistic_trajectory():
     assert phases.escape_time(t, s, u, u2, 0.1) == next_grid_time(10 - np.log(4))
     # T2(0.05): s >= 0.95 -> t = 10 + log 19
     assert phases.convergence_time(t, s, u, 0.05) == next_grid_time(10 + np.log(19))
-    times = phases.stopping_times(t, {"s": s, "u": u, "u2": u2}, 0.1, [0.1, 0.05])
+    times = phases.stopping_times(t, {"s": s, "u": u, "u2": u2}, 0.1, [0.1, 0.05], s0=0.05)
     assert set(times) == {"T1", "T_third", "T1_prime", "T2_eps0.1", "T2_eps0.05"}
 
 

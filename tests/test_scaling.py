@@ -76,7 +76,7 @@ def test_collapse_of_the_ideal_dynamics_is_exact():
 def test_collapse_and_loss_law_on_a_flow_run():
     """A real run at a = 3, d = 20000: the collapse window and the loss exponent behave as stated."""
     a, d = 3.0, 20_000
-    lam, ws, w0 = problem(a, d, 0)
+    lam, ws, w0 = problem(a, d, 0, base_seed=0)
     t = log_time_grid(1e-3, 10 * full_recovery_time(d, a), 30)
     tr = integrate_flow(lam, ws, w0, t, StepController(rtol=1e-6, atol=1e-12))
     st = tr.stats

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from prdynamics import population
-from prdynamics.flow import integrate_flow, log_time_grid
+from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.io import load_result
 from prdynamics.seeding import SGD_STREAM, problem, rng_for
 from prdynamics.sgd import (
@@ -43,7 +43,7 @@ def _same_result(r1, r2, idx1=slice(None), idx2=slice(None)):
 
 @pytest.mark.parametrize("batch", [1, 4])
 def test_kernel_equals_numpy_reference_step_by_step(batch):
-    lam, wstar, w0 = problem(1.5, 7, seed=3)
+    lam, wstar, w0 = problem(1.5, 7, seed=3, base_seed=0)
     rng = np.random.default_rng(11)
     n, eta, sigma = 25, 0.02, 0.3
     z = rng.standard_normal((n, batch, 7))
@@ -51,11 +51,11 @@ def test_kernel_equals_numpy_reference_step_by_step(batch):
     w_ref, w_fast = w0.copy(), w0.copy()
     for k in range(n):
         w_ref = sgd_step_reference(w_ref, lam, wstar, z[k], xi[k], eta, sigma)
-        w_fast, div = sgd_steps(w_fast, lam, wstar, z[k : k + 1], xi[k : k + 1], eta, sigma)
+        w_fast, div = sgd_steps(w_fast, lam, wstar, z[k : k + 1], xi[k : k + 1], eta, sigma, blowup=np.inf)
         assert div == -1
         # only the order of the sums differs: agreement to rounding at every step
         np.testing.assert_allclose(w_fast, w_ref, rtol=0, atol=1e-13 * np.linalg.norm(w_ref))
-    w_chunk, _ = sgd_steps(w0, lam, wstar, z, xi, eta, sigma)
+    w_chunk, _ = sgd_steps(w0, lam, wstar, z, xi, eta, sigma, blowup=np.inf)
     assert np.array_equal(w_chunk, w_fast)  # one chunk == step by step, bit for bit
     assert not np.allclose(w_ref, w0)
 
@@ -63,7 +63,7 @@ def test_kernel_equals_numpy_reference_step_by_step(batch):
 def test_run_sgd_consumes_the_documented_streams():
     """run_sgd == the numpy reference fed from rng_for(..., SGD_STREAM) and its spawned child."""
     a, d, seed, base, eta, sigma, batch, n = 1.0, 6, 4, 9, 0.01, 0.2, 2, 40
-    res = run_sgd(a, d, [seed], eta, batch, sigma, [n * eta], base_seed=base, chunk_steps=7)
+    res = run_sgd(a, d, [seed], eta, batch, sigma, [n * eta], base_seed=base, chunk_steps=7, blowup=1e6)
     lam, wstar, w = problem(a, d, seed, base)
     g = rng_for(base, d, seed, SGD_STREAM)
     z = g.standard_normal((n, batch, d))
@@ -77,7 +77,7 @@ def test_run_sgd_consumes_the_documented_streams():
 
 def test_mean_sample_gradient_is_population_gradient():
     d, n, sigma = 5, 200_000, 0.5
-    lam, wstar, _ = problem(1.5, d, seed=0)
+    lam, wstar, _ = problem(1.5, d, seed=0, base_seed=0)
     rng = np.random.default_rng(5)
     w = rng.standard_normal(d)
     z = rng.standard_normal((n, d))
@@ -90,7 +90,7 @@ def test_mean_sample_gradient_is_population_gradient():
     assert np.all(np.abs(mean - pop) <= 5 * se), (mean, pop, se)
     # the kernel's batch mean is the same Monte Carlo mean: w - eta * mean
     eta = 1e-3
-    w_new, _ = sgd_steps(w, lam, wstar, z[None], xi[None], eta, sigma)
+    w_new, _ = sgd_steps(w, lam, wstar, z[None], xi[None], eta, sigma, blowup=np.inf)
     np.testing.assert_allclose((w - w_new) / eta, mean, rtol=1e-8, atol=1e-10 * np.abs(mean).max())
 
 
@@ -147,12 +147,12 @@ def test_small_eta_sgd_tracks_the_population_flow():
     t_eval = log_time_grid(0.1, 30.0, 10)
     dev = {}
     for eta in (1e-4, 4e-4):
-        res = run_sgd(a, d, seeds, eta, 1, 0.0, t_eval)
+        res = run_sgd(a, d, seeds, eta, 1, 0.0, t_eval, base_seed=0, blowup=1e6)
         assert not res.diverged.any()
         ds, du = [], []
         for r, seed in enumerate(seeds):
-            lam, wstar, w0 = problem(a, d, seed)
-            fl = integrate_flow(lam, wstar, w0, res.t)
+            lam, wstar, w0 = problem(a, d, seed, base_seed=0)
+            fl = integrate_flow(lam, wstar, w0, res.t, StepController(rtol=1e-8, atol=1e-12))
             ds.append(np.max(np.abs(res.stats["s"][r] - fl.stats["s"])))
             du.append(np.max(np.abs(np.abs(res.stats["u"][r]) - np.abs(fl.stats["u"]))))
             assert fl.stats["s"][-1] > 0.9  # the window covers the escape and the recovery
@@ -166,12 +166,14 @@ def test_small_eta_sgd_tracks_the_population_flow():
 
 
 def test_same_seeds_same_numbers():
-    kw = dict(a=1.0, d=12, seeds=[0, 1], eta=0.01, batch=2, sigma=0.1, t_eval=log_time_grid(0.01, 3, 5))
+    kw = dict(a=1.0, d=12, seeds=[0, 1], eta=0.01, batch=2, sigma=0.1, t_eval=log_time_grid(0.01, 3, 5),
+              base_seed=0, blowup=1e6)
     _same_result(run_sgd(**kw), run_sgd(**kw))
 
 
 def test_replica_alone_equals_replica_in_a_group():
-    kw = dict(a=1.0, d=12, eta=0.01, batch=1, sigma=0.2, t_eval=log_time_grid(0.01, 3, 5))
+    kw = dict(a=1.0, d=12, eta=0.01, batch=1, sigma=0.2, t_eval=log_time_grid(0.01, 3, 5), base_seed=0,
+              blowup=1e6)
     group = run_sgd(seeds=[3, 5, 7], **kw)
     alone = run_sgd(seeds=[5], **kw)
     _same_result(group, alone, 1, 0)
@@ -181,7 +183,8 @@ def test_replica_alone_equals_replica_in_a_group():
 @pytest.mark.parametrize("law", INPUT_LAWS)
 def test_chunk_size_and_workers_do_not_change_numbers(law):
     kw = dict(a=1.5, d=10, seeds=[0, 2], eta=0.005, batch=3, sigma=0.1,
-              t_eval=log_time_grid(0.005, 1.0, 4), input_law=law, law_param=LAW_PARAMS[law])
+              t_eval=log_time_grid(0.005, 1.0, 4), input_law=law, law_param=LAW_PARAMS[law], base_seed=0,
+              blowup=1e6)
     ref = run_sgd(**kw)
     for chunk in (1, 7, 1000):
         _same_result(ref, run_sgd(chunk_steps=chunk, **kw))
@@ -202,15 +205,15 @@ def _check_nan_after_divergence(res, eta):
 
 def test_huge_eta_marks_every_replica_diverged():
     t_eval = log_time_grid(0.3, 20.0, 5)
-    res = run_sgd(1.0, 20, list(range(8)), 0.3, 1, 0.0, t_eval)
+    res = run_sgd(1.0, 20, list(range(8)), 0.3, 1, 0.0, t_eval, base_seed=0, blowup=1e6)
     assert res.diverged.all() and np.all(res.diverged_step >= 1)
     _check_nan_after_divergence(res, 0.3)
     # with an infinite bound, only non-finite states count, still without an exception
     eta = 1e3
-    inf = run_sgd(1.0, 20, [0, 1], eta, 1, 0.0, log_time_grid(eta, 100 * eta, 5), blowup=np.inf)
+    inf = run_sgd(1.0, 20, [0, 1], eta, 1, 0.0, log_time_grid(eta, 100 * eta, 5), blowup=np.inf, base_seed=0)
     assert inf.diverged.all() and (~np.isfinite(inf.w_final)).any(axis=1).all()
     # the step is the first whose state has a non-finite entry (numpy reference on the same draws)
-    lam, wstar, w = problem(1.0, 20, 1)
+    lam, wstar, w = problem(1.0, 20, 1, base_seed=0)
     g = rng_for(0, 20, 1, SGD_STREAM)
     first_bad = -1
     with np.errstate(all="ignore"):
@@ -225,18 +228,18 @@ def test_huge_eta_marks_every_replica_diverged():
 def test_divergence_leaves_other_replicas_alone():
     t_eval = log_time_grid(0.08, 20.0, 5)
     seeds = list(range(8))
-    res = run_sgd(1.0, 20, seeds, 0.08, 1, 0.0, t_eval)
+    res = run_sgd(1.0, 20, seeds, 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6)
     assert res.diverged.any() and not res.diverged.all()  # eta chosen so that both happen
     _check_nan_after_divergence(res, 0.08)
     assert np.array_equal(res.diverged_step < 0, ~res.diverged)
     for r in (int(np.flatnonzero(~res.diverged)[0]), int(np.flatnonzero(res.diverged)[0])):
-        _same_result(res, run_sgd(1.0, 20, [seeds[r]], 0.08, 1, 0.0, t_eval), r, 0)
+        _same_result(res, run_sgd(1.0, 20, [seeds[r]], 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6), r, 0)
 
 
 # --------------------------------------------------------------------------- bad inputs
 
 
-GOOD = dict(a=1.0, d=8, seeds=[0], eta=0.01, batch=1, sigma=0.0, t_eval=[0.1])
+GOOD = dict(a=1.0, d=8, seeds=[0], eta=0.01, batch=1, sigma=0.0, t_eval=[0.1], base_seed=0, blowup=1e6)
 
 
 @pytest.mark.parametrize("bad", [
@@ -284,7 +287,7 @@ def test_cli_writes_a_loadable_npz(tmp_path):
     assert res["t"][0] >= 0.01 and res["t"][-1] == pytest.approx(2.0)
     assert res["input_dist"] == "sparse" and res["law_param"] == 0.5 and list(res["seed"]) == [0, 3]
     direct = run_sgd(1.5, 16, [0, 3], 0.01, 2, 0.1, log_time_grid(0.01, 2.0, 20),
-                     input_law="sparse", law_param=0.5)
+                     input_law="sparse", law_param=0.5, base_seed=0, blowup=1e6)
     assert _same(res["s"], direct.stats["s"]) and np.array_equal(res["t"], direct.t)
     assert res["provenance"]["inputs"]["eta"] == 0.01
 

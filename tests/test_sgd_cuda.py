@@ -23,14 +23,14 @@ def check_kernel_matches_cpu_on_replayed_draws():
     from prdynamics.sgd_cuda import replay_draws, replica_states, sgd_steps_cuda
 
     d = 70  # 32 threads, 3 coordinates on some: the padded tail is exercised
-    lam, wstar, w0 = problem(2.0, d, 4)
+    lam, wstar, w0 = problem(2.0, d, 4, base_seed=0)
     for batch, sigma in ((1, 0.0), (2, 0.4)):
         states = replica_states([5, 7], d)
         copy = states.copy()
         w, k = sgd_steps_cuda(w0, lam, wstar, states, 1, 4, 0.05, sigma, batch)
         z, xi = replay_draws(copy, 1, d, 4, batch, sigma)
         assert abs(z.mean()) < 0.15 and abs(z.var() - 1) < 0.2  # standard normals
-        want, k_cpu = sgd_steps(w0, lam, wstar, z, xi, 0.05, sigma)
+        want, k_cpu = sgd_steps(w0, lam, wstar, z, xi, 0.05, sigma, blowup=np.inf)
         assert k == k_cpu == -1
         np.testing.assert_allclose(w, want, rtol=1e-12, atol=1e-15)
         assert np.array_equal(states, copy)  # the launch advanced its states as the replay did
@@ -43,7 +43,7 @@ def check_divergence_step_matches_cpu():
     from prdynamics.sgd_cuda import replay_draws, replica_states, sgd_steps_cuda
 
     d = 40
-    lam, wstar, w0 = problem(1.0, d, 2)
+    lam, wstar, w0 = problem(1.0, d, 2, base_seed=0)
     states = replica_states([0], d)
     copy = states.copy()
     w, k = sgd_steps_cuda(w0, lam, wstar, states, 0, 12, 40.0, 0.0, 1, blowup=1e3)
@@ -61,20 +61,21 @@ def check_run_sgd_cuda_records_the_replayed_trajectory():
 
     a, d, eta, batch, sigma = 2.0, 40, 0.05, 2, 0.2
     t_eval = np.array([0.05, 0.2])
-    res = run_sgd_cuda(a, d, [0, 3], eta, batch, sigma, t_eval)
-    cpu = run_sgd(a, d, [0, 3], eta, batch, sigma, t_eval)
+    res = run_sgd_cuda(a, d, [0, 3], eta, batch, sigma, t_eval, base_seed=0, blowup=1e6)
+    cpu = run_sgd(a, d, [0, 3], eta, batch, sigma, t_eval, base_seed=0, blowup=1e6)
     np.testing.assert_array_equal(res.t, cpu.t)
     np.testing.assert_array_equal(res.w0, cpu.w0)  # the same problems as the CPU path
     assert set(res.stats) == set(cpu.stats) and not res.diverged.any()
-    alone = run_sgd_cuda(a, d, [3], eta, batch, sigma, t_eval)  # replicas are independent
+    alone = run_sgd_cuda(a, d, [3], eta, batch, sigma, t_eval,
+                         base_seed=0, blowup=1e6)  # replicas are independent
     for key in res.stats:
         np.testing.assert_array_equal(alone.stats[key][0], res.stats[key][1])
-    lam, wstar, w = problem(a, d, 3)
+    lam, wstar, w = problem(a, d, 3, base_seed=0)
     states = replica_states([3], d)
     done = 0
     for k, step in enumerate(np.round(res.t / eta).astype(int)):
         z, xi = replay_draws(states, 0, d, step - done, batch, sigma)
-        w, _ = sgd_steps(w, lam, wstar, z, xi, eta, sigma)
+        w, _ = sgd_steps(w, lam, wstar, z, xi, eta, sigma, blowup=np.inf)
         done = step
         want = trajectory_statistics(lam, wstar, w, float(np.sum(lam * wstar**2)))
         got = [res.stats[name][1, k] for name in ("s", "u", "s2", "u2", "mse", "loss")]
@@ -86,11 +87,12 @@ def check_bad_arguments_are_refused():
     from prdynamics.sgd_cuda import run_sgd_cuda, threads_per_block
 
     with pytest.raises(ValueError, match="Gaussian inputs only"):
-        run_sgd_cuda(2.0, 40, [0], 0.01, 1, 0.0, np.array([1.0]), input_law="rademacher")
+        run_sgd_cuda(2.0, 40, [0], 0.01, 1, 0.0, np.array([1.0]), input_law="rademacher",
+                     base_seed=0, blowup=1e6)
     with pytest.raises(ValueError, match="d <= 8192"):
         threads_per_block(10_000)
     with pytest.raises(ValueError, match="eta must be positive"):
-        run_sgd_cuda(2.0, 40, [0], -1.0, 1, 0.0, np.array([1.0]))
+        run_sgd_cuda(2.0, 40, [0], -1.0, 1, 0.0, np.array([1.0]), base_seed=0, blowup=1e6)
     assert [threads_per_block(d) for d in (2, 256, 257, 1000, 8192)] == [32, 32, 64, 128, 1024]
 
 
@@ -183,4 +185,4 @@ def test_without_gpu_the_backend_says_so():
     from prdynamics.sgd_cuda import run_sgd_cuda
 
     with pytest.raises(RuntimeError, match="no CUDA device"):
-        run_sgd_cuda(2.0, 40, [0], 0.01, 1, 0.0, np.array([1.0]))
+        run_sgd_cuda(2.0, 40, [0], 0.01, 1, 0.0, np.array([1.0]), base_seed=0, blowup=1e6)

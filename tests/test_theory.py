@@ -38,7 +38,7 @@ def brute_force_rate(lam, ws):
 
 @pytest.mark.parametrize("a, d, seed", [(2.0, 1000, 0), (1.5, 200, 1), (3.0, 50, 2), (0.5, 300, 3)])
 def test_escape_rate_matches_brute_force(a, d, seed):
-    lam, ws, _ = problem(a, d, seed)
+    lam, ws, _ = problem(a, d, seed, base_seed=0)
     rho = T.escape_rate(lam, ws)
     assert rho > 4 * lam[0]
     np.testing.assert_allclose(rho, brute_force_rate(lam, ws), rtol=1e-13)
@@ -46,9 +46,9 @@ def test_escape_rate_matches_brute_force(a, d, seed):
 
 
 def test_escape_rate_degenerate_and_weightless_top():
-    lam, ws, _ = problem(0.0, 64, 0)  # isotropic: every eigenvalue is the top one, rho = 12 / d
+    lam, ws, _ = problem(0.0, 64, 0, base_seed=0)  # isotropic: every eigenvalue is the top one, rho = 12 / d
     np.testing.assert_allclose(T.escape_rate(lam, ws), 12.0 / 64, rtol=1e-14)
-    lam, ws, _ = problem(2.0, 100, 0)
+    lam, ws, _ = problem(2.0, 100, 0, base_seed=0)
     ws = ws.copy()
     ws[0] = 0.0  # no weight on lam_1: the pole that matters is 4 lam_2
     rho = T.escape_rate(lam, ws)
@@ -59,7 +59,7 @@ def test_escape_rate_degenerate_and_weightless_top():
 
 
 def test_phase1_growth_approaches_rho_and_the_residue_amplitude():
-    lam, ws, w0 = problem(2.0, 1000, 0)
+    lam, ws, w0 = problem(2.0, 1000, 0, base_seed=0)
     rho, amp = T.escape_amplitude(lam, ws, w0)
     t = np.linspace(0.0, 8.0, 16001)
     u = V.solve_u(lam, ws, w0, t)
@@ -74,7 +74,7 @@ def test_phase1_growth_approaches_rho_and_the_residue_amplitude():
 
 
 def test_escape_time_prediction_against_the_phase1_solution():
-    lam, ws, w0 = problem(2.0, 1000, 0)
+    lam, ws, w0 = problem(2.0, 1000, 0, base_seed=0)
     t = np.linspace(0.0, 4.0, 8001)
     u = np.abs(V.solve_u(lam, ws, w0, t))
     errors = []
@@ -125,7 +125,7 @@ def test_S_d_against_the_gamma_law_in_the_window():
 
 def test_loss_taylor_expansion_at_the_target(rng):
     """L(w* + e) = 4 q + 8 p^2 + 12 p q + 3 q^2 exactly (p = w*^T Q e, q = e^T Q e)."""
-    lam, ws, _ = problem(2.0, 30, 0)
+    lam, ws, _ = problem(2.0, 30, 0, base_seed=0)
     for scale in (1e-3, 0.1, 1.0):
         e = scale * rng.standard_normal(30)
         p, q = np.sum(lam * ws * e), np.sum(lam * e * e)
@@ -175,9 +175,9 @@ def test_loss_law_against_the_flow():
     modes carry the sum, and the tail correction 2 x/(d Gamma(1/2)) reaches 11 % at x = 100).
     """
     d, a = 1000, 2.0
-    lam, ws, w0 = problem(a, d, 0)
+    lam, ws, w0 = problem(a, d, 0, base_seed=0)
     t = F.log_time_grid(1.0, full_recovery_time(d, a), 20)
-    loss = F.integrate_flow(lam, ws, w0, t, F.StepController(rtol=1e-7)).stats["loss"]
+    loss = F.integrate_flow(lam, ws, w0, t, F.StepController(rtol=1e-7, atol=1e-12)).stats["loss"]
     phase3 = t >= 60
     lin = T.phase3_loss(t[phase3], lam, e0=ws)
     assert np.max(np.abs(lin / loss[phase3] - 1)) < 0.02

@@ -47,6 +47,9 @@ from .model import check_problem
 
 STAT_NAMES = ("s", "u", "s2", "u2", "mse", "loss")
 
+#: (first time, points per decade) of the bracketing grid of ``overlap_crossing``.
+CROSSING_SEARCH_GRID = (1e-3, 50)
+
 _MAX_NEWTON = 30
 _NEWTON_FRAC = 1e-3  # Newton stops when its update is below this fraction of the local tolerance
 _NEWTON_EPS = 1e-14  # ... or below this relative size (rounding)
@@ -65,8 +68,8 @@ _CHI4_TINY = _CHI4_SMALL[:6]
 class StepController:
     """Step-size control for the Richardson-extrapolated exponential step."""
 
-    rtol: float = 1e-8
-    atol: float = 1e-12
+    rtol: float
+    atol: float
     safety: float = 0.9
     grow_max: float = 4.0
     shrink_min: float = 0.2
@@ -381,7 +384,7 @@ def integrate_flow(
     wstar: np.ndarray,
     w0: np.ndarray,
     t_eval: np.ndarray,
-    controller: StepController | None = None,
+    controller: StepController,
     progress: ProgressFn | None = None,
 ) -> Trajectory:
     """Integrate the population gradient flow from w0 at t = 0 and record at t_eval.
@@ -392,7 +395,7 @@ def integrate_flow(
     """
     lam, wstar, w = check_problem(lam, wstar, w0)
     t_eval = check_times(t_eval)
-    ctl = controller or StepController()
+    ctl = controller
     sstar = float(np.sum(lam * wstar * wstar))
     w_next, w_full, w_half = (np.empty_like(w) for _ in range(3))
     lam_tailmax = _tail_max(lam)
@@ -448,15 +451,14 @@ def overlap_crossing(
     w0: np.ndarray,
     level: float,
     t_max: float,
-    controller: StepController | None = None,
-    points_per_decade: int = 50,
-    t_min: float = 1e-3,
+    controller: StepController,
 ) -> tuple[float, np.ndarray]:
     """First time T with |u(T)| = level, and the state w(T), to the integrator tolerance.
 
-    Brackets the crossing on a log grid, then bisects by integrating from the
-    state at the bracket's left end.
+    Brackets the crossing on a log grid (CROSSING_SEARCH_GRID), then bisects by integrating
+    from the state at the bracket's left end; the bracket grid only sets the cost, not T.
     """
+    t_min, points_per_decade = CROSSING_SEARCH_GRID
     t_eval = log_time_grid(t_min, t_max, points_per_decade)
     traj = integrate_flow(lam, wstar, w0, t_eval, controller)
     hit = np.flatnonzero(np.abs(traj.stats["u"]) >= level)

@@ -82,7 +82,7 @@ def threshold_report(t, s, margin_floor: float = 0.0) -> dict:
     return {"crossings": crossings, "min_margin": min_margin, "stays_above": bool(min_margin >= margin_floor)}
 
 
-def stopping_times(t, stats: dict, delta: float, eps_list, s0: float = 0.05) -> dict:
+def stopping_times(t, stats: dict, delta: float, eps_list, s0: float) -> dict:
     """T1, T_{1/3}, T1' (s >= 1/3 + s0 from then on) and T2(eps) for every eps."""
     out = {
         "T1": escape_time(t, stats["s"], stats["u"], stats["u2"], delta),

@@ -27,7 +27,7 @@ def rng_for(base_seed: int, *coordinates: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy))
 
 
-def problem(a: float, d: int, seed: int, base_seed: int = 0):
+def problem(a: float, d: int, seed: int, base_seed: int):
     """The spectrum, target and sphere start of one run: (lam, wstar, w0)."""
     from .model import init_sphere, spectrum, target
 

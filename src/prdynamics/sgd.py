@@ -192,7 +192,7 @@ def sgd_steps(
     xi: np.ndarray,
     eta: float,
     sigma: float,
-    blowup: float = np.inf,
+    blowup: float,
 ) -> tuple[np.ndarray, int]:
     """Fast kernel on given draws for one replica: (w after the steps, divergence step or -1).
 
@@ -289,10 +289,11 @@ def run_sgd(
     batch: int,
     sigma: float,
     t_eval: np.ndarray,
+    *,
+    base_seed: int,
+    blowup: float,
     input_law: str = "gaussian",
     law_param: float | None = None,
-    base_seed: int = 0,
-    blowup: float = 1e6,
     chunk_steps: int | None = None,
     progress: ProgressFn | None = None,
     workers: int = 1,

@@ -221,9 +221,10 @@ def run_sgd_cuda(
     batch: int,
     sigma: float,
     t_eval: np.ndarray,
+    *,
+    base_seed: int,
+    blowup: float,
     input_law: str = "gaussian",
-    base_seed: int = 0,
-    blowup: float = 1e6,
     progress: ProgressFn | None = None,
 ) -> SGDResult:
     """``sgd.run_sgd`` on the GPU (Gaussian inputs): the same recording, divergence rule and

@@ -146,7 +146,7 @@ def study_starts(d: int) -> dict[str, tuple[str, dict]]:
     return starts
 
 
-def start_state(name: str, lam: np.ndarray, wstar: np.ndarray, seed: int, base_seed: int = 0) -> np.ndarray:
+def start_state(name: str, lam: np.ndarray, wstar: np.ndarray, seed: int, base_seed: int) -> np.ndarray:
     """w(0) of the named start for run (d = len(lam), seed), sharing the run's target w*."""
     d = int(np.asarray(lam).shape[0])
     starts = study_starts(d)
@@ -244,7 +244,7 @@ def log_d_exponent(d_values, rho_t1) -> dict:
     return {"p": float(p), "p_se": se, "runs": int(x.size)}
 
 
-def overlap_rms(a: float, d: int, name: str, seeds, base_seed: int = 0) -> float:
+def overlap_rms(a: float, d: int, name: str, seeds, base_seed: int) -> float:
     """sqrt(mean u(0)^2) of the named start over the given seeds (each with its own target).
 
     Costs no integration, so many seeds pin down the d-scaling |u(0)| ~ d^-p_u of a start, which
@@ -289,7 +289,7 @@ def _init_groups(rows: dict, keys: tuple[str, ...]) -> dict[tuple, np.ndarray]:
 
 
 def claim_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float,
-                                  escaped_max: float = 0.5) -> Claim:
+                                  escaped_max: float) -> Claim:
     """Finding: which starts have a Phase I plateau, and whose plateau grows like log d.
 
     Two measured pieces.  The plateau law: over the runs of the starts that have a plateau (at

@@ -208,8 +208,8 @@ def integrate_flow_product(
     w0: np.ndarray,
     t_eval: np.ndarray,
     kappa: float,
-    rtol: float = 1e-9,
-    atol: float = 1e-12,
+    rtol: float,
+    atol: float,
     method: str = "BDF",
 ) -> Trajectory:
     """Exact population gradient flow for product-measure inputs, recorded at t_eval.

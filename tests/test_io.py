@@ -1,3 +1,6 @@
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -76,3 +79,30 @@ def test_saved_figure_clears_its_own_leftovers(tmp_path):
     plt.close(fig)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.pdf", "fig.png"]
     assert first[0].read_bytes() == pdf_bytes  # byte-stable reruns
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_outputs_get_the_mode_of_a_plain_open(tmp_path, umask):
+    """npz, text (tables, claims) and figures all go through atomic_file: 0644 under umask 022."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from prdynamics.io import write_text_atomic
+    from prfigures import save_figure
+
+    old = os.umask(umask)
+    try:
+        save_result(tmp_path / "r.npz", {"t": np.arange(3.0)}, provenance({}))
+        write_text_atomic(tmp_path / "table.csv", "a,b\n1,2\n")
+        fig, _ = plt.subplots()
+        save_figure(fig, tmp_path / "fig")
+        plain = tmp_path / "plain"
+        plain.write_text("x")
+    finally:
+        os.umask(old)
+    want = 0o666 & ~umask
+    assert stat.S_IMODE(plain.stat().st_mode) == want
+    for name in ("r.npz", "table.csv", "fig.png", "fig.pdf"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == want, name

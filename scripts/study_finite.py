@@ -14,15 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 from _cli import write_claims
 
 from prdynamics.io import load_result, provenance, save_result
-from prdynamics.studies import finite
-from prdynamics.studies.finite import decay_exponent, noise_floor, population_match
-
-REQUIRED = ("t", "loss", "mse", "u", "train", "pop_loss", "pop_mse", "pop_u", "lam", "wstar", "a", "d",
-            "seed", "n_over_d", "n", "sigma2", "eta", "horizon", "t_recovery", "diverged")
+from prdynamics.studies import StudyInputError, finite
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -50,72 +45,19 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    runs = [load_result(f, required=REQUIRED) for f in args.runs]
-    clean = {float(r["a"]): r for r in runs if r["sigma2"] == 0}
-    rows = {k: [] for k in ("a", "sigma2", "seed", "n_over_d", "n", "loss_T", "pop_loss_T", "mse_T",
-                            "pop_mse_T", "train_T", "ratio_loss", "ratio_mse", "train_over_test",
-                            "escape_shift", "dev_loss", "dev_mse", "mse_exponent", "pop_mse_exponent",
-                            "noise_excess", "noise_pred", "diverged")}
-    predicted = {}
-    for f, r in zip(args.runs, runs, strict=True):
-        a, s2 = float(r["a"]), float(r["sigma2"])
-        if a not in clean:
-            print(f"error: {f}: no noiseless run for a = {a:g} among the inputs", file=sys.stderr)
-            return 2
-        ref = clean[a]
-        if not (np.array_equal(ref["t"], r["t"]) and np.array_equal(ref["seed"], r["seed"])
-                and np.array_equal(ref["n_over_d"], r["n_over_d"])):
-            print(f"error: {f}: grid differs from its noiseless run", file=sys.stderr)
-            return 2
-        t, eta = r["t"], float(r["eta"])
-        steps = int(round(t[-1] / eta))
-        t_from = t[-1] / 10.0  # last decade of the horizon
-        for i, seed in enumerate(r["seed"]):
-            pop = {k: r[f"pop_{k}"][i] for k in ("u", "loss", "mse")}
-            pred_unit = noise_floor(r["lam"], r["wstar"][i], eta, steps, 1.0, 1.0)  # k_eff(N)
-            predicted.setdefault((a, s2), []).append(s2 * pred_unit / (float(r["pop_loss"][i, -1]) * r["d"]))
-            for j, ratio in enumerate(r["n_over_d"]):
-                run = {k: r[k][i, j] for k in ("u", "loss", "mse")}
-                match = population_match(t, run, pop, float(r["t_recovery"]))
-                loss_T, pop_T = float(r["loss"][i, j, -1]), float(pop["loss"][-1])
-                vals = {
-                    "a": a, "sigma2": s2, "seed": int(seed), "n_over_d": int(ratio), "n": int(r["n"][j]),
-                    "loss_T": loss_T, "pop_loss_T": pop_T, "mse_T": float(r["mse"][i, j, -1]),
-                    "pop_mse_T": float(pop["mse"][-1]), "train_T": float(r["train"][i, j, -1]),
-                    "ratio_loss": loss_T / pop_T, "ratio_mse": float(r["mse"][i, j, -1] / pop["mse"][-1]),
-                    "train_over_test": float(r["train"][i, j, -1] / (loss_T + s2)),
-                    **match,
-                    "mse_exponent": decay_exponent(t, r["mse"][i, j], t_from),
-                    "pop_mse_exponent": decay_exponent(t, pop["mse"], t_from),
-                    "noise_excess": loss_T - float(ref["loss"][i, j, -1]),
-                    "noise_pred": s2 * pred_unit / float(r["n"][j]),
-                    "diverged": bool(r["diverged"][i, j]),
-                }
-                for k, v in vals.items():
-                    rows[k].append(v)
-    rows = {k: np.array(v) for k, v in rows.items()}
-    predicted = {k: float(np.median(v)) for k, v in predicted.items()}
-    clean_rows = rows["sigma2"] == 0
-    sel = {k: v[clean_rows] for k, v in rows.items()}
-    claims = [
-        finite.claim_large_n_matches_population(sel["a"], sel["n_over_d"], sel["escape_shift"],
-                                                sel["dev_loss"], sel["dev_mse"], args.match_c, args.fit_min),
-        finite.claim_sample_floor(rows["a"], rows["sigma2"], rows["n_over_d"], rows["ratio_loss"],
-                              args.floor_factor, predicted),
-        finite.claim_noiseless_recovery(sel["a"], sel["n_over_d"], sel["mse_exponent"],
-                                        sel["pop_mse_exponent"], sel["train_over_test"], args.overfit_ratio,
-                                        args.rate_fraction),
-        finite.claim_noise_floor_slope(rows["a"], rows["sigma2"], rows["n_over_d"], rows["noise_excess"],
-                                   rows["noise_pred"], args.fit_min, args.floor_slope_tol),
-    ]
+    runs = [load_result(f, required=finite.RUN_KEYS) for f in args.runs]
+    try:
+        summary = finite.summarise(runs)
+    except StudyInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    claims = finite.claims(summary, match_c=args.match_c, floor_factor=args.floor_factor,
+                           fit_min=args.fit_min, floor_slope_tol=args.floor_slope_tol,
+                           overfit_ratio=args.overfit_ratio, rate_fraction=args.rate_fraction)
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
-    pred_keys = sorted(predicted)
-    save_result(args.out, rows | {
-        "pred_a": np.array([k[0] for k in pred_keys]), "pred_sigma2": np.array([k[1] for k in pred_keys]),
-        "pred_crossover_n_over_d": np.array([predicted[k] for k in pred_keys]),
-    }, provenance(inputs))
+    save_result(args.out, summary, provenance(inputs))
     write_claims(args.claims, claims)
-    print(f"wrote {args.out} ({rows['a'].size} runs) and {args.claims}", file=sys.stderr)
+    print(f"wrote {args.out} ({summary['a'].size} runs) and {args.claims}", file=sys.stderr)
     return 0
 
 

@@ -14,13 +14,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
 from _cli import write_claims
 
-from prdynamics import statistics
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.studies import scaling
-from prdynamics.theory import loss_law_constant, phase2_eps_floor, phase2_exponents
 
 
 def parse_args(argv=None):
@@ -49,116 +46,18 @@ def parse_args(argv=None):
     return args
 
 
-def padded(rows, length):
-    out = np.full((len(rows), length), np.nan)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = r
-    return out
-
-
-def fit_or_nan(x, y, mask):
-    try:
-        return statistics.power_law_fit(np.asarray(x)[mask], np.asarray(y)[mask])
-    except ValueError:
-        return (np.nan, np.nan)
-
-
-def collapse_by_group(arrays: dict, args) -> dict:
-    """Per (a, d): extremes over the collapse windows of the median over seeds of each ratio.
-
-    The median is taken point by point on a log grid of x_d (the extremes of single runs are
-    biased low by the chi-square scatter of their w*_i^2 weights); the windows follow
-    ``scaling.collapse_windows`` with the median front x_d(T2) of the group.
-    """
-    out = {}
-    for a, d in sorted({(float(a), float(d)) for a, d in zip(arrays["a"], arrays["d"], strict=True)}):
-        m = (arrays["a"] == a) & (arrays["d"] == d)
-        grid = np.geomspace(1.0, d, 400)
-        xs = arrays["x"][m]
-        ideal = arrays["one_minus_S_d"][m]
-        run_vs_ideal = statistics.median_curve(grid, xs, arrays["one_minus_ratio"][m] / ideal)
-        ideal_vs_law = statistics.median_curve(grid, xs, ideal / arrays["gamma_law"][m])
-        in_ideal, in_law = scaling.collapse_windows(grid, float(np.median(arrays["front_T2"][m])), int(d), a,
-                                                    args.front_factor, args.gamma_rtol)
-        group = {}
-        for name, curve, mask in (("run_vs_S_d", run_vs_ideal, in_ideal),
-                                  ("S_d_vs_gamma_law", ideal_vs_law, in_law)):
-            mask = mask & np.isfinite(curve)
-            group[name] = (np.min(curve[mask]), np.max(curve[mask])) if mask.any() else (np.nan, np.nan)
-        out[(a, d)] = group
-    return out
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    n_eps = int(round(np.log10(args.eps_max / args.eps_min) * args.eps_per_decade)) + 1
-    eps = np.geomspace(args.eps_max, args.eps_min, n_eps)
-    scalars: dict[str, list] = {}
-    curves = {k: [] for k in ("T2_minus_T1p", "x", "one_minus_ratio", "one_minus_S_d", "gamma_law",
-                              "tau_loss", "loss", "loss_in_window")}
-    for n, f in enumerate(args.runs, 1):
-        r = load_result(f)
-        a, d = float(r["a"]), int(r["d"])
-        t, s, u = r["t"], r["s"], np.abs(r["u"])
-        t1p, dt2 = scaling.phase2_times(t, s, u, eps, args.s0)
-        floor_b, floor_t = phase2_eps_floor(d, a, "bound"), phase2_eps_floor(d, a, "tail_mass")
-        paper = (eps >= floor_b) & (dt2 > 0)
-        below = (eps < floor_b) & (eps >= 3 * floor_t) & (dt2 > 0)
-        p2, _ = fit_or_nan(eps, dt2, paper)
-        p2_below, _ = fit_or_nan(eps, dt2, below)
-
-        col = scaling.phase3_collapse(t, s, u, r["mse"], r["lam"], a, args.phase3_eps,
-                                      args.front_factor, args.gamma_rtol)
-        tau = t - t1p
-        window = scaling.loss_window(t, t1p, d, a, args.loss_x_lo, args.loss_x_hi_frac)
-        p_loss, _ = fit_or_nan(tau, r["loss"], window)
-        # the constant at the predicted exponent (a free two-parameter fit trades C against p)
-        beta = 1.0 - 1.0 / a
-        c_loss = float(np.exp(np.mean(np.log(r["loss"][window] * tau[window] ** beta)))) \
-            if window.any() else np.nan
-        decades = float(np.log10(tau[window][-1] / tau[window][0])) if window.sum() > 1 else 0.0
-
-        row = {"a": a, "d": d, "seed": r["seed"], "sigma_star2": r["sigma_star2"], "T1_prime": t1p,
-               "eps_floor_bound": floor_b, "eps_floor_tail": floor_t, "T2_exponent": -p2,
-               "T2_exponent_below_floor": -p2_below, "front_T2": col["front_T2"], "T2_phase3": col["T2"],
-               "loss_exponent": -p_loss, "loss_constant": c_loss,
-               "loss_constant_pred": loss_law_constant(a, d) * r["sigma_star2"],
-               "loss_window_decades": decades}
-        for name in ("ratio_to_S_d", "S_d_to_law", "window_law"):
-            row[f"{name}_min"], row[f"{name}_max"] = col[name]
-        for name in ("ratio_to_S_d_median", "S_d_to_law_median", "ratio_at_recovery", "S_d_at_recovery"):
-            row[name] = col[name]
-        for k, v in row.items():
-            scalars.setdefault(k, []).append(v)
-        curves["T2_minus_T1p"].append(dt2)
-        for k in ("x", "one_minus_ratio", "one_minus_S_d", "gamma_law"):
-            curves[k].append(col[k])
-        keep = tau > 0
-        curves["tau_loss"].append(tau[keep]), curves["loss"].append(r["loss"][keep])
-        curves["loss_in_window"].append(window[keep].astype(float))
-        print(f"[{n}/{len(args.runs)}] a={a:g} d={d} seed={r['seed']}: T2 exponent {-p2:.3f}, "
-              f"loss exponent {-p_loss:.3f} over {decades:.2f} decades, collapse/S_d "
-              f"{col['ratio_to_S_d'][0]:.3f}..{col['ratio_to_S_d'][1]:.3f}", file=sys.stderr)
-
-    length = max(len(c) for c in curves["x"] + curves["tau_loss"])
-    arrays = {k: np.asarray(v, float) for k, v in scalars.items()}
-    arrays |= {k: padded(v, length) for k, v in curves.items() if k != "T2_minus_T1p"}
-    arrays["T2_minus_T1p"] = np.asarray(curves["T2_minus_T1p"], float)
-    arrays |= {"eps": eps, "phase3_eps": args.phase3_eps, "front_factor": args.front_factor,
-               "loss_x_lo": args.loss_x_lo, "loss_x_hi_frac": args.loss_x_hi_frac, "s0": args.s0}
+    runs = (load_result(f) for f in args.runs)  # one at a time: large-d runs are big
+    summary = scaling.summarise(runs, s0=args.s0, eps_max=args.eps_max, eps_min=args.eps_min,
+                                eps_per_decade=args.eps_per_decade, phase3_eps=args.phase3_eps,
+                                front_factor=args.front_factor, gamma_rtol=args.gamma_rtol,
+                                loss_x_lo=args.loss_x_lo, loss_x_hi_frac=args.loss_x_hi_frac)
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims_out")}
-    save_result(args.out, arrays, provenance(inputs))
-
-    results = [
-        scaling.claim_phase3_gamma_law(collapse_by_group(arrays, args), args.gamma_rtol),
-        scaling.claim_loss_tail_exponent(arrays["a"], arrays["d"], arrays["loss_exponent"],
-                                  arrays["loss_constant"] / arrays["loss_constant_pred"],
-                                  arrays["loss_window_decades"], args.loss_exponent_atol),
-        scaling.claim_phase2_T2_exponent(arrays["a"], arrays["d"], arrays["T2_exponent"],
-                                  arrays["T2_exponent_below_floor"],
-                                  {a: phase2_exponents(a) for a in set(arrays["a"].tolist())}),
-    ]
-    write_claims(args.claims_out, results)
+    save_result(args.out, summary, provenance(inputs))
+    claims = scaling.claims(summary, gamma_rtol=args.gamma_rtol, loss_exponent_atol=args.loss_exponent_atol)
+    write_claims(args.claims_out, claims)
+    print(f"wrote {args.out} ({summary['a'].size} runs) and {args.claims_out}", file=sys.stderr)
     return 0
 
 

@@ -22,6 +22,8 @@ from prdynamics.gd import integrate_gd
 from prdynamics.io import load_result
 from prdynamics.model import spectrum
 from prdynamics.seeding import problem
+from prdynamics.studies import StudyInputError
+from prdynamics.studies import finite as F
 from prdynamics.studies.finite import (
     decay_exponent,
     draw_sample,
@@ -238,6 +240,38 @@ def test_match_and_slope_helpers_on_closed_forms():
     assert decay_exponent(t, t**-0.7, 10.0) == pytest.approx(-0.7, rel=1e-12)
     assert loglog_slope([1, 2, 4], [3.0, 1.5, 0.75]) == pytest.approx(-1.0, rel=1e-12)
     assert math.isnan(loglog_slope([1, 2, 4], [3.0, -1.0, 0.75]))
+
+
+def synthetic_finite_file(a, sigma2, t, lam, wstar, n_over_d=(2, 8)):
+    """A file of simulate_finite on closed-form curves: loss c t^-1 with c = 1 + n/d-dependent
+    excess + sigma2, population loss t^-1; one seed."""
+    d, k = lam.size, len(n_over_d)
+    excess = np.array([1.0 / r for r in n_over_d])[:, None]
+    loss = ((1.0 + excess + sigma2) * t**-1.0)[None]
+    return {"t": t, "loss": loss, "mse": loss / 2, "u": np.broadcast_to(1 - np.exp(-t), (1, k, t.size)),
+            "train": loss / 4, "pop_loss": (t**-1.0)[None], "pop_mse": (t**-1.0 / 2)[None],
+            "pop_u": (1 - np.exp(-t))[None], "lam": lam, "wstar": wstar[None], "a": a, "d": d,
+            "seed": np.array([0]), "n_over_d": np.array(n_over_d), "n": d * np.array(n_over_d),
+            "sigma2": sigma2, "eta": 0.1, "horizon": t[-1], "t_recovery": t[-1],
+            "diverged": np.zeros((1, k), bool)}
+
+
+def test_summarise_rows_against_the_curves():
+    lam, wstar, _ = problem(2.0, 4, 0, base_seed=0)
+    t = np.geomspace(0.1, 100.0, 300)
+    runs = [synthetic_finite_file(2.0, s2, t, lam, wstar) for s2 in (0.5, 0.0)]
+    out = F.summarise(runs)
+    assert out["sigma2"].tolist() == [0.5, 0.5, 0.0, 0.0] and out["n_over_d"].tolist() == [2, 8, 2, 8]
+    excess = np.array([0.5, 0.125, 0.5, 0.125])
+    np.testing.assert_allclose(out["ratio_loss"], 1 + excess + out["sigma2"], rtol=1e-12)
+    np.testing.assert_allclose(out["noise_excess"], out["sigma2"] / t[-1], rtol=1e-12)
+    np.testing.assert_allclose(out["train_over_test"], out["loss_T"] / 4 / (out["loss_T"] + out["sigma2"]))
+    np.testing.assert_allclose(out["mse_exponent"], -1.0, rtol=1e-12)
+    np.testing.assert_allclose(out["noise_pred"], out["sigma2"] * learned_modes(lam, wstar, 0.1, 1000)
+                               / out["n"], rtol=1e-12)
+    assert out["escape_shift"].tolist() == [0.0] * 4 and out["pred_sigma2"].tolist() == [0.0, 0.5]
+    with pytest.raises(StudyInputError, match="no noiseless run"):
+        F.summarise(runs[:1])
 
 
 ROOT = Path(__file__).resolve().parents[1]

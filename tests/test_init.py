@@ -138,12 +138,40 @@ def test_escape_claim_classifies_synthetic_starts():
         for d in (100, 1000, 10000):
             overlaps["a"].append(2.0), overlaps["d"].append(d), overlaps["start"].append(name)
             overlaps["rms"].append(d**-p)
-    claim = I.claim_escape_needs_small_start(rows, overlaps, p_min=0.25, escaped_max=0.5)
+    summary = rows | {f"overlap_{k}": np.asarray(v) for k, v in overlaps.items()}
+    claim = I.claim_escape_needs_small_start(summary, p_min=0.25, escaped_max=0.5)
     assert claim.passed
     assert claim.measured["grows_like_log_d"] == ["sphere_r1", "sphere_rinvsqrtd"]
     assert claim.measured["skips_plateau"] == ["warm_u0.1"]
     assert claim.measured["radius_shift_d_invsqrt"]["2"] == pytest.approx(1.0, abs=0.05)
     assert claim.measured["per_start"]["sphere_r1"]["2"]["p"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_summarise_on_closed_form_curves():
+    """Two starts whose MSE and loss differ by a factor 2: the same Phase III ratio (gap 0) and decay."""
+    t = np.geomspace(1e-2, 1e3, 300)
+    up = 1 - np.exp(-t)  # s, u, u2: cross 1/3 once from below; within 0.01 of 1 from t = log 100
+    shape = (2, 2, t.size)  # (start, seed, t)
+    curves = {k: np.broadcast_to(up, shape) for k in ("s", "u", "u2")}
+    c = np.array([1.0, 2.0])[:, None, None]
+    run = curves | {"t": t, "mse": np.broadcast_to(c * t**-1.0, shape),
+                    "loss": np.broadcast_to(c * t**-1.5, shape), "a": 2.0, "d": 50,
+                    "seed": np.array([0, 1]), "starts": np.array([I.PAPER_START, "sphere_rsqrtd"]),
+                    "s_init": np.zeros((2, 2)), "u_init": np.full((2, 2), 0.1), "norm_init": np.ones((2, 2)),
+                    "rho_true": np.array([2.0, 3.0]), "diverged": np.zeros((2, 2), bool)}
+    out = I.summarise([run], delta=0.01, eps=[0.1, 0.01], s0=0.05, phase3_eps=0.01, x_hi=0.25,
+                      overlap_draws=2, base_seed=0)
+    assert out["start"].tolist() == [I.PAPER_START] * 2 + ["sphere_rsqrtd"] * 2 and out["ok"].all()
+    t2 = t[np.argmax(up >= 0.99)]
+    assert np.all(out["T2_eps0.01"] == t2)
+    np.testing.assert_allclose(out["mse_T2"], np.array([1, 1, 2, 2]) / t2, rtol=1e-12)
+    np.testing.assert_allclose(out["rho_T1"], out["T1"] * [2, 3, 2, 3], rtol=0)
+    assert np.all(out["phase3_gap"] < 1e-12) and np.all(out["beta"] > 0)
+    np.testing.assert_allclose(out["beta_paper"], out["beta"], rtol=1e-12)
+    assert out["from_above"].sum() == 0 and np.all(out["up"] == 1) and np.all(out["down"] == 0)
+    assert out["overlap_start"].tolist() == sorted([I.PAPER_START, "sphere_rsqrtd"])
+    rms = I.overlap_rms(2.0, 50, "sphere_rsqrtd", range(2), 0)
+    assert out["overlap_rms"][out["overlap_start"] == "sphere_rsqrtd"][0] == rms
 
 
 # --------------------------------------------------------------------------- CLI end to end

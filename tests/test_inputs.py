@@ -224,6 +224,24 @@ def test_study_script_end_to_end(tmp_path):
     by_hand = max(S.log_gap(g["t"], g["loss"][r], f["t"], f["loss"][r]) for r in range(2))
     assert sgd["rademacher/eta=0.001"]["max_gap_own"] == pytest.approx(by_hand, rel=1e-12)
     json.dumps([c.as_dict() for c in found.values()], allow_nan=False)  # JSON-clean (NaN -> null)
+    # the claims read the rows back from the summary's arrays: the same as on the rows themselves,
+    # also with a failed run
+    flow_data = [load_result(f, required=S.FLOW_KEYS) for f in flows]
+    flow_data[1]["failed"] = np.array([True, False])
+    sgd_data = [load_result(g, required=S.SGD_KEYS) for g in sgds]
+    settings = {"delta": 0.01, "eps": [0.1, 0.05], "s0": 0.05, "loss_tol": 1e-4, "grad_tol": 1e-4,
+                "tail_x_min": 3, "tail_x_max_frac": 0.2, "tail_min_points": 5}
+    summary = S.summarise(flow_data, sgd_data, **settings)
+    rows = S.flow_rows(flow_data, **settings)
+    srows = S.sgd_rows(sgd_data, {(f["input_dist"], int(f["d"])): f for f in flow_data})
+    window = dict(zip(summary["window_theory_d"].tolist(), summary["window_theory_beta"], strict=True))
+    direct = [S.claim_threshold(rows), S.claim_phases(rows, eps_list=[0.1, 0.05]),
+              S.claim_spurious_minimum(rows, loss_tol=1e-4, grad_tol=1e-4),
+              S.claim_tail_exponent(rows, theory=0.5, atol=0.05, window_theory=window),
+              S.claim_sgd_matches_population(srows, atol=0.25)]
+    via_summary = S.claims(summary, loss_tol=1e-4, grad_tol=1e-4, tail_atol=0.05, sgd_log_atol=0.25)
+    assert [c.as_dict() for c in via_summary] == [c.as_dict() for c in direct]
+    assert summary["run_status"].tolist().count("failed") == 1 and not via_summary[0].passed
 
 
 def test_study_script_needs_the_gaussian_reference(tmp_path):
@@ -259,15 +277,16 @@ def test_threshold_claim_reports_a_broken_picture_as_a_valid_finding():
 def test_spurious_and_tail_claims():
     trapped = _row("rademacher", status="local_min", loss=0.3, hess_min_eig=1e-4, beta=float("nan"))
     rows = [_row(), _row(seed=1, beta=0.52), trapped, _row("rademacher", seed=1, beta=0.6)]
-    sp = S.claim_spurious_minimum(rows, 1e-4, 1e-4)
+    sp = S.claim_spurious_minimum(rows, loss_tol=1e-4, grad_tol=1e-4)
     assert sp.passed and sp.measured["rademacher/d=100"]["local_min"] == 1
     assert sp.measured["rademacher/d=100"]["non_global"][0]["seed"] == 0
-    assert not S.claim_spurious_minimum(rows + [_row(seed=2, status="moving")], 1e-4, 1e-4).passed
-    tail = S.claim_tail_exponent(rows, 0.5, 0.05)
+    moving = rows + [_row(seed=2, status="moving")]
+    assert not S.claim_spurious_minimum(moving, loss_tol=1e-4, grad_tol=1e-4).passed
+    tail = S.claim_tail_exponent(rows, theory=0.5, atol=0.05)
     assert tail.passed
     assert tail.measured["rademacher/d=100"]["median_beta_minus_gaussian"] == pytest.approx(0.08)
     assert tail.measured["same_as_gaussian"] == ["gaussian/d=100"]
-    assert not S.claim_tail_exponent(rows + [_row(seed=3, beta=float("nan"))], 0.5, 0.05).passed
+    assert not S.claim_tail_exponent(rows + [_row(seed=3, beta=float("nan"))], theory=0.5, atol=0.05).passed
 
 
 def test_sgd_claim():
@@ -275,7 +294,7 @@ def test_sgd_claim():
             {"law": "uniform", "eta": 1e-4, "seed": 0, "diverged": False, "gap_own": 0.05, "gap_gauss": 0.6},
             {"law": "sparse", "eta": 1e-4, "seed": 0, "diverged": True, "gap_own": math.inf,
              "gap_gauss": math.inf}]
-    c = S.claim_sgd_matches_population(rows, 0.25)
+    c = S.claim_sgd_matches_population(rows, atol=0.25)
     assert c.passed
     assert c.measured["tracks_own_flow"] == ["gaussian/eta=0.0001", "uniform/eta=0.0001"]
     assert c.measured["uniform/eta=0.0001"]["closer_to_own_than_gaussian"] == 1

@@ -86,25 +86,42 @@ def test_collapse_and_loss_law_on_a_flow_run():
     m = scaling.loss_window(t, t1p, d, a, 30, 0.01)
     p, _ = statistics.power_law_fit(t[m] - t1p, st["loss"][m])
     assert -p == pytest.approx(1 - 1 / a, abs=0.05)
+    # the study's summary of this run holds the same measurements
+    run = {"t": t, "s": st["s"], "u": st["u"], "mse": st["mse"], "loss": st["loss"], "lam": lam, "a": a,
+           "d": d, "seed": 0, "sigma_star2": 1.0}
+    out = scaling.summarise([run], s0=0.05, eps_max=0.3, eps_min=1e-3, eps_per_decade=4, phase3_eps=0.1,
+                            front_factor=30, gamma_rtol=0.1, loss_x_lo=30, loss_x_hi_frac=0.01)
+    assert out["loss_exponent"][0] == pytest.approx(-p, rel=1e-12) and out["T1_prime"][0] == t1p
+    assert (out["ratio_to_S_d_min"][0], out["ratio_to_S_d_max"][0]) == col["ratio_to_S_d"]
+    assert out["eps"].size == 11 and out["x"].shape[0] == 1
 
 
 def test_claims_of_the_scaling_study():
     a = np.array([2.0, 2.0, 3.0, 3.0])
     d = np.array([1e4, 1e5, 1e4, 1e5])
-    good = scaling.claim_loss_tail_exponent(a, d, [0.4, 0.49, 0.6, 0.66], [1, 1, 1, 1], [3, 3, 3, 3], 0.05)
+
+    def loss_summary(exponents, decades):
+        return {"a": a, "d": d, "loss_exponent": np.array(exponents),
+                "loss_window_decades": np.array(decades), "loss_constant": np.ones(4),
+                "loss_constant_pred": np.ones(4)}
+
+    good = scaling.claim_loss_tail_exponent(loss_summary([0.4, 0.49, 0.6, 0.66], [3, 3, 3, 3]), atol=0.05)
     assert good.passed and good.measured["a=2"]["d"] == 1e5
-    short = scaling.claim_loss_tail_exponent(a, d, [0.4, 0.49, 0.6, 0.66], [1, 1, 1, 1], [3, 1.5, 3, 3], 0.05)
+    short = scaling.claim_loss_tail_exponent(loss_summary([0.4, 0.49, 0.6, 0.66], [3, 1.5, 3, 3]), atol=0.05)
     assert not short.passed  # a window of less than two decades does not count
     preds = {2.0: (4.0, 2.0), 3.0: (3.0, 1.5)}
-    t2 = scaling.claim_phase2_T2_exponent(a, d, [2, 2.1, 1.5, 1.4], [2, 2, 1.5, 1.5], preds)
+    below = np.array([2, 2, 1.5, 1.5])
+    t2 = scaling.claim_phase2_T2_exponent({"a": a, "d": d, "T2_exponent": np.array([2, 2.1, 1.5, 1.4]),
+                                           "T2_exponent_below_floor": below}, predictions=preds)
     assert t2.passed and t2.measured["a=2"]["closer_to"].startswith("heuristic")
-    assert not scaling.claim_phase2_T2_exponent(a, d, [2, 4.5, 1.5, 1.4], [2, 2, 1.5, 1.5], preds).passed
+    assert not scaling.claim_phase2_T2_exponent({"a": a, "d": d, "T2_exponent": np.array([2, 4.5, 1.5, 1.4]),
+                                                 "T2_exponent_below_floor": below}, predictions=preds).passed
     nan = float("nan")
     groups = {(2.0, 1e4): {"run_vs_S_d": (0.95, 1.02), "S_d_vs_gamma_law": (0.96, 0.99)},
               (1.5, 1e5): {"run_vs_S_d": (0.95, 1.0), "S_d_vs_gamma_law": (nan, nan)}}
-    g = scaling.claim_phase3_gamma_law(groups, 0.1)
+    g = scaling.claim_phase3_gamma_law(groups, rtol=0.1)
     assert g.passed and g.measured["a=1.5, d=100000"]["S_d_vs_gamma_law"] == "window empty at this d"
     groups[(2.0, 1e4)]["run_vs_S_d"] = (0.8, 1.0)
-    assert not scaling.claim_phase3_gamma_law(groups, 0.1).passed
+    assert not scaling.claim_phase3_gamma_law(groups, rtol=0.1).passed
     groups[(2.0, 1e4)] = {"run_vs_S_d": (nan, nan), "S_d_vs_gamma_law": (0.96, 0.99)}
-    assert not scaling.claim_phase3_gamma_law(groups, 0.1).passed  # no window against S_d
+    assert not scaling.claim_phase3_gamma_law(groups, rtol=0.1).passed  # no window against S_d

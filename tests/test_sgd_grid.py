@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from prdynamics.studies import StudyInputError
 from prdynamics.studies import sgd_grid as stab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,11 +182,14 @@ def test_bad_input_raises(call):
 
 
 def edge_claim(diverged, ratio, eta_ms):
-    etas = [0.01, 0.02, 0.04, 0.08]
+    """The edge claim on one (sigma2, batch, seed) over four etas."""
     lo = np.full((1, 1, 1), 0.02)
-    return stab.claim_stability_edge([1], [0.0], [0], etas, np.array(diverged, bool)[None, :, None],
-                                      np.array(ratio, float)[None, :, None], lo, 2 * lo, np.array([[eta_ms]]),
-                                      [0.1], np.array(["none"]), 1.5, 1.5)
+    summary = {"batch": np.array([1]), "sigma2": np.array([0.0]), "seeds": np.array([0]),
+               "eta": np.array([0.01, 0.02, 0.04, 0.08]),
+               "diverged": np.array(diverged, bool)[None, None, :, None],
+               "loss_ratio": np.array(ratio, float)[None, None, :, None], "edge_lo": lo, "edge_hi": 2 * lo,
+               "eta_ms": np.array([[eta_ms]]), "eta_gd": np.array([0.1]), "div_phase": np.array(["none"])}
+    return stab.claim_stability_edge(summary, factor=1.5, loss_factor=1.5)
 
 
 def test_edge_claim_passes_only_when_the_prediction_splits_the_grid():
@@ -196,23 +200,75 @@ def test_edge_claim_passes_only_when_the_prediction_splits_the_grid():
     assert not edge_claim([0, 0, 0, 0], [1.0, 1.0, 1.0, 1.0], 0.1).passed  # grid ends below 1.5 eta_ms
 
 
+def times_summary(sgd: dict, flow: dict) -> dict:
+    """A summary with one sigma2, batch, eta and seed: the TIMES of SGD and of the flow."""
+    return {"batch": np.array([64]), "sigma2": np.array([0.0]), "eta": np.array([0.005]),
+            **{f"sgd_{n}": np.reshape(sgd.get(n, 1.0), (1, 1, 1, 1)) for n in stab.TIMES},
+            **{f"flow_{n}": np.reshape(flow.get(n, 1.0), (1,)) for n in stab.TIMES}}
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice")  # the diverged case has no median ratio
 def test_small_eta_claim_reports_t1_and_compares_the_rest():
-    flow = {"T1": np.array([0.2]), "T_third": np.array([1.0]), "T2": np.array([3.0])}
-    good = {"T1": np.array([0.4]), "T_third": np.array([1.1]), "T2": np.array([2.8])}
-    c = stab.claim_small_eta_matches_flow(good, flow, 0.005, 64, 0.0, 0.2, {"T2": [1.0]}, [64])
+    flow = {"T1": 0.2, "T_third": 1.0, "T2": 3.0}
+    good = {"T1": 0.4, "T_third": 1.1, "T2": 2.8}
+    c = stab.claim_small_eta_matches_flow(times_summary(good, flow), rtol=0.2)
     assert c.passed and c.measured["reported_not_compared"] == ["T1 seed index 0"]
-    bad = good | {"T2": np.array([4.0])}
-    assert not stab.claim_small_eta_matches_flow(bad, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
-    diverged = good | {"T2": np.array([np.nan])}
-    assert not stab.claim_small_eta_matches_flow(diverged, flow, 0.005, 64, 0.0, 0.2, {}, [64]).passed
+    assert c.measured["median_ratio_at_smallest_eta_by_batch"]["T2"] == {"b=64": pytest.approx(2.8 / 3.0)}
+    bad = good | {"T2": 4.0}
+    assert not stab.claim_small_eta_matches_flow(times_summary(bad, flow), rtol=0.2).passed
+    diverged = good | {"T2": np.nan}
+    assert not stab.claim_small_eta_matches_flow(times_summary(diverged, flow), rtol=0.2).passed
 
 
 def test_phases_claim_needs_every_setting():
     seen = np.ones((1, 1, 2, 1), bool)
-    div = np.zeros_like(seen)
-    assert stab.claim_phases_survive([1], [0.0], [0.1, 0.2], np.ones((1, 1, 2), bool), div, seen).passed
-    present = np.array([[[True, False]]])
-    assert not stab.claim_phases_survive([1], [0.0], [0.1, 0.2], present, div, seen).passed
+    summary = {"batch": np.array([1]), "sigma2": np.array([0.0]), "eta": np.array([0.1, 0.2]),
+               "present": np.ones((1, 1, 2), bool), "diverged": np.zeros_like(seen), "phases_seen": seen}
+    assert stab.claim_phases_survive(summary).passed
+    summary["present"] = np.array([[[True, False]]])
+    assert not stab.claim_phases_survive(summary).passed
+
+
+def synthetic_run(t, seed, scale=1.0):
+    """A run that converges like e^-t (s, u, u2 -> 1, MSE e^-t, loss e^-2t), MSE times scale."""
+    up = 1.0 - np.exp(-t)
+    return {"t": t, "s": up, "u": up, "u2": up, "mse": scale * np.exp(-t), "loss": scale * np.exp(-2 * t),
+            "seed": seed}
+
+
+def test_summarise_places_each_file_in_its_cell_and_measures_against_the_flow():
+    lam, ws = small_problem(3)
+    t = np.geomspace(1e-2, 20, 400)
+    flows = [synthetic_run(t, sd) | {"lam": lam, "wstar": ws} for sd in (0, 1)]
+    runs = []
+    for sigma, batch, eta in itertools.product((0.0, 0.5), (1, 4), (0.01, 0.02)):
+        reps = [synthetic_run(t, sd, scale=1 + eta + sigma) for sd in (0, 1)]
+        run = {k: np.stack([r[k] for r in reps]) for k in ("s", "u", "u2", "mse", "loss")}
+        run |= {"t": t, "seed": np.array([0, 1]), "a": 1.0, "d": 3, "eta": eta, "batch": batch,
+                "sigma": sigma, "diverged": np.array([False, sigma > 0 and eta == 0.02]),
+                "diverged_step": np.array([-1, 700])}
+        runs.append(run)
+    settings = {"delta": 0.01, "s0": 0.05, "eps": 0.1, "target_time": 3.0, "floor_window": 0.5}
+    out = stab.summarise(runs[::-1], flows, **settings)
+    assert out["sigma2"].tolist() == [0.0, 0.25] and out["batch"].tolist() == [1, 4]
+    assert out["eta"].tolist() == [0.01, 0.02] and out["present"].all()
+    # late loss over the flow's (medians over t >= t_max / 2): the scale of the MSE
+    scale = 1 + out["eta"][None, None, :, None] + np.sqrt(out["sigma2"])[:, None, None, None]
+    ok = ~out["diverged"]
+    np.testing.assert_allclose(out["loss_ratio"][ok], np.broadcast_to(scale, ok.shape)[ok], rtol=1e-12)
+    assert np.isnan(out["loss_ratio"][~ok]).all()
+    # only the second seed of sigma = 0.5, eta = 0.02 diverged, at step 700, in Phase III (after T2)
+    assert out["diverged"].sum() == 2 and out["diverged"][1, :, 1, 1].all()
+    assert out["t_div"][1, 0, 1, 1] == pytest.approx(14.0) and out["div_phase"][1, 0, 1, 1] == "III"
+    assert np.isnan(out["sgd_T2"][1, :, 1, 1]).all() and np.isnan(out["floor"][1, :, 1, 1]).all()
+    # the target MSE is the flow's at target_time; SGD with the larger MSE reaches it later
+    assert out["target_mse"] == pytest.approx(np.exp(-3.0), rel=1e-3)
+    np.testing.assert_allclose(out["sgd_T_target"][0, 0, 0], 3.0 + np.log(1.01), rtol=1e-3)
+    np.testing.assert_allclose(out["eta_ms"][:, 0], [stab.ms_stability_edge(lam, ws, b) for b in (1, 4)])
+    with pytest.raises(StudyInputError, match="no flow run"):
+        stab.summarise(runs, flows[:1], **settings)
+    with pytest.raises(StudyInputError, match="two files"):
+        stab.summarise(runs + runs[:1], flows, **settings)
 
 
 def test_grid_cli_runs_every_eta_and_records_divergence(tmp_path):

@@ -37,6 +37,7 @@ from ..phases import first_upcrossing
 from ..population import hessian
 from ..seeding import FINITE_STREAM, rng_for
 from ..statistics import power_law_fit
+from . import StudyInputError
 
 #: Statistics of a finite-sample run: the population ones plus the empirical (train) loss.
 FINITE_STAT_NAMES = (*STAT_NAMES, "train")
@@ -235,6 +236,74 @@ def loglog_slope(x, y) -> float:
     return power_law_fit(x, y, min_points=2)[0]
 
 
+# ---- summary ----
+
+#: What summarise reads from each file of scripts/simulate_finite.py.
+RUN_KEYS = ("t", "loss", "mse", "u", "train", "pop_loss", "pop_mse", "pop_u", "lam", "wstar", "a", "d",
+            "seed", "n_over_d", "n", "sigma2", "eta", "horizon", "t_recovery", "diverged")
+
+#: The per-run columns of the summary, in order.
+ROW_KEYS = ("a", "sigma2", "seed", "n_over_d", "n", "loss_T", "pop_loss_T", "mse_T", "pop_mse_T", "train_T",
+            "ratio_loss", "ratio_mse", "train_over_test", "escape_shift", "dev_loss", "dev_mse",
+            "mse_exponent", "pop_mse_exponent", "noise_excess", "noise_pred", "diverged")
+
+
+def summarise(runs: list[dict]) -> dict:
+    """One row per (a, sigma^2, seed, n/d) over the files of simulate_finite (RUN_KEYS), and per
+    (a, sigma^2) the predicted n/d of the noise crossover (pred_a, pred_sigma2,
+    pred_crossover_n_over_d: the median over seeds of sigma^2 k_eff / (L_pop(T) d)).
+
+    Each file needs the noiseless file of its a among runs, on the same grid (t, seeds, n/d):
+    the reference of the noise excess.  Raises StudyInputError otherwise.
+    """
+    clean = {float(r["a"]): r for r in runs if r["sigma2"] == 0}
+    rows = {k: [] for k in ROW_KEYS}
+    predicted = {}
+    for r in runs:
+        a, s2 = float(r["a"]), float(r["sigma2"])
+        if a not in clean:
+            raise StudyInputError(f"the run of a = {a:g}, sigma2 = {s2:g}: no noiseless run for a = {a:g} "
+                                  "among the inputs")
+        ref = clean[a]
+        if not (np.array_equal(ref["t"], r["t"]) and np.array_equal(ref["seed"], r["seed"])
+                and np.array_equal(ref["n_over_d"], r["n_over_d"])):
+            raise StudyInputError(f"the run of a = {a:g}, sigma2 = {s2:g}: grid differs from its noiseless "
+                                  "run")
+        t, eta = r["t"], float(r["eta"])
+        steps = int(round(t[-1] / eta))
+        t_from = t[-1] / 10.0  # last decade of the horizon
+        for i, seed in enumerate(r["seed"]):
+            pop = {k: r[f"pop_{k}"][i] for k in ("u", "loss", "mse")}
+            pred_unit = noise_floor(r["lam"], r["wstar"][i], eta, steps, 1.0, 1.0)  # k_eff(N)
+            predicted.setdefault((a, s2), []).append(s2 * pred_unit / (float(r["pop_loss"][i, -1]) * r["d"]))
+            for j, ratio in enumerate(r["n_over_d"]):
+                run = {k: r[k][i, j] for k in ("u", "loss", "mse")}
+                match = population_match(t, run, pop, float(r["t_recovery"]))
+                loss_T, pop_T = float(r["loss"][i, j, -1]), float(pop["loss"][-1])
+                vals = {
+                    "a": a, "sigma2": s2, "seed": int(seed), "n_over_d": int(ratio), "n": int(r["n"][j]),
+                    "loss_T": loss_T, "pop_loss_T": pop_T, "mse_T": float(r["mse"][i, j, -1]),
+                    "pop_mse_T": float(pop["mse"][-1]), "train_T": float(r["train"][i, j, -1]),
+                    "ratio_loss": loss_T / pop_T, "ratio_mse": float(r["mse"][i, j, -1] / pop["mse"][-1]),
+                    "train_over_test": float(r["train"][i, j, -1] / (loss_T + s2)),
+                    **match,
+                    "mse_exponent": decay_exponent(t, r["mse"][i, j], t_from),
+                    "pop_mse_exponent": decay_exponent(t, pop["mse"], t_from),
+                    "noise_excess": loss_T - float(ref["loss"][i, j, -1]),
+                    "noise_pred": s2 * pred_unit / float(r["n"][j]),
+                    "diverged": bool(r["diverged"][i, j]),
+                }
+                for k, v in vals.items():
+                    rows[k].append(v)
+    rows = {k: np.array(v) for k, v in rows.items()}
+    predicted = {k: float(np.median(v)) for k, v in predicted.items()}
+    pred_keys = sorted(predicted)
+    return rows | {
+        "pred_a": np.array([k[0] for k in pred_keys]), "pred_sigma2": np.array([k[1] for k in pred_keys]),
+        "pred_crossover_n_over_d": np.array([predicted[k] for k in pred_keys]),
+    }
+
+
 # ---- claims ----
 
 
@@ -254,14 +323,26 @@ def _finite_medians(n_over_d, values):
     return grid, np.array([np.median(values[n_over_d == r]) for r in grid])
 
 
-def claim_large_n_matches_population(a, n_over_d, escape_shift, dev_loss, dev_mse, c: float,
-                                      fit_min: float) -> Claim:
+def _noiseless(summary: dict) -> dict:
+    """The rows of the noiseless runs (sigma^2 = 0) of a summary."""
+    keep = np.asarray(summary["sigma2"]) == 0
+    return {k: np.asarray(summary[k])[keep] for k in ROW_KEYS}
+
+
+def _predicted(summary: dict) -> dict:
+    """{(a, sigma^2): predicted crossover n/d} of a summary."""
+    a, s2, n_over_d = (np.asarray(summary[k]).tolist()
+                       for k in ("pred_a", "pred_sigma2", "pred_crossover_n_over_d"))
+    return dict(zip(zip(a, s2, strict=True), n_over_d, strict=True))
+
+
+def claim_large_n_matches_population(summary: dict, *, c: float, fit_min: float) -> Claim:
     """Noiseless runs: at the largest n/d every run's deviations from the population GD of its seed
     (relative shift of the time |u| = 0.9, max |log ratio| of test loss and MSE from then to the
     recovery time) are <= c sqrt(d/n); also the fitted exponent of the median deviation in n."""
-    a, n_over_d = np.asarray(a, float), np.asarray(n_over_d, float)
-    metrics = {"escape_shift": np.asarray(escape_shift, float), "dev_loss": np.asarray(dev_loss, float),
-               "dev_mse": np.asarray(dev_mse, float)}
+    rows = _noiseless(summary)
+    a, n_over_d = np.asarray(rows["a"], float), np.asarray(rows["n_over_d"], float)
+    metrics = {k: np.asarray(rows[k], float) for k in ("escape_shift", "dev_loss", "dev_mse")}
     r_max = float(n_over_d.max()) if n_over_d.size else float("nan")
     top = n_over_d == r_max
     bound = c / math.sqrt(r_max) if n_over_d.size else float("nan")
@@ -291,16 +372,16 @@ def claim_large_n_matches_population(a, n_over_d, escape_shift, dev_loss, dev_ms
     )
 
 
-def claim_sample_floor(a, sigma2, n_over_d, ratio, factor: float, predicted: dict) -> Claim:
+def claim_sample_floor(summary: dict, *, factor: float) -> Claim:
     """Finding: per (a, sigma^2) the n/d below which the test loss at the horizon is set by n.
 
-    ratio = L(run at T) / L(population GD at T) per run; the median over seeds at each n/d goes
-    through prdynamics.studies.finite.sample_limited_threshold (sample-limited when >= factor).
-    predicted[(a, sigma2)]: the n/d where sigma^2 k_eff / n equals the population L(T).
+    ratio_loss = L(run at T) / L(population GD at T) per run; the median over seeds at each n/d
+    goes through prdynamics.studies.finite.sample_limited_threshold (sample-limited when >= factor).
+    The predicted crossover of (a, sigma2): the n/d where sigma^2 k_eff / n equals the population L(T).
     """
-
+    predicted = _predicted(summary)
     measured, passed = {}, True
-    groups = _finite_groups([a, sigma2], n_over_d, ratio)
+    groups = _finite_groups([summary["a"], summary["sigma2"]], summary["n_over_d"], summary["ratio_loss"])
     passed &= bool(groups)
     for (av, s2), (r, x) in groups.items():
         grid, med = _finite_medians(r, x)
@@ -322,14 +403,15 @@ def claim_sample_floor(a, sigma2, n_over_d, ratio, factor: float, predicted: dic
     )
 
 
-def claim_noiseless_recovery(a, n_over_d, mse_exponent, pop_mse_exponent, train_over_test,
-                              overfit_ratio: float, rate_fraction: float) -> Claim:
+def claim_noiseless_recovery(summary: dict, *, overfit_ratio: float, rate_fraction: float) -> Claim:
     """Finding, noiseless labels: per a and n/d (medians over seeds), does GD still approach w*
     (its MSE decays over the last decade of the horizon with a log-log exponent at least
     rate_fraction times the population GD's) and does it overfit (train loss below overfit_ratio
     times the test loss)?"""
+    rows = _noiseless(summary)
     measured, passed = {}, True
-    groups = _finite_groups([a], n_over_d, mse_exponent, train_over_test, pop_mse_exponent)
+    groups = _finite_groups([rows["a"]], rows["n_over_d"], rows["mse_exponent"], rows["train_over_test"],
+                            rows["pop_mse_exponent"])
     passed &= bool(groups)
     for (av,), (r, expo, tt, pexp) in groups.items():
         grid, med_e = _finite_medians(r, expo)
@@ -359,15 +441,17 @@ def claim_noiseless_recovery(a, n_over_d, mse_exponent, pop_mse_exponent, train_
     )
 
 
-def claim_noise_floor_slope(a, sigma2, n_over_d, excess, predicted, fit_min: float, tol: float) -> Claim:
+def claim_noise_floor_slope(summary: dict, *, fit_min: float, tol: float) -> Claim:
     """With label noise, the excess test loss it adds at the horizon (noisy minus noiseless run on the
     same sample) falls like n^-1: the log-log slope of its median over seeds, fitted over n/d >= fit_min,
-    is within tol of -1 for every (a, sigma^2 > 0); the level against sigma^2 k_eff / n is reported."""
+    is within tol of -1 for every (a, sigma^2 > 0); the level against sigma^2 k_eff / n (noise_pred)
+    is reported."""
     measured, passed = {}, True
-    sigma2 = np.asarray(sigma2, float)
+    sigma2 = np.asarray(summary["sigma2"], float)
     noisy = sigma2 > 0
-    groups = _finite_groups([np.asarray(a)[noisy], sigma2[noisy]], np.asarray(n_over_d)[noisy],
-                     np.asarray(excess)[noisy], np.asarray(predicted)[noisy])
+    a, n_over_d, excess, predicted = (np.asarray(summary[k])[noisy]
+                                      for k in ("a", "n_over_d", "noise_excess", "noise_pred"))
+    groups = _finite_groups([a, sigma2[noisy]], n_over_d, excess, predicted)
     passed &= bool(groups)
     for (av, s2), (r, ex, pr) in groups.items():
         grid, med = _finite_medians(r, ex)
@@ -389,3 +473,14 @@ def claim_noise_floor_slope(a, sigma2, n_over_d, excess, predicted, fit_min: flo
         {"slope_atol": tol, "fit_min_n_over_d": fit_min},
         passed,
     )
+
+
+def claims(summary: dict, *, match_c: float, floor_factor: float, fit_min: float, floor_slope_tol: float,
+           overfit_ratio: float, rate_fraction: float) -> list[Claim]:
+    """The study's claims on a summary of ``summarise``."""
+    return [
+        claim_large_n_matches_population(summary, c=match_c, fit_min=fit_min),
+        claim_sample_floor(summary, factor=floor_factor),
+        claim_noiseless_recovery(summary, overfit_ratio=overfit_ratio, rate_fraction=rate_fraction),
+        claim_noise_floor_slope(summary, fit_min=fit_min, tol=floor_slope_tol),
+    ]

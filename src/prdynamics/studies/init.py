@@ -28,7 +28,7 @@ import numpy as np
 
 from ..claims import Claim
 from ..model import check_problem, harmonic, init_sphere
-from ..phases import THRESHOLD
+from ..phases import THRESHOLD, stopping_times
 from ..seeding import INIT_STREAM, START_STREAMS, rng_for
 from ..statistics import loglog_interp, power_law_fit
 
@@ -276,6 +276,85 @@ def plateau_law(rho_t1, u_init) -> dict:
     return {"q": float(q), "c": float(c), "r2": r2, "runs": int(x.size)}
 
 
+# ---- summary ----
+
+#: What summarise reads from each file of scripts/simulate_init.py.
+RUN_KEYS = ("t", "s", "u", "u2", "mse", "loss", "a", "d", "seed", "starts", "s_init", "u_init", "norm_init",
+            "rho_true", "diverged")
+
+
+def value_at(t, mse, t2):
+    """MSE at T2, log-log interpolated."""
+    if not np.isfinite(t2):
+        return np.nan
+    return float(np.exp(np.interp(np.log(t2), np.log(t), np.log(mse))))
+
+
+def run_rows(run: dict, *, delta: float, eps, s0: float, phase3_eps: float, x_hi: float) -> dict[str, list]:
+    """One row per (start, seed) of one (a, d) file: stopping times, threshold passages, and the
+    Phase III gap and decay exponent against the paper's start of the same seed."""
+    t, a, d = run["t"], float(run["a"]), int(run["d"])
+    starts, seeds = [str(s) for s in run["starts"]], np.atleast_1d(run["seed"])
+    taus = phase3_taus(d, a, x_hi) if a > 0 else np.array([])
+    ref = starts.index(PAPER_START) if PAPER_START in starts else None
+    rows: dict[str, list] = {}
+    ratios = {}
+    for j, name in enumerate(starts):
+        for k, seed in enumerate(seeds):
+            stats = {key: run[key][j, k] for key in ("s", "u", "u2", "mse", "loss")}
+            ok = not bool(run["diverged"][j, k]) and np.all(np.isfinite(stats["s"]))
+            times = stopping_times(t, stats, delta, eps, s0) if ok else {}
+            t2 = times.get(f"T2_eps{phase3_eps:g}", np.nan)
+            ratio = mse_ratio(t, stats["mse"], t2, taus) if ok and taus.size else np.full(taus.shape, np.nan)
+            ratios[j, k] = ratio
+            passages = threshold_passages(stats["s"], run["s_init"][j, k]) if ok else {}
+            row = {
+                "a": a, "d": d, "seed": int(seed), "start": name, "ok": ok,
+                "s_init": float(run["s_init"][j, k]), "u_init": float(run["u_init"][j, k]),
+                "norm_init": float(run["norm_init"][j, k]), "rho_true": float(run["rho_true"][k]),
+                "t_first": float(t[0]),
+                **{key: float(times.get(key, np.nan)) for key in ("T1", "T_third", "T1_prime")},
+                **{f"T2_eps{e:g}": float(times.get(f"T2_eps{e:g}", np.nan)) for e in eps},
+                "from_above": bool(passages.get("from_above", False)), "up": int(passages.get("up", -1)),
+                "down": int(passages.get("down", -1)),
+                "final_above": bool(passages.get("final_above", False)),
+                "min_margin": float(passages.get("min_margin", np.nan)),
+                "mse_T2": value_at(t, stats["mse"], t2) if ok else np.nan,
+                "beta": decay_exponent(t, stats["loss"], t2, taus) if ok and taus.size else np.nan,
+            }
+            for key, value in row.items():
+                rows.setdefault(key, []).append(value)
+    # gaps to the paper's start of the same seed (same target)
+    for j, _ in enumerate(starts):
+        for k, _ in enumerate(seeds):
+            gap = phase3_gap(ratios[j, k], ratios[ref, k]) if ref is not None and taus.size else np.nan
+            rows.setdefault("phase3_gap", []).append(gap)
+            beta_ref = rows["beta"][ref * len(seeds) + k] if ref is not None else np.nan
+            rows.setdefault("beta_paper", []).append(beta_ref)
+    return rows
+
+
+def summarise(runs: list[dict], *, delta: float, eps, s0: float, phase3_eps: float, x_hi: float,
+              overlap_draws: int, base_seed: int) -> dict:
+    """The study's arrays: the rows of every file (``run_rows``), rho T1, and per (a, d, start) the
+    RMS overlap |u(0)| over overlap_draws draws of the start (overlap_a, overlap_d, overlap_start,
+    overlap_rms)."""
+    table: dict[str, list] = {}
+    for run in runs:
+        rows = run_rows(run, delta=delta, eps=eps, s0=s0, phase3_eps=phase3_eps, x_hi=x_hi)
+        for key, values in rows.items():
+            table.setdefault(key, []).extend(values)
+    arrays = {key: np.asarray(v) for key, v in table.items()}
+    overlaps: dict[str, list] = {"a": [], "d": [], "start": [], "rms": []}
+    for a, d in sorted(set(zip(arrays["a"].tolist(), arrays["d"].tolist(), strict=True))):
+        for name in sorted(set(arrays["start"].tolist())):
+            overlaps["a"].append(a), overlaps["d"].append(d), overlaps["start"].append(name)
+            overlaps["rms"].append(overlap_rms(a, int(d), name, range(overlap_draws), base_seed))
+    arrays |= {f"overlap_{k}": np.asarray(v) for k, v in overlaps.items()}
+    arrays["rho_T1"] = arrays["rho_true"] * arrays["T1"]
+    return arrays
+
+
 # ---- claims ----
 
 
@@ -288,8 +367,7 @@ def _init_groups(rows: dict, keys: tuple[str, ...]) -> dict[tuple, np.ndarray]:
     return {k: np.asarray(v) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
 
 
-def claim_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float,
-                                  escaped_max: float) -> Claim:
+def claim_escape_needs_small_start(rows: dict, *, p_min: float, escaped_max: float) -> Claim:
     """Finding: which starts have a Phase I plateau, and whose plateau grows like log d.
 
     Two measured pieces.  The plateau law: over the runs of the starts that have a plateau (at
@@ -301,15 +379,15 @@ def claim_escape_needs_small_start(rows: dict, overlaps: dict, p_min: float,
     p_u = 1/2).  p is the direct slope of rho T1 against log d over the flow runs (noisy at these
     d and seed counts, reported with its standard error).  radius_shift is, for the d^-1/2 sphere
     (the paper's direction rescaled), the median of rho (T1 - T1_paper) / log(sqrt(d)): 1 when the
-    plateau is longer by exactly log(1/r) / rho.
+    plateau is longer by exactly log(1/r) / rho.  rows: the summary (``summarise``), with the
+    per-run rows and the overlaps (overlap_a, overlap_d, overlap_start, overlap_rms).
     """
-
     ok = np.asarray(rows["ok"], bool)
     start, a, d = np.asarray(rows["start"]), np.asarray(rows["a"], float), np.asarray(rows["d"], float)
     t1, rho_t1, t_first = (np.asarray(rows[k], float) for k in ("T1", "rho_T1", "t_first"))
     u_init = np.asarray(rows["u_init"], float)
-    ov_a, ov_d = np.asarray(overlaps["a"], float), np.asarray(overlaps["d"], float)
-    ov_start, ov_rms = np.asarray(overlaps["start"]), np.asarray(overlaps["rms"], float)
+    ov_a, ov_d = np.asarray(rows["overlap_a"], float), np.asarray(rows["overlap_d"], float)
+    ov_start, ov_rms = np.asarray(rows["overlap_start"]), np.asarray(rows["overlap_rms"], float)
     per_start, grows, skips, other, plateau_starts = {}, [], [], [], []
     valid = bool(ok.size) and bool(ok.all()) and np.unique(d).size >= 2
     for (name,), idx in _init_groups(rows, ("start",)).items():
@@ -398,7 +476,8 @@ def claim_threshold(rows: dict) -> Claim:
     )
 
 
-def claim_phase3_universal(rows: dict, rtol: float, beta_atol: float, x_hi: float, eps: float) -> Claim:
+def claim_phase3_universal(rows: dict, *, rtol: float, beta_atol: float, x_hi: float,
+                           eps: float) -> Claim:
     """Finding: after T2 the MSE decay is the same from every start (Phase III sees only the tail).
 
     Per start and (a, d): the median over seeds of gap = max over the window 1 <= x_d <= x_hi d of
@@ -442,3 +521,13 @@ def claim_phase3_universal(rows: dict, rtol: float, beta_atol: float, x_hi: floa
         {"rtol": rtol, "beta_atol": beta_atol},
         valid,
     )
+
+
+def claims(summary: dict, *, p_min: float, escaped_max: float, phase3_rtol: float, beta_atol: float,
+           x_hi: float, phase3_eps: float) -> list[Claim]:
+    """The study's claims on a summary of ``summarise`` (x_hi and phase3_eps: its Phase III window)."""
+    return [
+        claim_escape_needs_small_start(summary, p_min=p_min, escaped_max=escaped_max),
+        claim_threshold(summary),
+        claim_phase3_universal(summary, rtol=phase3_rtol, beta_atol=beta_atol, x_hi=x_hi, eps=phase3_eps),
+    ]

@@ -92,10 +92,12 @@ from scipy.optimize import brentq
 
 from ..claims import Claim
 from ..flow import STAT_NAMES, Trajectory, check_times
-from ..model import check_problem
+from ..model import check_problem, spectrum
+from ..phases import stopping_times, threshold_report
 from ..sgd import fourth_moment
 from ..statistics import power_law_fit
-from ..theory import recovery_index
+from ..theory import phase3_loss, recovery_index
+from . import StudyInputError
 
 #: Outcomes of ``classify_endpoint``.
 ENDPOINTS = ("global", "local_min", "stationary_other", "moving")
@@ -403,6 +405,140 @@ def log_gap(t: np.ndarray, loss: np.ndarray, t_ref: np.ndarray, loss_ref: np.nda
     return float(np.max(np.abs(np.log(vals) - ref)))
 
 
+# ---- summary ----
+
+#: What summarise reads from each product-flow file (scripts/simulate_inputs.py) and SGD file.
+FLOW_KEYS = ("t", "s", "u", "u2", "loss", "lam", "wstar", "w_final", "seed", "d", "a", "input_dist", "kappa",
+             "failed")
+SGD_KEYS = ("t", "loss", "seed", "d", "eta", "input_dist", "diverged", "diverged_step")
+
+
+def _time_names(eps) -> list[str]:
+    return ["T1", "T_third", "T1_prime"] + [f"T2_eps{e:g}" for e in eps]
+
+
+def flow_rows(flows: list[dict], *, delta: float, eps, s0: float, loss_tol: float, grad_tol: float,
+              tail_x_min: float, tail_x_max_frac: float, tail_min_points: int) -> list[dict]:
+    """One row per flow run: stopping times, threshold report, end point (``classify_endpoint``)
+    and, for runs at the global minimum, the tail exponent (``tail_exponent``)."""
+    rows = []
+    for f in flows:
+        law, d, a, kappa = f["input_dist"], int(f["d"]), float(f["a"]), float(f["kappa"])
+        for r, seed in enumerate(np.atleast_1d(f["seed"])):
+            row = {"law": law, "d": d, "seed": int(seed), "kappa": kappa, "failed": bool(f["failed"][r])}
+            stats = {k: f[k][r] for k in ("s", "u", "u2", "loss")}
+            if row["failed"]:
+                row |= {"crossings": 0, "min_margin": float("nan"), "status": "failed", "loss": float("nan"),
+                        "grad_norm": float("nan"), "hess_min_eig": float("nan"), "beta": float("nan"),
+                        "tail_points": 0}
+                row |= dict.fromkeys(_time_names(eps), float("nan"))
+                rows.append(row)
+                continue
+            row |= stopping_times(f["t"], stats, delta, eps, s0)
+            rep = threshold_report(f["t"], stats["s"])
+            row |= {"crossings": rep["crossings"], "min_margin": rep["min_margin"]}
+            row |= classify_endpoint(f["w_final"][r], f["lam"], f["wstar"][r], kappa, loss_tol, grad_tol)
+            if row["status"] == "global":
+                row["beta"], row["tail_points"] = tail_exponent(f["t"], stats["loss"], d, a, tail_x_min,
+                                                                tail_x_max_frac, tail_min_points)
+            else:
+                row["beta"], row["tail_points"] = float("nan"), 0
+            rows.append(row)
+    return rows
+
+
+def sgd_rows(sgds: list[dict], flows: dict) -> list[dict]:
+    """One row per SGD replica: its log_gap to the flow of its law and to the Gaussian flow (same
+    seed), and the signed log ratio to its law's flow at its last time; flows: {(law, d): flow file}."""
+    rows = []
+    for g in sgds:
+        law, d = g["input_dist"], int(g["d"])
+        if (law, d) not in flows or ("gaussian", d) not in flows:
+            raise StudyInputError(f"the SGD file of {law}, eta = {float(g['eta']):g}: needs the flow files "
+                                  f"of {law} and gaussian at d = {d}")
+        own, gauss = flows[(law, d)], flows[("gaussian", d)]
+        for r, seed in enumerate(np.atleast_1d(g["seed"])):
+            i_own = int(np.flatnonzero(own["seed"] == seed)[0])
+            i_g = int(np.flatnonzero(gauss["seed"] == seed)[0])
+            gap_own = log_gap(g["t"], g["loss"][r], own["t"], own["loss"][i_own])
+            gap_g = log_gap(g["t"], g["loss"][r], gauss["t"], gauss["loss"][i_g])
+            ok = np.isfinite(g["loss"][r])
+            # signed log ratio at the last SGD time (> 0: SGD above its flow); the clip only guards
+            # flow samples that reached rounding level long after the SGD horizon
+            ref = np.log(np.maximum(own["loss"][i_own], 1e-300))
+            final = float(np.log(g["loss"][r][-1]) - np.interp(np.log(g["t"][-1]), np.log(own["t"]), ref)) \
+                if ok[-1] else np.nan
+            rows.append({"law": law, "eta": float(g["eta"]), "d": d, "seed": int(seed),
+                         "diverged": bool(g["diverged"][r]),
+                         "diverged_time": (float(g["diverged_step"][r] * g["eta"]) if g["diverged"][r]
+                                           else np.nan),
+                         "gap_own": gap_own, "gap_gauss": gap_g, "final_log_ratio_own": final})
+    return rows
+
+
+def summarise(flows: list[dict], sgds: list[dict], *, delta: float, eps, s0: float, loss_tol: float,
+              grad_tol: float, tail_x_min: float, tail_x_max_frac: float, tail_min_points: int) -> dict:
+    """The study's arrays: one run_* entry per flow run (``flow_rows``), one sgd_* entry per SGD
+    replica (``sgd_rows``), and the linearised Gaussian theory of the tail exponent.
+
+    flows: one file per (law, d), one spectrum a, the Gaussian at every d (FLOW_KEYS); sgds: one
+    file per (law, eta) (SGD_KEYS).  Raises StudyInputError when they do not fit together.
+    """
+    by_law_d = {(f["input_dist"], int(f["d"])): f for f in flows}
+    if len(by_law_d) != len(flows):
+        raise StudyInputError("two flow files share one (law, d)")
+    a_values = {float(f["a"]) for f in flows}
+    if len(a_values) != 1:
+        raise StudyInputError(f"the flow files mix spectra a = {sorted(a_values)}")
+    (a,) = a_values
+    for _, d in by_law_d:
+        if ("gaussian", d) not in by_law_d:
+            raise StudyInputError(f"no Gaussian flow file at d = {d} (the reference of every law)")
+    tail = {"tail_x_min": tail_x_min, "tail_x_max_frac": tail_x_max_frac, "tail_min_points": tail_min_points}
+    rows = flow_rows(flows, delta=delta, eps=eps, s0=s0, loss_tol=loss_tol, grad_tol=grad_tol, **tail)
+    srows = sgd_rows(sgds, by_law_d)
+
+    theory = 1.0 - 1.0 / a if a > 1 else float("nan")
+    window_theory = {}
+    if a > 1:  # the same fit on the linearised Gaussian Phase III loss: 1 - 1/a plus the window's bias
+        for d in sorted({d for _, d in by_law_d}):
+            t = by_law_d[("gaussian", d)]["t"]
+            window_theory[d] = tail_exponent(t, phase3_loss(t, spectrum(d, a)), d, a, tail_x_min,
+                                             tail_x_max_frac, tail_min_points)[0]
+    return {
+        "a": a, "beta_theory": theory, "eps": np.asarray(eps),
+        "window_theory_d": np.asarray(sorted(window_theory), dtype=np.int64),
+        "window_theory_beta": np.asarray([window_theory[d] for d in sorted(window_theory)], dtype=float),
+        "run_law": np.asarray([r["law"] for r in rows]), "run_d": np.asarray([r["d"] for r in rows]),
+        "run_seed": np.asarray([r["seed"] for r in rows]),
+        "run_kappa": np.asarray([r["kappa"] for r in rows]),
+        "run_status": np.asarray([r["status"] for r in rows]),
+        **{f"run_{k}": np.asarray([float(r[k]) for r in rows]) for k in
+           (*_time_names(eps), "min_margin", "loss", "grad_norm", "hess_min_eig", "beta")},
+        "run_crossings": np.asarray([r["crossings"] for r in rows]),
+        "run_tail_points": np.asarray([r["tail_points"] for r in rows]),
+        "sgd_law": np.asarray([r["law"] for r in srows], dtype=str),
+        "sgd_eta": np.asarray([r["eta"] for r in srows], dtype=float),
+        "sgd_d": np.asarray([r["d"] for r in srows], dtype=np.int64),
+        "sgd_seed": np.asarray([r["seed"] for r in srows], dtype=np.int64),
+        "sgd_diverged": np.asarray([r["diverged"] for r in srows], dtype=bool),
+        **{f"sgd_{k}": np.asarray([r[k] for r in srows], dtype=float) for k in
+           ("diverged_time", "gap_own", "gap_gauss", "final_log_ratio_own")},
+    }
+
+
+def summary_rows(summary: dict) -> tuple[list[dict], list[dict]]:
+    """The flow rows and SGD rows of a summary (its run_* and sgd_* arrays), as the claims read them:
+    a failed run is one with status "failed"."""
+    def unpack(prefix):
+        cols = {k[len(prefix):]: np.asarray(v).tolist() for k, v in summary.items() if k.startswith(prefix)}
+        n = len(next(iter(cols.values())))
+        return [{k: v[i] for k, v in cols.items()} for i in range(n)]
+
+    runs = [r | {"failed": r["status"] == "failed"} for r in unpack("run_")]
+    return runs, unpack("sgd_")
+
+
 # ---- claims ----
 
 
@@ -447,7 +583,7 @@ def claim_threshold(rows: list[dict]) -> Claim:
     )
 
 
-def claim_phases(rows: list[dict], eps_list) -> Claim:
+def claim_phases(rows: list[dict], *, eps_list) -> Claim:
     """Finding: per (law, d), how many runs show each phase (T1, T_1/3, T2(eps) finite), and their
     median times over the Gaussian runs of the same seeds (the targets and starts are shared)."""
     by_key: dict[str, list[dict]] = {}
@@ -478,7 +614,7 @@ def claim_phases(rows: list[dict], eps_list) -> Claim:
     )
 
 
-def claim_spurious_minimum(rows: list[dict], loss_tol: float, grad_tol: float) -> Claim:
+def claim_spurious_minimum(rows: list[dict], *, loss_tol: float, grad_tol: float) -> Claim:
     """Finding: per (law, d), how many flows from the paper's start end at a non-global minimum.
 
     rows: law, d, seed, status (product_study.classify_endpoint), loss, hess_min_eig, failed.
@@ -508,8 +644,8 @@ def claim_spurious_minimum(rows: list[dict], loss_tol: float, grad_tol: float) -
     )
 
 
-def claim_tail_exponent(rows: list[dict], theory: float, atol: float,
-                         window_theory: dict[int, float] | None = None) -> Claim:
+def claim_tail_exponent(rows: list[dict], *, theory: float, atol: float,
+                        window_theory: dict[int, float] | None = None) -> Claim:
     """Finding: the late-time loss exponent per (law, d) against the Gaussian one of the same seeds.
 
     rows: law, d, seed, status, beta (product_study.tail_exponent; NaN if the window is too short).
@@ -555,7 +691,7 @@ def claim_tail_exponent(rows: list[dict], theory: float, atol: float,
     )
 
 
-def claim_sgd_matches_population(rows: list[dict], atol: float) -> Claim:
+def claim_sgd_matches_population(rows: list[dict], *, atol: float) -> Claim:
     """Finding: does online SGD follow the exact population flow of its own law (and not the Gaussian)?
 
     rows: law, eta, seed, diverged, gap_own, gap_gauss (product_study.log_gap of SGD's exact loss
@@ -598,3 +734,21 @@ def claim_sgd_matches_population(rows: list[dict], atol: float) -> Claim:
         {"atol": atol},
         valid,
     )
+
+
+def claims(summary: dict, *, loss_tol: float, grad_tol: float, tail_atol: float,
+           sgd_log_atol: float) -> list[Claim]:
+    """The study's claims on a summary of ``summarise`` (loss_tol, grad_tol: its end-point rule)."""
+    rows, srows = summary_rows(summary)
+    window_theory = dict(zip(np.asarray(summary["window_theory_d"]).tolist(),
+                             np.asarray(summary["window_theory_beta"]).tolist(), strict=True))
+    found = [
+        claim_threshold(rows),
+        claim_phases(rows, eps_list=np.asarray(summary["eps"]).tolist()),
+        claim_spurious_minimum(rows, loss_tol=loss_tol, grad_tol=grad_tol),
+        claim_tail_exponent(rows, theory=float(summary["beta_theory"]), atol=tail_atol,
+                            window_theory=window_theory),
+    ]
+    if srows:
+        found.append(claim_sgd_matches_population(srows, atol=sgd_log_atol))
+    return found

@@ -2,15 +2,19 @@
 
 Each function measures one claim on plain arrays (already loaded) and returns a Claim, so the
 same checks run on any config; the gap measurements the claims compare are here too.
+``summarise`` turns the loaded runs of every figure into those measurements, ``claims`` the
+measurements into the Claims.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 import numpy as np
 
 from ..claims import Claim
+from ..phases import THRESHOLD, first_upcrossing, stopping_times, threshold_report
 
 
 def claim_threshold_s_one_third(reports: list[dict]) -> Claim:
@@ -30,7 +34,7 @@ def claim_threshold_s_one_third(reports: list[dict]) -> Claim:
     )
 
 
-def claim_escape_log_d(by_a: dict[float, tuple[list[int], list[float]]], r2_min: float) -> Claim:
+def claim_escape_log_d(by_a: dict[float, tuple[list[int], list[float]]], *, r2_min: float) -> Claim:
     """T1 grows linearly in log d: per a, fit median T1 = c0 + c1 log d (c1 > 0, R^2 >= r2_min)."""
     fits = {}
     passed = bool(by_a)
@@ -55,7 +59,7 @@ def claim_escape_log_d(by_a: dict[float, tuple[list[int], list[float]]], r2_min:
     )
 
 
-def claim_escape_rate(a_values, d_values, ratios, rtol: float, d_min: int = 10_000) -> Claim:
+def claim_escape_rate(a_values, d_values, ratios, *, rtol: float, d_min: int = 10_000) -> Claim:
     """Per a, the median over seeds (d >= d_min) of fitted growth rate / rho_true is within rtol of 1.
 
     Runs whose fit window holds too few samples (NaN ratio) are counted and left out; the
@@ -83,13 +87,15 @@ def claim_escape_rate(a_values, d_values, ratios, rtol: float, d_min: int = 10_0
     )
 
 
-def claim_volterra(phase1_rel_err, theta_abs_err, delta_abs_err, s_phase1: float, phase1_rtol: float,
-             theta_atol: float) -> list[Claim]:
+def claim_volterra(volterra: dict, *, phase1_rtol: float, theta_atol: float) -> list[Claim]:
     """The Volterra reduction reproduces the simulated u: the Phase I form while s is small
     (it drops the -3 int s of Theta, an error ~ e^{3 rho int s} - 1), the exact form throughout,
-    and the Phase IIb equation for Delta = 1 - u from T1' on (same tolerance as the exact form)."""
-    p1, th = np.asarray(phase1_rel_err, float), np.asarray(theta_abs_err, float)
-    de = np.asarray(delta_abs_err, float)
+    and the Phase IIb equation for Delta = 1 - u from T1' on (same tolerance as the exact form).
+
+    volterra: the errors per run of the theory_volterra file (VOLTERRA_KEYS)."""
+    p1, th = np.asarray(volterra["phase1_rel_err"], float), np.asarray(volterra["theta_abs_err"], float)
+    de = np.asarray(volterra["delta_abs_err"], float)
+    s_phase1 = volterra["s_phase1"]
     return [
         Claim(
             "volterra.phase1",
@@ -152,7 +158,7 @@ def claim_phase2_converges(t2_by_eps: dict[float, list[float]]) -> Claim:
     )
 
 
-def claim_frozen_approximation(max_relative_gaps: list[float], rtol: float) -> Claim:
+def claim_frozen_approximation(max_relative_gaps: list[float], *, rtol: float) -> Claim:
     """After T2 the flow's MSE matches the frozen-statistics approximation within rtol."""
     worst = float(np.max(max_relative_gaps)) if max_relative_gaps else float("nan")
     return Claim(
@@ -166,7 +172,7 @@ def claim_frozen_approximation(max_relative_gaps: list[float], rtol: float) -> C
     )
 
 
-def claim_gd_matches_flow(gaps: list[dict[str, float]], rtol: float) -> Claim:
+def claim_gd_matches_flow(gaps: list[dict[str, float]], *, rtol: float) -> Claim:
     """Population GD matches the flow: every relative gap of every run is within rtol.
 
     gaps[r] maps a measure (a crossing time, the MSE) to the relative GD-flow gap of run r.
@@ -222,7 +228,8 @@ def time_warp_gap(t, x, t_ref, x_ref, value_rtol: float, floor: float = 0.0) -> 
     return worst
 
 
-def claim_sgd_tracks_flow(gaps_by_a: dict[float, list[float]], time_rtol: float, value_rtol: float) -> Claim:
+def claim_sgd_tracks_flow(gaps_by_a: dict[float, list[float]], *, time_rtol: float,
+                          value_rtol: float) -> Claim:
     """Small-eta SGD follows the flow from the same (w*, w0) within a time-and-value band.
 
     gaps_by_a[a][r] is replica r's time_warp_gap of its MSE against the flow's (inf if diverged).
@@ -239,3 +246,103 @@ def claim_sgd_tracks_flow(gaps_by_a: dict[float, list[float]], time_rtol: float,
         {"time_rtol": time_rtol, "value_rtol": value_rtol},
         bool(worst) and all(math.isfinite(v) and v <= time_rtol for v in worst.values()),
     )
+
+
+# ---- summary ----
+
+#: What summarise reads from the escape and Volterra theory files, the Phase III runs and the SGD files.
+ESCAPE_KEYS = ("a", "d", "T1", "rho_fit", "rho_true")
+VOLTERRA_KEYS = ("phase1_rel_err", "theta_abs_err", "delta_abs_err", "s_phase1")
+PHASE3_KEYS = ("tau", "mse", "frozen_mse")
+SGD_KEYS = ("t", "u", "mse", "seed", "diverged")
+
+#: Below this MSE the flow's own absolute accuracy (atol ~ 1e-12 per coordinate) no longer fixes
+#: the MSE to 10%, so SGD's MSE is compared with it only above.
+MSE_FLOOR = 1e-10
+
+
+def gd_flow_gaps(flow: dict, gd: dict) -> dict[str, float]:
+    """Relative GD-flow gaps: crossing times of s = 1/3 and |u| = 0.9, and the MSE on GD's times."""
+    if (flow["seed"], flow["a"], flow["d"]) != (gd["seed"], gd["a"], gd["d"]):
+        raise ValueError("GD and flow runs are not paired by (seed, a, d)")
+    gaps = {}
+    for name, key, level in (("T_s_third", "s", THRESHOLD), ("T_u_0.9", "u", 0.9)):
+        t_flow = first_upcrossing(flow["t"], np.abs(flow[key]), level)
+        t_gd = first_upcrossing(gd["t"], np.abs(gd[key]), level)
+        gaps[name] = abs(t_gd - t_flow) / t_flow
+    mse_flow = np.exp(np.interp(np.log(gd["t"]), np.log(flow["t"]), np.log(flow["mse"])))
+    gaps["mse"] = float(np.max(np.abs(gd["mse"] - mse_flow) / mse_flow))
+    return gaps
+
+
+def sgd_flow_gaps(sgd: dict, flows: dict, value_rtol: float) -> list[float]:
+    """Per replica, the time-warp gap of SGD's MSE against the flow of the same seed
+    (flows: {(a, d, seed): flow run}; inf for a diverged replica)."""
+    gaps = []
+    for r, seed in enumerate(sgd["seed"]):
+        if sgd["diverged"][r]:
+            gaps.append(float("inf"))
+            continue
+        flow = flows[(sgd["a"], sgd["d"], int(seed))]
+        gaps.append(time_warp_gap(sgd["t"], sgd["mse"][r], flow["t"], flow["mse"], value_rtol,
+                                  floor=MSE_FLOOR))
+    return gaps
+
+
+def summarise(*, population: list[dict], escape: dict, volterra: dict, fig3, phase3, fig2_flow, fig2_gd,
+              fig1_sgd, fig1_flow, delta: float, eps, s0: float, sgd_value_rtol: float) -> dict:
+    """The measurements the paper's claims compare, from the loaded results.
+
+    population: every population flow run; escape, volterra: the theory files; fig3: flow runs
+    over a at fixed d; phase3: the frozen-statistics runs; fig2_flow, fig2_gd: flow and GD runs,
+    paired in order; fig1_sgd: small-eta SGD files (replicas = seeds), fig1_flow: the flow runs of
+    the same (a, d, seeds).  fig3, phase3, fig2_* and fig1_sgd are read once, in order (they may
+    be generators).  delta, eps, s0: the stopping times; sgd_value_rtol: the value band of the
+    SGD time-warp gap.
+    """
+    def times(run):
+        return stopping_times(run["t"], run, delta, eps, s0)
+
+    escape_t1 = defaultdict(lambda: ([], []))
+    for a, d in sorted({(a, d) for a, d in zip(escape["a"], escape["d"], strict=True)}):
+        here = (escape["a"] == a) & (escape["d"] == d)
+        escape_t1[float(a)][0].append(int(d))
+        escape_t1[float(a)][1].append(float(np.median(escape["T1"][here])))
+    fig3_t1 = defaultdict(list)
+    for r in fig3:
+        fig3_t1[r["a"]].append(times(r)["T1"])
+    fig3_a = sorted(fig3_t1)
+    flows = {(r["a"], r["d"], r["seed"]): r for r in fig1_flow}
+    return {
+        "threshold_reports": [threshold_report(r["t"], r["s"]) for r in population],
+        "escape_T1_median_by_a": dict(escape_t1),
+        "escape_a": escape["a"], "escape_d": escape["d"],
+        "escape_rate_ratio": escape["rho_fit"] / escape["rho_true"],
+        "volterra": {k: volterra[k] for k in VOLTERRA_KEYS},
+        "fig3_a": fig3_a, "fig3_T1_median": [float(np.median(fig3_t1[a])) for a in fig3_a],
+        "T2_by_eps": {e: [times(r)[f"T2_eps{e:g}"] for r in population] for e in eps},
+        "frozen_mse_gaps": [float(np.max(np.abs(r["mse"] - r["frozen_mse"]) / r["frozen_mse"]))
+                            for r in phase3],
+        "gd_flow_gaps": [gd_flow_gaps(f, g) for f, g in zip(fig2_flow, fig2_gd, strict=True)],
+        "sgd_flow_gaps_by_a": {r["a"]: sgd_flow_gaps(r, flows, sgd_value_rtol) for r in fig1_sgd},
+    }
+
+
+def claims(summary: dict, *, escape_log_d_r2: float, escape_rate_rtol: float, volterra_phase1_rtol: float,
+           volterra_theta_atol: float, frozen_mse_rtol: float, gd_flow_time_rtol: float,
+           sgd_time_rtol: float, sgd_value_rtol: float) -> list[Claim]:
+    """The paper's claims on the measurements of ``summarise``, in the order of checks.json."""
+    return [
+        claim_threshold_s_one_third(summary["threshold_reports"]),
+        claim_escape_log_d(summary["escape_T1_median_by_a"], r2_min=escape_log_d_r2),
+        claim_escape_rate(summary["escape_a"], summary["escape_d"], summary["escape_rate_ratio"],
+                          rtol=escape_rate_rtol),
+        *claim_volterra(summary["volterra"], phase1_rtol=volterra_phase1_rtol,
+                        theta_atol=volterra_theta_atol),
+        claim_escape_faster_with_a(summary["fig3_a"], summary["fig3_T1_median"]),
+        claim_phase2_converges(summary["T2_by_eps"]),
+        claim_frozen_approximation(summary["frozen_mse_gaps"], rtol=frozen_mse_rtol),
+        claim_gd_matches_flow(summary["gd_flow_gaps"], rtol=gd_flow_time_rtol),
+        claim_sgd_tracks_flow(summary["sgd_flow_gaps_by_a"], time_rtol=sgd_time_rtol,
+                              value_rtol=sgd_value_rtol),
+    ]

@@ -13,10 +13,11 @@ import math
 import numpy as np
 from scipy.special import gamma
 
+from .. import statistics
 from ..claims import Claim
 from ..model import full_recovery_time
 from ..phases import convergence_time, settled_time
-from ..theory import S_d, recovery_index
+from ..theory import S_d, loss_law_constant, phase2_eps_floor, phase2_exponents, recovery_index
 
 # --------------------------------------------------------------------------- fits
 
@@ -116,6 +117,111 @@ def loss_window(t, t_origin: float, d: int, a: float, x_lo: float, x_hi_frac: fl
     return (tau > 0) & (x >= x_lo) & (x <= x_hi_frac * d)
 
 
+# ---- summary ----
+
+#: The curves of the summary, one row per run (NaN-padded to one length but T2_minus_T1p, on the eps grid).
+CURVES = ("T2_minus_T1p", "x", "one_minus_ratio", "one_minus_S_d", "gamma_law", "tau_loss", "loss",
+          "loss_in_window")
+
+
+def _padded(rows, length):
+    out = np.full((len(rows), length), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _fit_or_nan(x, y, mask):
+    try:
+        return statistics.power_law_fit(np.asarray(x)[mask], np.asarray(y)[mask])
+    except ValueError:
+        return (np.nan, np.nan)
+
+
+def summarise(runs, *, s0: float, eps_max: float, eps_min: float, eps_per_decade: int, phase3_eps: float,
+              front_factor: float, gamma_rtol: float, loss_x_lo: float, loss_x_hi_frac: float) -> dict:
+    """The study's arrays over flow runs (an iterable, read one at a time): per run the Phase II
+    exponent of T2(eps) - T1' on a log grid of eps (paper's range and below the bound's floor),
+    the Phase III collapse (``phase3_collapse``) and the loss law in its window (``loss_window``):
+    fitted exponent and the constant at the predicted exponent.  Scalars per run, curves per run
+    (CURVES) and the window settings."""
+    n_eps = int(round(np.log10(eps_max / eps_min) * eps_per_decade)) + 1
+    eps = np.geomspace(eps_max, eps_min, n_eps)
+    scalars: dict[str, list] = {}
+    curves = {k: [] for k in CURVES}
+    for r in runs:
+        a, d = float(r["a"]), int(r["d"])
+        t, s, u = r["t"], r["s"], np.abs(r["u"])
+        t1p, dt2 = phase2_times(t, s, u, eps, s0)
+        floor_b, floor_t = phase2_eps_floor(d, a, "bound"), phase2_eps_floor(d, a, "tail_mass")
+        paper = (eps >= floor_b) & (dt2 > 0)
+        below = (eps < floor_b) & (eps >= 3 * floor_t) & (dt2 > 0)
+        p2, _ = _fit_or_nan(eps, dt2, paper)
+        p2_below, _ = _fit_or_nan(eps, dt2, below)
+
+        col = phase3_collapse(t, s, u, r["mse"], r["lam"], a, phase3_eps, front_factor, gamma_rtol)
+        tau = t - t1p
+        window = loss_window(t, t1p, d, a, loss_x_lo, loss_x_hi_frac)
+        p_loss, _ = _fit_or_nan(tau, r["loss"], window)
+        # the constant at the predicted exponent (a free two-parameter fit trades C against p)
+        beta = 1.0 - 1.0 / a
+        c_loss = float(np.exp(np.mean(np.log(r["loss"][window] * tau[window] ** beta)))) \
+            if window.any() else np.nan
+        decades = float(np.log10(tau[window][-1] / tau[window][0])) if window.sum() > 1 else 0.0
+
+        row = {"a": a, "d": d, "seed": r["seed"], "sigma_star2": r["sigma_star2"], "T1_prime": t1p,
+               "eps_floor_bound": floor_b, "eps_floor_tail": floor_t, "T2_exponent": -p2,
+               "T2_exponent_below_floor": -p2_below, "front_T2": col["front_T2"], "T2_phase3": col["T2"],
+               "loss_exponent": -p_loss, "loss_constant": c_loss,
+               "loss_constant_pred": loss_law_constant(a, d) * r["sigma_star2"],
+               "loss_window_decades": decades}
+        for name in ("ratio_to_S_d", "S_d_to_law", "window_law"):
+            row[f"{name}_min"], row[f"{name}_max"] = col[name]
+        for name in ("ratio_to_S_d_median", "S_d_to_law_median", "ratio_at_recovery", "S_d_at_recovery"):
+            row[name] = col[name]
+        for k, v in row.items():
+            scalars.setdefault(k, []).append(v)
+        curves["T2_minus_T1p"].append(dt2)
+        for k in ("x", "one_minus_ratio", "one_minus_S_d", "gamma_law"):
+            curves[k].append(col[k])
+        keep = tau > 0
+        curves["tau_loss"].append(tau[keep]), curves["loss"].append(r["loss"][keep])
+        curves["loss_in_window"].append(window[keep].astype(float))
+
+    length = max(len(c) for c in curves["x"] + curves["tau_loss"])
+    arrays = {k: np.asarray(v, float) for k, v in scalars.items()}
+    arrays |= {k: _padded(v, length) for k, v in curves.items() if k != "T2_minus_T1p"}
+    arrays["T2_minus_T1p"] = np.asarray(curves["T2_minus_T1p"], float)
+    return arrays | {"eps": eps, "phase3_eps": phase3_eps, "front_factor": front_factor,
+                     "loss_x_lo": loss_x_lo, "loss_x_hi_frac": loss_x_hi_frac, "s0": s0}
+
+
+def collapse_by_group(summary: dict, *, front_factor: float, rtol: float) -> dict:
+    """Per (a, d): extremes over the collapse windows of the median over seeds of each ratio.
+
+    The median is taken point by point on a log grid of x_d (the extremes of single runs are
+    biased low by the chi-square scatter of their w*_i^2 weights); the windows follow
+    ``collapse_windows`` with the median front x_d(T2) of the group.
+    """
+    out = {}
+    for a, d in sorted({(float(a), float(d)) for a, d in zip(summary["a"], summary["d"], strict=True)}):
+        m = (summary["a"] == a) & (summary["d"] == d)
+        grid = np.geomspace(1.0, d, 400)
+        xs = summary["x"][m]
+        ideal = summary["one_minus_S_d"][m]
+        run_vs_ideal = statistics.median_curve(grid, xs, summary["one_minus_ratio"][m] / ideal)
+        ideal_vs_law = statistics.median_curve(grid, xs, ideal / summary["gamma_law"][m])
+        in_ideal, in_law = collapse_windows(grid, float(np.median(summary["front_T2"][m])), int(d), a,
+                                            front_factor, rtol)
+        group = {}
+        for name, curve, mask in (("run_vs_S_d", run_vs_ideal, in_ideal),
+                                  ("S_d_vs_gamma_law", ideal_vs_law, in_law)):
+            mask = mask & np.isfinite(curve)
+            group[name] = (np.min(curve[mask]), np.max(curve[mask])) if mask.any() else (np.nan, np.nan)
+        out[(a, d)] = group
+    return out
+
+
 # ---- claims ----
 
 
@@ -140,7 +246,7 @@ def _median(x):
     return float(np.median(x)) if x.size else float("nan")
 
 
-def claim_phase3_gamma_law(groups: dict, rtol: float) -> Claim:
+def claim_phase3_gamma_law(groups: dict, *, rtol: float) -> Claim:
     """Phase III collapse, per (a, d): the median over seeds of 1 - MSE(T2 + tau)/MSE(T2) over
     1 - S_d(tau), and 1 - S_d over the Gamma law Gamma(1 - 1/a) x_d / d, stay within rtol of 1
     over their windows (``scaling.collapse_windows``).  groups maps (a, d) to
@@ -173,10 +279,14 @@ def claim_phase3_gamma_law(groups: dict, rtol: float) -> Claim:
     )
 
 
-def claim_loss_tail_exponent(a_values, d_values, exponents, constant_ratios, decades, atol: float) -> Claim:
+def claim_loss_tail_exponent(summary: dict, *, atol: float) -> Claim:
     """Phase III loss law L ~ C tau^{-(1 - 1/a)}: per a, at the largest d, the mean over seeds of
-    the fitted exponent is within atol of 1 - 1/a, on a window spanning >= 2 decades of tau.
-    The fitted constant over the prediction C sigma*^2 is reported, not tested."""
+    the fitted exponent (loss_exponent) is within atol of 1 - 1/a, on a window spanning >= 2
+    decades of tau (loss_window_decades).  The fitted constant over the prediction C sigma*^2
+    (loss_constant / loss_constant_pred) is reported, not tested."""
+    a_values, d_values, exponents, decades = (summary[k] for k in ("a", "d", "loss_exponent",
+                                                                    "loss_window_decades"))
+    constant_ratios = np.asarray(summary["loss_constant"]) / np.asarray(summary["loss_constant_pred"])
     measured, passed = {}, True
     for a, d, m in _largest_d(a_values, d_values):
         e = np.asarray(exponents, float)[m]
@@ -198,12 +308,15 @@ def claim_loss_tail_exponent(a_values, d_values, exponents, constant_ratios, dec
     )
 
 
-def claim_phase2_T2_exponent(a_values, d_values, exponents, exponents_below, predictions: dict) -> Claim:
+def claim_phase2_T2_exponent(summary: dict, *, predictions: dict) -> Claim:
     """Phase II time T2(eps) - T1' ~ eps^{-p}: per a, at the largest d, the exponent fitted over
     the paper's range (d^{-(a-1)/2} <= eps <= eps_max) respects the paper's bound p <= 2a/(a-1)
     (the bound's log(1/eps) factor only loosens it); the measured p and which of the bound and
     the tail-mass heuristic a/(a-1) it is closer to are reported, as is the exponent below the
-    bound's floor.  The bound is not assumed tight."""
+    bound's floor.  The bound is not assumed tight.  summary: T2_exponent and
+    T2_exponent_below_floor per run; predictions[a]: (bound, heuristic) (``theory.phase2_exponents``)."""
+    a_values, d_values, exponents, exponents_below = (summary[k] for k in ("a", "d", "T2_exponent",
+                                                                           "T2_exponent_below_floor"))
     measured, passed = {}, True
     for a, d, m in _largest_d(a_values, d_values):
         bound, heuristic = predictions[a]
@@ -225,3 +338,14 @@ def claim_phase2_T2_exponent(a_values, d_values, exponents, exponents_below, pre
         None,
         passed,
     )
+
+
+def claims(summary: dict, *, gamma_rtol: float, loss_exponent_atol: float) -> list[Claim]:
+    """The study's claims on a summary of ``summarise`` (gamma_rtol: its collapse windows too)."""
+    groups = collapse_by_group(summary, front_factor=summary["front_factor"], rtol=gamma_rtol)
+    predictions = {a: phase2_exponents(a) for a in set(np.asarray(summary["a"]).tolist())}
+    return [
+        claim_phase3_gamma_law(groups, rtol=gamma_rtol),
+        claim_loss_tail_exponent(summary, atol=loss_exponent_atol),
+        claim_phase2_T2_exponent(summary, predictions=predictions),
+    ]

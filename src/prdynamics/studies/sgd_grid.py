@@ -61,6 +61,8 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigs
 
 from ..claims import Claim
+from ..phases import first_upcrossing, stopping_times
+from . import StudyInputError
 
 #: Phases in which a divergence can occur, by the flow's stopping times of the same seed.
 DIVERGENCE_PHASES = ("I", "II", "III", "none")
@@ -213,24 +215,184 @@ def divergence_phase(t_div: float, t_third: float, t2: float) -> str:
     return "III"
 
 
+# ---- summary ----
+
+#: The stopping times the study compares, SGD against the flow of the same seed.
+TIMES = ("T1", "T_third", "T1_prime", "T2", "T_target")
+
+#: What summarise reads from each SGD file of the grid.
+SGD_KEYS = ("t", "s", "u", "u2", "mse", "loss", "eta", "batch", "sigma", "seed", "diverged", "diverged_step",
+            "wstar")
+
+
+def time_to_mse(t, mse, target: float) -> float:
+    """First time the MSE falls to target (linear interpolation); NaN if never."""
+    return first_upcrossing(t, -np.asarray(mse, float), -target)
+
+
+def run_times(t, stats, *, delta: float, s0: float, eps: float, target: float) -> dict:
+    """The TIMES of one run: T1, T_1/3, T1', T2(eps) and the time its MSE reaches target."""
+    st = stopping_times(t, stats, delta, [eps], s0)
+    return {"T1": st["T1"], "T_third": st["T_third"], "T1_prime": st["T1_prime"],
+            "T2": st[f"T2_eps{eps:g}"], "T_target": time_to_mse(t, stats["mse"], target)}
+
+
+def summarise(runs: list[dict], flows: list[dict], *, delta: float, s0: float, eps: float,
+              target_time: float, floor_window: float) -> dict:
+    """The study's arrays, indexed (sigma2, batch, eta, seed), from the SGD grid and the flows.
+
+    runs: one loaded SGD file per (batch, sigma2, eta), every seed as a replica (SGD_KEYS);
+    flows: the flow run of every seed.  The target MSE of a seed is its flow's MSE at
+    target_time; late losses are medians over t >= floor_window * t_max.  Raises
+    StudyInputError when the files do not make one complete grid.
+    """
+    flows = {int(r["seed"]): r for r in flows}
+    seeds = sorted({int(s) for r in runs for s in np.atleast_1d(r["seed"])})
+    missing = sorted(set(seeds) - set(flows))
+    if missing:
+        raise StudyInputError(f"no flow run for seeds {missing}")
+    a, d = float(runs[0]["a"]), int(runs[0]["d"])
+    t_max = max(float(r["t"][-1]) for r in runs)
+    if not target_time < t_max:
+        raise StudyInputError(f"--target-time {target_time} must be below the runs' t_max {t_max}")
+    sigma2s = sorted({round(float(r["sigma"]) ** 2, 12) for r in runs})
+    batches = sorted({int(r["batch"]) for r in runs})
+    etas = sorted({float(r["eta"]) for r in runs})
+    shape = (len(sigma2s), len(batches), len(etas), len(seeds))
+    index = {}
+    for r in runs:
+        if [int(s) for s in np.atleast_1d(r["seed"])] != seeds:
+            raise StudyInputError(f"a run has seeds {np.atleast_1d(r['seed']).tolist()}, expected {seeds}")
+        key = (sigma2s.index(round(float(r["sigma"]) ** 2, 12)), batches.index(int(r["batch"])),
+               etas.index(float(r["eta"])))
+        if key in index:
+            raise StudyInputError(f"two files for sigma2, batch, eta = {sigma2s[key[0]]}, {batches[key[1]]}, "
+                                  f"{etas[key[2]]}")
+        index[key] = r
+    present = np.zeros(shape[:3], bool)
+    for key in index:
+        present[key] = True
+    settings = {"delta": delta, "s0": s0, "eps": eps}
+
+    # flow reference per seed: stopping times and the target MSE
+    target = np.empty(len(seeds))
+    flow_late_loss = np.empty(len(seeds))
+    flow_t = {k: np.empty(len(seeds)) for k in TIMES}
+    for j, sd in enumerate(seeds):
+        fr = flows[sd]
+        window = (fr["t"] >= floor_window * t_max) & (fr["t"] <= t_max)
+        flow_late_loss[j] = float(np.median(fr["loss"][window]))
+        target[j] = float(np.exp(np.interp(np.log(target_time), np.log(fr["t"]), np.log(fr["mse"]))))
+        for k, v in run_times(fr["t"], fr, **settings, target=target[j]).items():
+            flow_t[k][j] = v
+
+    # predictions per (batch, seed), from each seed's (lam, w*)
+    lam = flows[seeds[0]]["lam"]
+    eta_ms = np.empty((len(batches), len(seeds)))
+    eta_gd = np.empty(len(seeds))
+    qnorm2 = np.empty(len(seeds))
+    for j, sd in enumerate(seeds):
+        ws = flows[sd]["wstar"]
+        eta_gd[j] = gd_stability_edge(lam, ws)
+        qnorm2[j] = float(np.sum((lam * ws) ** 2))
+        for i, b in enumerate(batches):
+            eta_ms[i, j] = ms_stability_edge(lam, ws, b)
+
+    sgd_t = {k: np.full(shape, np.nan) for k in TIMES}
+    diverged = np.zeros(shape, bool)
+    t_div = np.full(shape, np.nan)
+    div_phase = np.full(shape, "none", dtype="<U4")
+    phases_seen = np.zeros(shape, bool)
+    late_loss = np.full(shape, np.nan)
+    late_mse = np.full(shape, np.nan)
+    for (k, i, e), r in index.items():
+        late = r["t"] >= floor_window * float(r["t"][-1])
+        for j in range(len(seeds)):
+            stats = {n: r[n][j] for n in ("s", "u", "u2", "mse", "loss")}
+            diverged[k, i, e, j] = bool(r["diverged"][j])
+            if diverged[k, i, e, j]:
+                t_div[k, i, e, j] = float(r["diverged_step"][j]) * float(r["eta"])
+                div_phase[k, i, e, j] = divergence_phase(t_div[k, i, e, j], flow_t["T_third"][j],
+                                                         flow_t["T2"][j])
+                continue
+            times = run_times(r["t"], stats, **settings, target=target[j])
+            for n, v in times.items():
+                sgd_t[n][k, i, e, j] = v
+            seq = [times[n] for n in ("T1", "T_third", "T1_prime", "T2")]
+            phases_seen[k, i, e, j] = bool(np.all(np.isfinite(seq)) and np.all(np.diff(seq) >= 0))
+            late_loss[k, i, e, j] = float(np.median(stats["loss"][late]))
+            late_mse[k, i, e, j] = float(np.median(stats["mse"][late]))
+
+    # noise floor: late loss of sigma2 > 0 minus that of sigma2 = 0 on the same draws (common z)
+    floor = np.full(shape, np.nan)
+    floor_pred = np.full(shape, np.nan)
+    if 0.0 in sigma2s:
+        k0 = sigma2s.index(0.0)
+        for (k, i, e), r in index.items():
+            if sigma2s[k] == 0.0 or (k0, i, e) not in index:
+                continue
+            r0 = index[(k0, i, e)]
+            late = r["t"] >= floor_window * float(r["t"][-1])
+            for j in range(len(seeds)):
+                if not (diverged[k, i, e, j] or diverged[k0, i, e, j]):
+                    floor[k, i, e, j] = float(np.median(r["loss"][j][late] - r0["loss"][j][late]))
+    for k, s2 in enumerate(sigma2s):
+        for i, b in enumerate(batches):
+            for e, eta in enumerate(etas):
+                for j, sd in enumerate(seeds):
+                    floor_pred[k, i, e, j] = float(noise_floor_loss(lam, flows[sd]["wstar"], eta, b, s2))
+
+    # measured edge: bracket per (sigma2, batch, seed)
+    lo = np.full((len(sigma2s), len(batches), len(seeds)), np.nan)
+    hi = np.full_like(lo, np.nan)
+    monotone = np.zeros(lo.shape, bool)
+    for k in range(len(sigma2s)):
+        for i in range(len(batches)):
+            for j in range(len(seeds)):
+                lo[k, i, j], hi[k, i, j], monotone[k, i, j] = grid_bracket(etas, diverged[k, i, :, j])
+
+    return {
+        "a": a, "d": d, "seeds": np.asarray(seeds), "sigma2": np.asarray(sigma2s),
+        "batch": np.asarray(batches), "eta": np.asarray(etas), "t_max": t_max, "lam": lam,
+        "present": present, "diverged": diverged, "t_div": t_div, "div_phase": div_phase,
+        "phases_seen": phases_seen, "late_loss": late_loss, "late_mse": late_mse,
+        "floor": floor, "floor_pred": floor_pred, "target_mse": target,
+        "flow_late_loss": flow_late_loss, "loss_ratio": late_loss / flow_late_loss,
+        "eta_ms": eta_ms, "eta_gd": eta_gd, "q_norm2": qnorm2,
+        "edge_lo": lo, "edge_hi": hi, "edge_monotone": monotone,
+        "delta": delta, "s0": s0, "eps": eps, "target_time": target_time, "floor_window": floor_window,
+        "time_names": np.asarray(TIMES),
+        **{f"sgd_{n}": v for n, v in sgd_t.items()}, **{f"flow_{n}": v for n, v in flow_t.items()},
+    }
+
+
 # ---- claims ----
 
 
-def claim_stability_edge(batches, sigma2s, seeds, etas, diverged, loss_ratio, lo, hi, eta_ms, eta_gd,
-                            div_phase, factor: float, loss_factor: float) -> Claim:
+def _grid(summary: dict) -> tuple[list, list, int]:
+    """(batches, sigma2s) of a summary as lists, and the index of the least noisy sigma2."""
+    batches, sigma2s = np.asarray(summary["batch"]).tolist(), np.asarray(summary["sigma2"]).tolist()
+    return batches, sigma2s, sigma2s.index(min(sigma2s))
+
+
+def claim_stability_edge(summary: dict, *, factor: float, loss_factor: float) -> Claim:
     """The mean-square edge of SGD linearised at w*, eta_ms(b), separates SGD that converges like
     the flow from SGD that does not.
 
-    diverged, loss_ratio (batch, eta, seed): the least noisy sigma2's runs; loss_ratio is the
-    late loss of SGD over the flow's (same seed, same window).  Per (b, seed) the claim needs
-    (i) every grid eta <= eta_ms / factor stable, with loss_ratio <= loss_factor at the largest
-    of them, and (ii) at the smallest grid eta >= factor * eta_ms, a divergence or
-    loss_ratio > loss_factor.  The blow-up bracket lo, hi (sigma2, batch, seed) (largest stable,
-    smallest diverged eta within the horizon) is reported as a finding, against eta_ms.
+    summary: of ``summarise``.  Its diverged and loss_ratio (sigma2, batch, eta, seed) enter at
+    the least noisy sigma2; loss_ratio is the late loss of SGD over the flow's (same seed, same
+    window).  Per (b, seed) the claim needs (i) every grid eta <= eta_ms / factor stable, with
+    loss_ratio <= loss_factor at the largest of them, and (ii) at the smallest grid eta >=
+    factor * eta_ms, a divergence or loss_ratio > loss_factor.  The blow-up bracket edge_lo,
+    edge_hi (sigma2, batch, seed) (largest stable, smallest diverged eta within the horizon) is
+    reported as a finding, against eta_ms.
     """
-    etas = np.asarray(etas, float)
-    diverged, ratio = np.asarray(diverged, bool), np.asarray(loss_ratio, float)
-    lo, hi, eta_ms = (np.asarray(x, float) for x in (lo, hi, eta_ms))
+    batches, sigma2s, k_min = _grid(summary)
+    seeds, eta_gd, div_phase = summary["seeds"], summary["eta_gd"], summary["div_phase"]
+    etas = np.asarray(summary["eta"], float)
+    diverged = np.asarray(summary["diverged"], bool)[k_min]
+    ratio = np.asarray(summary["loss_ratio"], float)[k_min]
+    lo, hi, eta_ms = (np.asarray(summary[k], float) for k in ("edge_lo", "edge_hi", "eta_ms"))
     per_batch, ok = {}, []
     for i, b in enumerate(batches):
         rows = []
@@ -279,10 +441,12 @@ def claim_stability_edge(batches, sigma2s, seeds, etas, diverged, loss_ratio, lo
     )
 
 
-def claim_phases_survive(batches, sigma2s, etas, present, diverged, phases_seen) -> Claim:
+def claim_phases_survive(summary: dict) -> Claim:
     """Finding: for which (eta, b) every replica shows all three phases (T1 <= T_1/3 <= T1' <= T2,
     all finite), for which only some do, and which diverged. Passes when every setting was run."""
-    present, diverged, seen = (np.asarray(x, bool) for x in (present, diverged, phases_seen))
+    batches, sigma2s, _ = _grid(summary)
+    etas = np.asarray(summary["eta"]).tolist()
+    present, diverged, seen = (np.asarray(summary[k], bool) for k in ("present", "diverged", "phases_seen"))
     measured = {}
     for k, s2 in enumerate(sigma2s):
         for i, b in enumerate(batches):
@@ -308,15 +472,21 @@ def claim_phases_survive(batches, sigma2s, etas, present, diverged, phases_seen)
     )
 
 
-def claim_small_eta_matches_flow(sgd_times: dict, flow_times: dict, eta: float, batch: int,
-                                    sigma2: float, rtol: float, median_ratio_by_batch: dict,
-                                    batches, min_steps: int = 10, reported_only=("T1",)) -> Claim:
-    """At the smallest eta and the largest batch, SGD's stopping times equal the flow's of the
-    same seed within rtol (relative). A time the flow reaches within min_steps SGD steps is
-    not resolved by SGD's grid, and the times in reported_only are ill-conditioned; both are
+def claim_small_eta_matches_flow(summary: dict, *, rtol: float, min_steps: int = 10,
+                                 reported_only=("T1",)) -> Claim:
+    """At the smallest eta and the largest batch (least noisy sigma2), SGD's stopping times equal
+    the flow's of the same seed within rtol (relative); the median ratio over seeds at the
+    smallest eta is reported for every batch. A time the flow reaches within min_steps SGD steps
+    is not resolved by SGD's grid, and the times in reported_only are ill-conditioned; both are
     reported, not compared.  T1 is: u(0) ~ d^-1/2 already exceeds delta, so T1 is where s
     grows from about 1/d to delta, a small factor, and a small relative change of s moves it
     by a large relative amount."""
+    batches, sigma2s, k_min = _grid(summary)
+    eta, batch, sigma2 = np.asarray(summary["eta"]).tolist()[0], batches[-1], sigma2s[k_min]
+    sgd_times = {n: summary[f"sgd_{n}"][k_min, -1, 0] for n in TIMES}
+    flow_times = {n: summary[f"flow_{n}"] for n in TIMES}
+    median_ratio_by_batch = {n: np.nanmedian(summary[f"sgd_{n}"][k_min, :, 0] / flow_times[n], axis=-1)
+                             for n in TIMES}
     ratios, compared, unresolved = {}, [], []
     for name, flow in flow_times.items():
         flow = np.asarray(flow, float)
@@ -346,3 +516,12 @@ def claim_small_eta_matches_flow(sgd_times: dict, flow_times: dict, eta: float, 
         rtol,
         bool(compared) and math.isfinite(worst) and worst <= rtol,
     )
+
+
+def claims(summary: dict, *, edge_factor: float, loss_factor: float, flow_time_rtol: float) -> list[Claim]:
+    """The study's claims on a summary of ``summarise``."""
+    return [
+        claim_stability_edge(summary, factor=edge_factor, loss_factor=loss_factor),
+        claim_phases_survive(summary),
+        claim_small_eta_matches_flow(summary, rtol=flow_time_rtol),
+    ]

@@ -81,3 +81,14 @@ def test_quick_config_holds_only_what_differs():
     restated = [".".join(p) for p, v in leaves(quick) if p in full_values and full_values[p] == v]
     assert not extra, f"quick.yaml keys that config/config.yaml lacks: {extra}"
     assert not restated, f"quick.yaml restates config/config.yaml: {restated}"
+
+
+def test_missing_key_is_named(tmp_path):
+    """The schema has no defaults: a config without a key stops the run, naming it."""
+    text = (ROOT / "config/config.yaml").read_text()
+    cfg = tmp_path / "no_s0.yaml"
+    cfg.write_text("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("s0:")))
+    res = dry_run("--configfile", str(cfg), "--replace-workflow-config")
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "config key 'stopping': 's0' is a required property" in out

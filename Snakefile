@@ -6,7 +6,7 @@
 # project's own command-line scripts in the one environment that `pip install -e .` (or
 # environment.yml) creates, so a per-rule environment would only duplicate it; that is the one
 # lint this workflow leaves, on purpose.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("8.0")
 
@@ -21,8 +21,6 @@ include: "workflow/rules/common.smk"
 
 
 check_config(config, "workflow/schemas/config.schema.yaml")
-# fills in the schema's defaults
-validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/simulate.smk"

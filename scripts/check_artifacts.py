@@ -4,7 +4,8 @@ and that every result's provenance matches the current config.
 
 With no paths, checks every artifact listed in the README's output table. Exits 1 naming
 each missing or malformed artifact, each failed claim, and each result made by other config
-values than the current ones (the config files given, merged in order, schema defaults filled in).
+values than the current ones (config/config.yaml with the --config files merged on top, as
+`snakemake --configfile` merges them).
 
     python scripts/check_artifacts.py                      # README's list + results/checks.json
     python scripts/check_artifacts.py --config config/quick.yaml   # the quick run's config
@@ -20,6 +21,9 @@ import math
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+from pipeline import load_config  # noqa: E402  (the pipeline's own config loading)
 
 CLAIM_FIELDS = {"id", "statement", "measured", "expected", "tolerance", "passed"}
 
@@ -96,33 +100,6 @@ def failed_claims(checks: Path) -> list[str]:
         elif c["passed"] is not True:
             bad.append(f"{c['id']}: FAILED (measured {json.dumps(c['measured'])})")
     return bad
-
-
-def load_config(files: list[str], schema_path: str = "workflow/schemas/config.schema.yaml") -> dict:
-    """Merge config files key by key (later wins), as Snakemake does, then fill schema defaults."""
-    import yaml
-
-    def merge(base, new):
-        for k, v in new.items():
-            nested = isinstance(v, dict) and isinstance(base.get(k), dict)
-            base[k] = merge(base[k], v) if nested else v
-        return base
-
-    cfg: dict = {}
-    for f in files:
-        cfg = merge(cfg, yaml.safe_load(Path(f).read_text()) or {})
-    schema = yaml.safe_load(Path(schema_path).read_text())
-
-    def fill(node, sch):
-        for key, sub in sch.get("properties", {}).items():
-            sub = {**schema["$defs"][sub["$ref"].split("/")[-1]], **sub} if "$ref" in sub else sub
-            if key not in node and "default" in sub:
-                node[key] = json.loads(json.dumps(sub["default"]))
-            if isinstance(node.get(key), dict):
-                fill(node[key], sub)
-        return node
-
-    return fill(cfg, schema)
 
 
 SECTIONS = {
@@ -241,8 +218,8 @@ def main(argv=None) -> int:
     p.add_argument("paths", nargs="*", help="artifacts to check (default: the README's output table)")
     p.add_argument("--readme", default="README.md")
     p.add_argument("--checks", default="results/checks.json", help="claims file; every claim must pass")
-    p.add_argument("--config", nargs="+", default=["config/config.yaml"],
-                   help="config files the results must match (merged in order)")
+    p.add_argument("--config", nargs="*", default=[],
+                   help="config files merged on top of config/config.yaml, as snakemake --configfile")
     p.add_argument("--config-json", help="the effective config as JSON (used by the checks rule)")
     p.add_argument("--no-provenance", action="store_true", help="skip the provenance-vs-config check")
     args = p.parse_args(argv)
@@ -254,7 +231,7 @@ def main(argv=None) -> int:
     checks = Path(args.checks)
     errors += failed_claims(checks) if checks.exists() else [f"{checks}: missing"]
     if not args.no_provenance:
-        cfg = json.loads(args.config_json) if args.config_json else load_config(args.config)
+        cfg = json.loads(args.config_json) if args.config_json else load_config(*args.config)
         errors += provenance_mismatches(Path("."), cfg)
     for path in paths:
         print(f"ok  {path}" if not any(e.startswith(f"{path}:") for e in errors) else f"BAD {path}")

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,3 +62,33 @@ def test_bad_config_fails_fast_naming_the_key(case, tmp_path):
 def test_shipped_configs_are_valid(configfile):
     res = dry_run("--configfile", configfile)
     assert res.returncode == 0, res.stderr
+
+
+def test_quick_config_holds_only_what_differs():
+    """config/config.yaml holds every value; quick.yaml, merged on top of it, only the ones it changes."""
+    full = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    quick = yaml.safe_load((ROOT / "config/quick.yaml").read_text())
+
+    def leaves(node, path=()):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                yield from leaves(value, (*path, key))
+            else:
+                yield (*path, key), value
+
+    full_values = dict(leaves(full))
+    extra = [".".join(p) for p, _ in leaves(quick) if p not in full_values]
+    restated = [".".join(p) for p, v in leaves(quick) if p in full_values and full_values[p] == v]
+    assert not extra, f"quick.yaml keys that config/config.yaml lacks: {extra}"
+    assert not restated, f"quick.yaml restates config/config.yaml: {restated}"
+
+
+def test_missing_key_is_named(tmp_path):
+    """The schema has no defaults: a config without a key stops the run, naming it."""
+    text = (ROOT / "config/config.yaml").read_text()
+    cfg = tmp_path / "no_s0.yaml"
+    cfg.write_text("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("s0:")))
+    res = dry_run("--configfile", str(cfg), "--replace-workflow-config")
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "config key 'stopping': 's0' is a required property" in out

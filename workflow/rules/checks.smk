@@ -4,7 +4,7 @@
 rule claims:
     input:
         script="scripts/check_claims.py",
-        library="src/prdynamics/claims.py",
+        library="src/prdynamics/studies/paper.py",
         population=population_files(),
         fig3=flow_files("fig3"),
         escape=THEORY_ESCAPE,

@@ -25,7 +25,7 @@ rule simulate_finite:
 rule study_finite:
     input:
         script="scripts/study_finite.py",
-        library="src/prdynamics/claims.py",
+        library="src/prdynamics/studies/finite.py",
         runs=finite_files(),
     output:
         study=FINITE_STUDY,

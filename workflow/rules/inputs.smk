@@ -49,7 +49,7 @@ rule simulate_inputs_sgd:
 rule study_inputs:
     input:
         script="scripts/study_inputs.py",
-        library=["src/prdynamics/studies/inputs.py", "src/prdynamics/claims.py"],
+        library="src/prdynamics/studies/inputs.py",
         flows=inputs_flow_files(),
         sgd=inputs_sgd_files(),
     output:

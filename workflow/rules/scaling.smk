@@ -25,6 +25,7 @@ rule simulate_scaling:
 rule study_scaling:
     input:
         script="scripts/study_scaling.py",
+        library="src/prdynamics/studies/scaling.py",
         runs=scaling_files(),
     output:
         theory=THEORY_SCALING,

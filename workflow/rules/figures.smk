@@ -9,8 +9,8 @@ NOTEBOOK_CMD = (
 rule figure1:
     input:
         notebook="notebooks/fig1_sgd_mse.py",
-        sgd=sgd_files("fig1"),
-        flow=flow_files("fig1"),
+        sgd=sgd_files(config, "fig1"),
+        flow=flow_files(config, "fig1"),
     output:
         figure_outputs("fig1"),
         executed="results/notebooks/fig1_sgd_mse.ipynb",
@@ -31,7 +31,7 @@ rule figure1:
 rule figure5:
     input:
         notebook="notebooks/fig5_sgd_label_noise.py",
-        sgd=sgd_files("fig5"),
+        sgd=sgd_files(config, "fig5"),
     output:
         figure_outputs("fig5"),
         executed="results/notebooks/fig5_sgd_label_noise.ipynb",
@@ -51,8 +51,8 @@ rule figure5:
 rule figure2:
     input:
         notebook="notebooks/fig2_population_dynamics.py",
-        flow=flow_files("fig2"),
-        gd=gd_files(),
+        flow=flow_files(config, "fig2"),
+        gd=gd_files(config),
     output:
         figure_outputs("fig2"),
         executed="results/notebooks/fig2_population_dynamics.ipynb",
@@ -75,7 +75,7 @@ rule figure2:
 rule figure3:
     input:
         notebook="notebooks/fig3_escape_over_a.py",
-        flow=flow_files("fig3"),
+        flow=flow_files(config, "fig3"),
     output:
         figure_outputs("fig3"),
         executed="results/notebooks/fig3_escape_over_a.ipynb",
@@ -96,7 +96,7 @@ rule figure3:
 rule figure4:
     input:
         notebook="notebooks/fig4_phase3_frozen.py",
-        phase3=phase3_files(),
+        phase3=phase3_files(config),
     output:
         figure_outputs("fig4"),
         executed="results/notebooks/fig4_phase3_frozen.ipynb",
@@ -117,7 +117,7 @@ rule figure4:
 rule figure6:
     input:
         notebook="notebooks/fig6_one_minus_u.py",
-        flow=flow_files("fig6"),
+        flow=flow_files(config, "fig6"),
     output:
         figure_outputs("fig6"),
         executed="results/notebooks/fig6_one_minus_u.ipynb",
@@ -137,7 +137,7 @@ rule figure6:
 rule tables:
     input:
         notebook="notebooks/tables_stopping_times.py",
-        flow=population_files(),
+        flow=population_files(config),
     output:
         table_outputs("stopping_times", "threshold_check"),
         executed="results/notebooks/tables_stopping_times.ipynb",

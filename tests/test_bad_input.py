@@ -68,7 +68,8 @@ NOTEBOOK = "notebooks/fig3_escape_over_a.py"
 def run_notebook(tmp_path, files, kernel="python3"):
     """The notebook rule's command: jupytext to ipynb, then papermill."""
     executed = tmp_path / "executed.ipynb"
-    params = "{flow_files: [" + ", ".join(f"'{f}'" for f in files) + f"], out_stem: '{tmp_path / 'fig'}'}}"
+    params = ("{flow_files: [" + ", ".join(f"'{f}'" for f in files) + "], delta: 0.01, "
+              f"out_stem: '{tmp_path / 'fig'}'}}")
     cmd = (f"jupytext --to ipynb --set-kernel python3 -o - {NOTEBOOK} | "
            f"papermill - {executed} -k {kernel} --no-progress-bar -y \"{params}\"")
     return subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=ROOT, capture_output=True,

@@ -114,7 +114,11 @@ def table_outputs(*names):
 
 
 def notebook_parameters(**params):
-    """Papermill parameters as one JSON (valid YAML) string for `papermill -y`."""
+    """Papermill parameters as one JSON (valid YAML) string for `papermill -y`.
+
+    Rules build it at parse time from the same helpers as their input, never from `input`: Snakemake
+    leaves params derived from input out of its params-change trigger, and a changed value (e.g.
+    fig2.eps) must rerun the notebook."""
     return json.dumps(params)
 
 

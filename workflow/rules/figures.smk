@@ -19,9 +19,9 @@ rule figure1:
     benchmark:
         "results/benchmarks/notebooks/fig1_sgd_mse.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            sgd_files=list(input.sgd),
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            sgd_files=sgd_files(config, "fig1"),
+            flow_files=flow_files(config, "fig1"),
             out_stem=FIGURES["fig1"],
         ),
     shell:
@@ -40,8 +40,8 @@ rule figure5:
     benchmark:
         "results/benchmarks/notebooks/fig5_sgd_label_noise.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            sgd_files=list(input.sgd),
+        parameters=notebook_parameters(
+            sgd_files=sgd_files(config, "fig5"),
             out_stem=FIGURES["fig5"],
         ),
     shell:
@@ -61,9 +61,9 @@ rule figure2:
     benchmark:
         "results/benchmarks/notebooks/fig2_population_dynamics.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
-            gd_files=list(input.gd),
+        parameters=notebook_parameters(
+            flow_files=flow_files(config, "fig2"),
+            gd_files=gd_files(config),
             delta=config["stopping"]["delta"],
             eps=config["fig2"]["eps"],
             out_stem=FIGURES["fig2"],
@@ -84,8 +84,8 @@ rule figure3:
     benchmark:
         "results/benchmarks/notebooks/fig3_escape_over_a.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            flow_files=flow_files(config, "fig3"),
             delta=config["stopping"]["delta"],
             out_stem=FIGURES["fig3"],
         ),
@@ -105,8 +105,8 @@ rule figure4:
     benchmark:
         "results/benchmarks/notebooks/fig4_phase3_frozen.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            phase3_files=list(input.phase3),
+        parameters=notebook_parameters(
+            phase3_files=phase3_files(config),
             rtol=config["claims"]["frozen_mse_rtol"],
             out_stem=FIGURES["fig4"],
         ),
@@ -126,8 +126,8 @@ rule figure6:
     benchmark:
         "results/benchmarks/notebooks/fig6_one_minus_u.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            flow_files=flow_files(config, "fig6"),
             out_stem=FIGURES["fig6"],
         ),
     shell:
@@ -146,8 +146,8 @@ rule tables:
     benchmark:
         "results/benchmarks/notebooks/tables_stopping_times.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            flow_files=population_files(config),
             delta=config["stopping"]["delta"],
             eps=config["stopping"]["eps"],
             s0=config["stopping"]["s0"],
@@ -169,8 +169,8 @@ rule figure_theory_escape:
     benchmark:
         "results/benchmarks/notebooks/theory_escape.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            theory_file=input.theory,
+        parameters=notebook_parameters(
+            theory_file=THEORY_ESCAPE,
             out_stem=FIGURES["theory_escape"],
         ),
     shell:
@@ -189,8 +189,8 @@ rule figure_theory_volterra:
     benchmark:
         "results/benchmarks/notebooks/theory_volterra.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            theory_file=input.theory,
+        parameters=notebook_parameters(
+            theory_file=THEORY_VOLTERRA,
             out_stem=FIGURES["theory_volterra"],
         ),
     shell:

@@ -52,9 +52,9 @@ rule figure_finite:
     benchmark:
         "results/benchmarks/finite/notebook.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            sim_files=list(input.runs),
-            study_file=input.study,
+        parameters=notebook_parameters(
+            sim_files=finite_files(config),
+            study_file=FINITE_STUDY,
             floor_factor=config["finite"]["claims"]["floor_factor"],
             out_stem=FIGURES["finite"],
             table_stem=TABLES["finite_table"],

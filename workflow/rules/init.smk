@@ -56,9 +56,9 @@ rule figure_init:
     benchmark:
         "results/benchmarks/init/notebook.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            study_file=input.study,
-            run_files=list(input.runs),
+        parameters=notebook_parameters(
+            study_file=INIT_STUDY,
+            run_files=init_files(config),
             delta=config["stopping"]["delta"],
             eps=config["stopping"]["eps"],
             s0=config["stopping"]["s0"],

@@ -67,10 +67,10 @@ rule figure_inputs:
     benchmark:
         "results/benchmarks/inputs/notebook.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            study_file=input.study,
-            flow_files=list(input.flows),
-            sgd_files=list(input.sgd),
+        parameters=notebook_parameters(
+            study_file=INPUTS_STUDY,
+            flow_files=inputs_flow_files(config),
+            sgd_files=inputs_sgd_files(config),
             sgd_d=config["inputs"]["sgd"]["d"],
             out_stem=FIGURES["inputs"],
             table_stem=TABLES["inputs_table"],

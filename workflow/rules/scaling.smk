@@ -54,9 +54,9 @@ rule figure_scaling:
     benchmark:
         "results/benchmarks/notebooks/scaling.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            scaling_file=input.scaling,
-            escape_file=input.escape,
+        parameters=notebook_parameters(
+            scaling_file=THEORY_SCALING,
+            escape_file=THEORY_ESCAPE,
             out_stems={
                 k: {**FIGURES, **TABLES}[k]
                 for k in (

@@ -9,6 +9,10 @@ For every flow run (recorded on a fine log grid, with w0 at t = 0):
   * Phase IIb: Delta = 1 - u from T1' (s stays above 1/3 + s0) on, from the Volterra equation with
     kernel K_Theta(t, tau), started from w(T1') (the flow integrated to T1' again) and fed the
     simulated s(t): compared with 1 - u of the simulation (absolute error).
+
+Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
+    python scripts/theory_volterra.py results/sims/volterra/*/*.npz --s-phase1 0.05 --s0 0.05 \\
+        --rtol 1e-7 --atol 1e-12 --out v.npz
 """
 
 from __future__ import annotations

@@ -103,6 +103,11 @@ def population_files(cfg) -> list[str]:
     return sorted(set().union(*(flow_files(cfg, s) for s in ("fig1", "fig2", "fig3", "fig6"))))
 
 
+def all_flow_files(cfg) -> list[str]:
+    """Every FLOW_NPZ run, once each: the flows of every section that shares them."""
+    return sorted(set().union(*(flow_files(cfg, s) for s in FLOW_SECTIONS)))
+
+
 def gd_files(cfg) -> list[str]:
     c = cfg["fig2"]
     return expand(GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
@@ -111,8 +116,13 @@ def gd_files(cfg) -> list[str]:
 def sgd_files(cfg, section, law="gaussian") -> list[str]:
     """One SGD file per a of a figure section; each holds every seed as a replica."""
     c = cfg[section]
-    return expand(SGD_NPZ, law=law, eta=num(c["eta"]), batch=c["batch"], sigma2=num(c.get("sigma2", 0.0)),
+    noise = num(c.get("sigma2", 0.0))  # Fig. 1 has no label noise
+    return expand(SGD_NPZ, law=law, eta=num(c["eta"]), batch=c["batch"], sigma2=noise,
                   a=[num(a) for a in as_list(c["a"])], d=c["d"])
+
+
+def all_sgd_files(cfg) -> list[str]:
+    return sgd_files(cfg, "fig1") + sgd_files(cfg, "fig5")
 
 
 def sgd_section(cfg, w) -> dict:
@@ -318,36 +328,27 @@ def simulate_finite(cfg, w) -> dict:
 
 @dataclass(frozen=True)
 class Simulation:
-    """A simulation rule: the script it runs, its output pattern, the files a config asks of it and
-    the options of the job behind one output's wildcards."""
+    """A simulation rule: its output pattern, the files a config asks of it and the options of the
+    job behind one output's wildcards."""
 
-    script: str
     pattern: str
     files: Callable[[dict], list[str]]
     options: Callable[[dict, Mapping], dict]
 
 
 SIMULATIONS = {
-    "simulate_flow": Simulation(
-        "scripts/simulate_flow.py", FLOW_NPZ,
-        lambda cfg: sorted(set().union(*(flow_files(cfg, s) for s in FLOW_SECTIONS))), simulate_flow),
-    "simulate_gd": Simulation("scripts/simulate_flow.py", GD_NPZ, gd_files, simulate_gd),
-    "simulate_phase3": Simulation("scripts/simulate_phase3.py", PHASE3_NPZ, phase3_files, simulate_phase3),
-    "simulate_sgd": Simulation(
-        "scripts/simulate_sgd.py", SGD_NPZ,
-        lambda cfg: sgd_files(cfg, "fig1") + sgd_files(cfg, "fig5"), simulate_sgd),
-    "simulate_escape": Simulation("scripts/simulate_flow.py", ESCAPE_NPZ, escape_files, simulate_escape),
-    "simulate_volterra": Simulation(
-        "scripts/simulate_flow.py", VOLTERRA_NPZ, volterra_files, simulate_volterra),
-    "simulate_scaling": Simulation("scripts/simulate_flow.py", SCALING_NPZ, scaling_files, simulate_scaling),
-    "simulate_sgd_grid": Simulation(
-        "scripts/simulate_sgd_grid.py", SGD_GRID_NPZ, sgd_grid_files, simulate_sgd_grid),
-    "simulate_init": Simulation("scripts/simulate_init.py", INIT_NPZ, init_files, simulate_init),
-    "simulate_inputs_flow": Simulation(
-        "scripts/simulate_inputs.py", INPUTS_FLOW_NPZ, inputs_flow_files, simulate_inputs_flow),
-    "simulate_inputs_sgd": Simulation(
-        "scripts/simulate_sgd.py", INPUTS_SGD_NPZ, inputs_sgd_files, simulate_inputs_sgd),
-    "simulate_finite": Simulation("scripts/simulate_finite.py", FINITE_NPZ, finite_files, simulate_finite),
+    "simulate_flow": Simulation(FLOW_NPZ, all_flow_files, simulate_flow),
+    "simulate_gd": Simulation(GD_NPZ, gd_files, simulate_gd),
+    "simulate_phase3": Simulation(PHASE3_NPZ, phase3_files, simulate_phase3),
+    "simulate_sgd": Simulation(SGD_NPZ, all_sgd_files, simulate_sgd),
+    "simulate_escape": Simulation(ESCAPE_NPZ, escape_files, simulate_escape),
+    "simulate_volterra": Simulation(VOLTERRA_NPZ, volterra_files, simulate_volterra),
+    "simulate_scaling": Simulation(SCALING_NPZ, scaling_files, simulate_scaling),
+    "simulate_sgd_grid": Simulation(SGD_GRID_NPZ, sgd_grid_files, simulate_sgd_grid),
+    "simulate_init": Simulation(INIT_NPZ, init_files, simulate_init),
+    "simulate_inputs_flow": Simulation(INPUTS_FLOW_NPZ, inputs_flow_files, simulate_inputs_flow),
+    "simulate_inputs_sgd": Simulation(INPUTS_SGD_NPZ, inputs_sgd_files, simulate_inputs_sgd),
+    "simulate_finite": Simulation(FINITE_NPZ, finite_files, simulate_finite),
 }
 
 

@@ -21,9 +21,10 @@
 # (d / 12) log d). Diverged replicas, if any, are listed and drawn as gaps.
 
 # %% tags=["parameters"]
-sgd_files = []
-flow_files = []
-out_stem = "figures/fig1_sgd_mse"
+# placeholders: the rule passes every parameter (papermill -y)
+sgd_files = None
+flow_files = None
+out_stem = None
 
 # %%
 from collections import defaultdict

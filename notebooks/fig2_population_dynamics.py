@@ -21,11 +21,12 @@
 # +w* or -w* depending on the sign of u(0).
 
 # %% tags=["parameters"]
-flow_files = []
-gd_files = []
-delta = 0.01
-eps = 0.05
-out_stem = "figures/fig2_population_dynamics"
+# placeholders: the rule passes every parameter (papermill -y)
+flow_files = None
+gd_files = None
+delta = None
+eps = None
+out_stem = None
 
 # %%
 import matplotlib.pyplot as plt

@@ -20,9 +20,10 @@
 # already in u(0) = w0^T Q w*, which weights the top coordinates more as a grows.
 
 # %% tags=["parameters"]
-flow_files = []
-delta = 0.01
-out_stem = "figures/fig3_escape_over_a"
+# placeholders: the rule passes every parameter (papermill -y)
+flow_files = None
+delta = None
+out_stem = None
 
 # %%
 from collections import defaultdict

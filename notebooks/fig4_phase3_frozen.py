@@ -19,9 +19,10 @@
 # right: the relative gap |MSE_flow - MSE_frozen| / MSE_frozen.
 
 # %% tags=["parameters"]
-phase3_files = []
-rtol = 0.02
-out_stem = "figures/fig4_phase3_frozen"
+# placeholders: the rule passes every parameter (papermill -y)
+phase3_files = None
+rtol = None
+out_stem = None
 
 # %%
 import matplotlib.pyplot as plt

@@ -19,8 +19,9 @@
 # longer vanishes at w*, so SGD stalls at a noise floor instead of learning the tail.
 
 # %% tags=["parameters"]
-sgd_files = []
-out_stem = "figures/fig5_sgd_label_noise"
+# placeholders: the rule passes every parameter (papermill -y)
+sgd_files = None
+out_stem = None
 
 # %%
 import matplotlib.pyplot as plt

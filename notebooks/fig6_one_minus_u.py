@@ -19,8 +19,9 @@
 # and drops once the last mode is learned (t ~ d^a H_{d,a} / 16, dotted).
 
 # %% tags=["parameters"]
-flow_files = []
-out_stem = "figures/fig6_one_minus_u"
+# placeholders: the rule passes every parameter (papermill -y)
+flow_files = None
+out_stem = None
 
 # %%
 from collections import defaultdict

@@ -24,11 +24,12 @@
 # (sample-limited where the ratio is >= floor_factor) and, dotted, 1 + sigma^2 k_eff(T) / (n L_pop(T)).
 
 # %% tags=["parameters"]
-sim_files = []
-study_file = "results/studies/finite.npz"
-floor_factor = 2.0
-out_stem = "figures/finite"
-table_stem = "results/tables/finite"
+# placeholders: the rule passes every parameter (papermill -y)
+sim_files = None
+study_file = None
+floor_factor = None
+out_stem = None
+table_stem = None
 
 # %%
 import matplotlib.pyplot as plt

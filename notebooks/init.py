@@ -21,15 +21,16 @@
 # log(1/|u(0)|), every run of every (a, d).
 
 # %% tags=["parameters"]
-study_file = "results/studies/init.npz"
-run_files = []
-delta = 0.01
-eps = [0.1, 0.05, 0.01]
-s0 = 0.05
-phase3_eps = 0.01
-x_hi = 0.25
-out_stem = "figures/init"
-table_stem = "results/tables/init"
+# placeholders: the rule passes every parameter (papermill -y)
+study_file = None
+run_files = None
+delta = None
+eps = None
+s0 = None
+phase3_eps = None
+x_hi = None
+out_stem = None
+table_stem = None
 
 # %%
 import matplotlib.pyplot as plt

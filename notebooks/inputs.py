@@ -23,12 +23,13 @@
 # only draws it and writes the table.
 
 # %% tags=["parameters"]
-study_file = "results/studies/inputs.npz"
-flow_files = []
-sgd_files = []
-sgd_d = 100
-out_stem = "figures/inputs"
-table_stem = "results/tables/inputs"
+# placeholders: the rule passes every parameter (papermill -y)
+study_file = None
+flow_files = None
+sgd_files = None
+sgd_d = None
+out_stem = None
+table_stem = None
 
 # %%
 import matplotlib.pyplot as plt

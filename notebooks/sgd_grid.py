@@ -29,12 +29,13 @@
 # Numbers are computed by scripts/study_sgd_grid.py; this notebook only plots and tabulates.
 
 # %% tags=["parameters"]
-study_file = "results/studies/sgd_grid.npz"
-sgd_files = []
-flow_files = []
-stopping = {"delta": 0.01, "eps": [0.1, 0.05, 0.01], "s0": 0.05}
-out_stem = "figures/sgd_grid"
-table_stem = "results/tables/sgd_grid"
+# placeholders: the rule passes every parameter (papermill -y)
+study_file = None
+sgd_files = None
+flow_files = None
+stopping = None
+out_stem = None
+table_stem = None
 
 # %%
 import matplotlib.pyplot as plt

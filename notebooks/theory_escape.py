@@ -21,8 +21,9 @@
 # holds fewer than 5 samples are left out (listed below).
 
 # %% tags=["parameters"]
-theory_file = "results/theory/escape.npz"
-out_stem = "figures/theory_escape"
+# placeholders: the rule passes every parameter (papermill -y)
+theory_file = None
+out_stem = None
 
 # %%
 import matplotlib.pyplot as plt

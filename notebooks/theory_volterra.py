@@ -21,8 +21,9 @@
 # simulation.
 
 # %% tags=["parameters"]
-theory_file = "results/theory/volterra.npz"
-out_stem = "figures/theory_volterra"
+# placeholders: the rule passes every parameter (papermill -y)
+theory_file = None
+out_stem = None
 
 # %%
 import matplotlib.pyplot as plt

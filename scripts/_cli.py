@@ -20,7 +20,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seed", type=int, nargs="+", required=True, help="run seeds (target and start)")
-    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
     p.add_argument("--out", nargs="+", required=True, help="output .npz files, one per --seed, in order")
 
 

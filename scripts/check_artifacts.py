@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-from pipeline import load_config  # noqa: E402  (the pipeline's own config loading)
+from pipeline import SIMULATIONS, load_config, recorded_inputs, wildcards_of  # noqa: E402
 
 CLAIM_FIELDS = {"id", "statement", "measured", "expected", "tolerance", "passed"}
 
@@ -102,107 +102,47 @@ def failed_claims(checks: Path) -> list[str]:
     return bad
 
 
-SECTIONS = {
-    "flow": ("fig1", "fig2", "fig3", "fig6"),
-    "gd": ("fig2",),
-    "phase3": ("fig4",),
-    "sgd": ("fig1", "fig5"),
-    "escape": ("escape",),
-    "volterra": ("volterra",),
-    "scaling": ("scaling",),
-}
-
-
-def in_config_grid(kind: str, coords: dict, cfg: dict) -> bool:
-    """Whether the current config's DAG produces a result with these file-name coordinates."""
-    def listed(value, options):
-        options = options if isinstance(options, list) else [options]
-        return any(math.isclose(float(value), float(o)) for o in options)
-
-    for section in SECTIONS.get(kind, ()):
-        c = cfg[section]
-        if not (listed(coords["a"], c["a"]) and listed(coords["d"], c["d"])):
-            continue
-        if "seed" in coords and not listed(coords["seed"], c["seeds"]):
-            continue
-        if kind == "gd" and not listed(coords["eta"], c["gd_eta"]):
-            continue
-        if kind == "sgd" and not (listed(coords["eta"], c["eta"]) and listed(coords["b"], c["batch"])
-                                  and listed(coords["noise"], c.get("sigma2", 0.0))):
-            continue
-        return True
-    return False
-
-
-def expected_inputs(rel: Path, cfg: dict) -> dict:
-    """The CLI inputs the current config gives the job that wrote results/sims/<kind>/...npz.
-
-    Empty for a file outside the current config's grid (a leftover of another config).
-    """
-    from prdynamics.model import escape_time_scale, full_recovery_time
-
-    kind, name = rel.parts[2], rel.stem
-    grid, tol, base = cfg["time_grid"], cfg["flow"], {"base_seed": cfg["base_seed"]}
-    words = "_".join(rel.parts[3:-1] + (name,))
-    coords = dict(re.findall(r"(a|d|seed|eta|b|noise)([0-9.e+-]+?)(?=_|$)", words))
-    if not in_config_grid(kind, coords, cfg):
-        return {}
-    if kind == "flow":
-        a, d = float(coords["a"]), int(coords["d"])
-        t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
-        return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
-                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
-    if kind == "escape":
-        e = cfg["escape"]
-        return base | {"t_min": grid["t_min"], "points_per_decade": e["points_per_decade"],
-                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": e["t_max"], "method": "flow"}
-    if kind == "volterra":
-        a, d = float(coords["a"]), int(coords["d"])
-        t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
-        return base | {"t_min": grid["t_min"], "points_per_decade": cfg["volterra"]["points_per_decade"],
-                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
-    if kind == "scaling":
-        a, d = float(coords["a"]), int(coords["d"])
-        t_max = cfg["flow"]["t_max_factor"] * (escape_time_scale(d, a) + full_recovery_time(d, a))
-        return base | {"t_min": grid["t_min"], "points_per_decade": cfg["scaling"]["points_per_decade"],
-                       "rtol": tol["rtol"], "atol": tol["atol"], "t_max": t_max, "method": "flow"}
-    if kind == "gd":
-        return base | {"t_min": grid["t_min"], "points_per_decade": grid["points_per_decade"],
-                       "t_max": cfg["fig2"]["gd_t_max"], "method": "gd"}
-    if kind == "phase3":
-        f4 = cfg["fig4"]
-        return base | {"u_start": f4["u_start"], "tau_max_factor": f4["tau_max_factor"],
-                       "points_per_decade": grid["points_per_decade"],
-                       "rtol": tol["rtol"], "atol": tol["atol"]}
-    if kind == "sgd":
-        a = float(coords["a"])
-        for section in ("fig1", "fig5"):
-            c = cfg[section]
-            if a in map(float, c["a"]) and float(coords["noise"]) == float(c.get("sigma2", 0.0)):
-                return base | {"seed": list(c["seeds"]), "t_max": c["t_max"],
-                               "points_per_decade": grid["points_per_decade"],
-                               "backend": cfg.get("sgd_backend", "cpu")}
-        return {"config section": "none produces this file"}
-    return {}
+def same(got, want) -> bool:
+    """Whether a recorded input equals the option the config gives (numbers, also as file-name text)."""
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(map(same, got, want))
+    if isinstance(got, int | float) and not isinstance(got, bool):
+        try:
+            return math.isclose(got, float(want), rel_tol=1e-12)
+        except (TypeError, ValueError):
+            return False
+    return got == want
 
 
 def provenance_mismatches(root: Path, cfg: dict) -> list[str]:
-    """Results under results/sims whose recorded inputs differ from what the config asks for."""
+    """Results under results/sims whose recorded inputs differ from the options the config gives
+    their job (pipeline.recorded_inputs, from the function that builds the rule's command line).
+
+    A file of a simulation rule outside the current config's grid is a leftover of another config
+    and is not checked; a file that no simulation rule writes is a problem.
+    """
     from prdynamics.io import CorruptResultError, load_result
 
     problems = []
+    grids = {rule: set(sim.files(cfg)) for rule, sim in SIMULATIONS.items()}
     for path in sorted((root / "results/sims").rglob("*.npz")):
-        rel = path.relative_to(root)
+        rel = path.relative_to(root).as_posix()
         try:
             recorded = load_result(path, required=())["provenance"]["inputs"]
         except CorruptResultError as exc:
             problems.append(str(exc))
             continue
-        for key, want in expected_inputs(rel, cfg).items():
+        writers = [(rule, w) for rule, sim in SIMULATIONS.items()
+                   if (w := wildcards_of(sim.pattern, rel)) is not None]
+        if not writers:
+            problems.append(f"{rel}: no simulation rule of the pipeline writes this file")
+            continue
+        [(rule, w)] = writers  # the patterns are disjoint
+        if rel not in grids[rule]:
+            continue
+        for key, want in recorded_inputs(cfg, rule, w).items():
             got = recorded.get(key, "<absent>")
-            numeric = isinstance(want, float) and isinstance(got, int | float)
-            same = math.isclose(got, want, rel_tol=1e-12) if numeric else got == want
-            if not same:
+            if not same(got, want):
                 problems.append(f"{rel}: made with {key} = {got!r}, the config now gives {want!r}")
     for path in sorted((root / "results/tables").glob("*.provenance.json")):
         recorded = json.loads(path.read_text())["inputs"]

@@ -38,7 +38,7 @@ def parse_args(argv=None):
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
     p.add_argument("--volterra-phase1-rtol", type=float, required=True)
     p.add_argument("--volterra-theta-atol", type=float, required=True)
-    p.add_argument("--fragments", nargs="*", default=[],
+    p.add_argument("--fragments", nargs="*", required=True,
                    help="claims files written by the studies (prdynamics.io.save_claims), merged in")
     p.add_argument("--out", required=True)
     p.add_argument("--strict", action="store_true")

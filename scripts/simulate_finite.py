@@ -6,8 +6,10 @@ seed) and its samples from the finite-sample stream (prdynamics.studies.finite.d
 each n is a prefix of the largest one).  The file also holds the paper's fixed-step population GD
 (prdynamics.gd.integrate_gd) of each seed with the same step and record times, the reference.
 
+Every option but --t-min is required: the pipeline passes each one from config (workflow/pipeline.py).
 Example:
-    python scripts/simulate_finite.py --a 2 --d 50 --seeds 0 1 2 --n-over-d 2 8 32 --sigma2 0 --out x.npz
+    python scripts/simulate_finite.py --a 2 --d 50 --seeds 0 1 2 --base-seed 0 --n-over-d 2 8 32 \
+        --sigma2 0 --eta 0.1 --horizon-factor 2 --points-per-decade 10 --out x.npz
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seeds", type=int, nargs="+", required=True, help="run seeds (target, start, sample)")
-    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
     p.add_argument("--n-over-d", type=int, nargs="+", required=True, help="sample sizes n = n_over_d * d")
-    p.add_argument("--sigma2", type=float, default=0.0, help="label-noise variance sigma^2 >= 0")
+    p.add_argument("--sigma2", type=float, required=True, help="label-noise variance sigma^2 >= 0")
     p.add_argument("--eta", type=float, required=True, help="GD step")
-    p.add_argument("--horizon-factor", type=float, default=2.0,
+    p.add_argument("--horizon-factor", type=float, required=True,
                    help="horizon T = factor * d^a H_{d,a} / 16 (the population's full-recovery time)")
     p.add_argument("--t-min", type=float, default=None, help="first record time (default: eta)")
-    p.add_argument("--points-per-decade", type=int, default=10, help="record-grid resolution")
+    p.add_argument("--points-per-decade", type=int, required=True, help="record-grid resolution")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)

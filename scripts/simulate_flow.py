@@ -1,9 +1,12 @@
 #!/usr/bin/env python
 """Population dynamics (gradient flow or fixed-step GD) for one (a, d): one npz per seed.
 
-Example:
-    python scripts/simulate_flow.py --a 2 --d 1000 --seed 0 --out x.npz
-    python scripts/simulate_flow.py --a 2 --d 1000 --seed 0 1 --out s0.npz s1.npz
+Every option but --eta (gd) and --rtol, --atol (flow) is required: the pipeline passes each one
+from config (workflow/pipeline.py); by hand, give them all. Examples:
+    python scripts/simulate_flow.py --method flow --a 2 --d 1000 --seed 0 --base-seed 0 --t-max 1e5 \
+        --t-min 1e-3 --points-per-decade 20 --rtol 1e-7 --atol 1e-12 --out x.npz
+    python scripts/simulate_flow.py --method gd --eta 1e-2 --a 2 --d 1000 --seed 0 1 --base-seed 0 \
+        --t-max 1e3 --t-min 1e-3 --points-per-decade 20 --out s0.npz s1.npz
 """
 
 from __future__ import annotations
@@ -20,28 +23,28 @@ from tqdm import tqdm
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.gd import integrate_gd
 from prdynamics.io import provenance, save_result
-from prdynamics.model import full_recovery_time
 from prdynamics.seeding import problem
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_arguments(p)
-    p.add_argument("--t-max", type=float, default=None,
-                   help="final time (default: 10 d^a H_{d,a} / 16, full recovery)")
-    p.add_argument("--t-min", type=float, default=1e-3, help="first output time")
-    p.add_argument("--points-per-decade", type=int, default=20, help="output grid resolution")
-    p.add_argument("--method", choices=("flow", "gd"), default="flow")
-    p.add_argument("--eta", type=float, default=1e-2, help="GD step (method gd)")
-    p.add_argument("--rtol", type=float, default=1e-7, help="flow: relative tolerance")
-    p.add_argument("--atol", type=float, default=1e-12, help="flow: absolute tolerance")
+    p.add_argument("--t-max", type=float, required=True, help="final time")
+    p.add_argument("--t-min", type=float, required=True, help="first output time")
+    p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
+    p.add_argument("--method", choices=("flow", "gd"), required=True)
+    p.add_argument("--eta", type=float, help="GD step (required by --method gd)")
+    p.add_argument("--rtol", type=float, help="flow: relative tolerance (required by --method flow)")
+    p.add_argument("--atol", type=float, help="flow: absolute tolerance (required by --method flow)")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     check_seed_outputs(p, args)
-    if args.t_max is not None and not args.t_max > args.t_min > 0:
+    if not args.t_max > args.t_min > 0:
         p.error(f"need 0 < --t-min < --t-max, got {args.t_min}, {args.t_max}")
-    if args.method == "gd" and not args.eta > 0:
-        p.error(f"--eta must be positive, got {args.eta}")
+    if args.method == "gd" and not (args.eta is not None and args.eta > 0):
+        p.error(f"--eta must be positive with --method gd, got {args.eta}")
+    if args.method == "flow" and (args.rtol is None or args.atol is None):
+        p.error("--method flow needs --rtol and --atol")
     return args
 
 
@@ -49,13 +52,13 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if memory_refused(args.d):
         return 2
-    t_max = args.t_max if args.t_max is not None else 10 * full_recovery_time(args.d, args.a)
     for seed, out in zip(args.seed, args.out, strict=True):
-        run_seed(args, seed, t_max, out)
+        run_seed(args, seed, out)
     return 0
 
 
-def run_seed(args: argparse.Namespace, seed: int, t_max: float, out: str) -> None:
+def run_seed(args: argparse.Namespace, seed: int, out: str) -> None:
+    t_max = args.t_max
     lam, wstar, w0 = problem(args.a, args.d, seed, args.base_seed)
     t_eval = log_time_grid(args.t_min, t_max, args.points_per_decade)
 
@@ -84,7 +87,7 @@ def run_seed(args: argparse.Namespace, seed: int, t_max: float, out: str) -> Non
         "sigma_star2": float(np.sum(wstar**2) / args.d),
         "n_steps": traj.n_steps, "n_rejected": traj.n_rejected,
     }
-    prov = provenance(run_inputs(args, seed, t_max=t_max)) | {"wall_seconds": round(elapsed, 3)}
+    prov = provenance(run_inputs(args, seed)) | {"wall_seconds": round(elapsed, 3)}
     save_result(out, arrays, prov)
     print(f"wrote {out}: {traj.n_steps} steps ({traj.n_rejected} rejected) in {elapsed:.2f} s",
           file=sys.stderr)

@@ -5,8 +5,10 @@ Every start of a seed shares that seed's target w* (seeding.problem); see
 prdynamics.studies.init for the starts and their random streams. Statistics have shape
 (starts, seeds, times); a run whose integration fails is recorded as NaN with diverged = True.
 
-Example:
-    python scripts/simulate_init.py --a 2 --d 1000 --seeds 0 1 2 --out x.npz
+Every option but --starts is required: the pipeline passes each one from config
+(workflow/pipeline.py). Example:
+    python scripts/simulate_init.py --a 2 --d 1000 --seeds 0 1 2 --base-seed 0 --t-max 1e6 \
+        --t-min 1e-3 --points-per-decade 40 --rtol 1e-7 --atol 1e-12 --out x.npz
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from _cli import check_run_arguments, check_seed_list, memory_refused
 
 from prdynamics.flow import STAT_NAMES, StepController, integrate_flow, log_time_grid
 from prdynamics.io import provenance, save_result
-from prdynamics.model import escape_time_scale, full_recovery_time
 from prdynamics.seeding import problem
 from prdynamics.studies.init import initial_statistics, start_state, study_starts
 from prdynamics.theory import escape_rate
@@ -33,13 +34,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seeds", type=int, nargs="+", required=True, help="run seeds (targets)")
     p.add_argument("--starts", nargs="+", default=None,
                    help="start names (default: every start of prdynamics.studies.init.study_starts)")
-    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
-    p.add_argument("--t-max", type=float, default=None,
-                   help="final time (default: 10 (log d / (4 lam_1) + d^a H_{d,a} / 16))")
-    p.add_argument("--t-min", type=float, default=1e-3, help="first output time")
-    p.add_argument("--points-per-decade", type=int, default=40, help="output grid resolution")
-    p.add_argument("--rtol", type=float, default=1e-7, help="flow: relative tolerance")
-    p.add_argument("--atol", type=float, default=1e-12, help="flow: absolute tolerance")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
+    p.add_argument("--t-max", type=float, required=True, help="final time")
+    p.add_argument("--t-min", type=float, required=True, help="first output time")
+    p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
+    p.add_argument("--rtol", type=float, required=True, help="flow: relative tolerance")
+    p.add_argument("--atol", type=float, required=True, help="flow: absolute tolerance")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args, d_min=3, why=" (the warm start needs it)")
@@ -49,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     unknown = [s for s in args.starts if s not in known]
     if unknown:
         p.error(f"unknown --starts {unknown}; choose from {known}")
-    if args.t_max is not None and not args.t_max > args.t_min > 0:
+    if not args.t_max > args.t_min > 0:
         p.error(f"need 0 < --t-min < --t-max, got {args.t_min}, {args.t_max}")
     if args.points_per_decade < 1:
         p.error(f"--points-per-decade must be >= 1, got {args.points_per_decade}")
@@ -62,8 +62,6 @@ def main(argv=None) -> int:
         return 2
     a, d = args.a, args.d
     t_max = args.t_max
-    if t_max is None:
-        t_max = 10 * (escape_time_scale(d, a) + full_recovery_time(d, a))
     t_eval = log_time_grid(args.t_min, t_max, args.points_per_decade)
     ctl = StepController(rtol=args.rtol, atol=args.atol)
     n_st, n_se, n_t = len(args.starts), len(args.seeds), len(t_eval)

@@ -6,9 +6,10 @@ Each seed uses the target and start of ``seeding.problem`` (the same for every l
 loss of the law (``studies.inputs.loss_product``: the Gaussian loss plus the fourth-cumulant term).
 A seed whose solver fails is flagged (``failed``) and NaN; the other seeds are kept.
 
-Example:
-    python scripts/simulate_inputs.py --a 2 --d 300 --seed 0 1 2 --input-law student_t \\
-        --law-param 5 --t-max 1e5 --out x.npz
+Every option but --law-param and --method is required: the pipeline passes each one from config
+(workflow/pipeline.py). Example:
+    python scripts/simulate_inputs.py --a 2 --d 300 --seed 0 1 2 --base-seed 0 --input-law student_t \\
+        --law-param 5 --t-max 1e5 --t-min 1e-2 --points-per-decade 20 --rtol 1e-8 --atol 1e-12 --out x.npz
 """
 
 from __future__ import annotations
@@ -36,15 +37,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seed", type=int, nargs="+", required=True, help="run seeds, one row each")
-    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
-    p.add_argument("--input-law", choices=INPUT_LAWS, default="gaussian", help="law of the standardised z")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
+    p.add_argument("--input-law", choices=INPUT_LAWS, required=True, help="law of the standardised z")
     p.add_argument("--law-param", type=float, default=None,
-                   help="student_t: nu > 4 (required); sparse: Bernoulli p (default 0.1)")
+                   help="the parameter of student_t (nu > 4) and sparse (Bernoulli p); required by them")
     p.add_argument("--t-max", type=float, required=True, help="final time")
-    p.add_argument("--t-min", type=float, default=1e-2, help="first output time")
-    p.add_argument("--points-per-decade", type=int, default=20, help="output grid resolution")
-    p.add_argument("--rtol", type=float, default=1e-8, help="solver relative tolerance")
-    p.add_argument("--atol", type=float, default=1e-12, help="solver absolute tolerance")
+    p.add_argument("--t-min", type=float, required=True, help="first output time")
+    p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
+    p.add_argument("--rtol", type=float, required=True, help="solver relative tolerance")
+    p.add_argument("--atol", type=float, required=True, help="solver absolute tolerance")
     p.add_argument("--method", choices=("BDF", "Radau"), default="BDF", help="stiff solver")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
@@ -52,6 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.d > 5000:
         p.error(f"--d {args.d}: the stiff solver factorises a dense d x d Jacobian; use d <= 5000")
     check_seed_list(p, args.seed, args.base_seed, "--seed")
+    if args.input_law in ("student_t", "sparse") and args.law_param is None:
+        p.error(f"--input-law {args.input_law} needs --law-param")
     try:
         args.law_param = check_law(args.input_law, args.law_param)
     except ValueError as exc:

@@ -2,8 +2,9 @@
 """Phase III: the flow after T2 (|u(T2)| = u_start) against the frozen-statistics approximation.
 One npz per seed.
 
-Example:
-    python scripts/simulate_phase3.py --a 2 --d 300 --seed 0 --out x.npz
+Every option is required: the pipeline passes each one from config (workflow/pipeline.py). Example:
+    python scripts/simulate_phase3.py --a 2 --d 300 --seed 0 --base-seed 0 --u-start 0.9 \
+        --tau-max-factor 10 --tau-min 1e-3 --points-per-decade 20 --rtol 1e-7 --atol 1e-12 --out x.npz
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from prdynamics.seeding import problem
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_arguments(p)
-    p.add_argument("--u-start", type=float, default=0.9, help="T2 is the first time |u| = u_start")
-    p.add_argument("--tau-max-factor", type=float, default=10.0,
+    p.add_argument("--u-start", type=float, required=True, help="T2 is the first time |u| = u_start")
+    p.add_argument("--tau-max-factor", type=float, required=True,
                    help="tau runs to factor * d^a H_{d,a} / 16")
-    p.add_argument("--tau-min", type=float, default=1e-3)
-    p.add_argument("--points-per-decade", type=int, default=20)
-    p.add_argument("--rtol", type=float, default=1e-7)
-    p.add_argument("--atol", type=float, default=1e-12)
+    p.add_argument("--tau-min", type=float, required=True, help="first output time after T2")
+    p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
+    p.add_argument("--rtol", type=float, required=True, help="flow: relative tolerance")
+    p.add_argument("--atol", type=float, required=True, help="flow: absolute tolerance")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     check_seed_outputs(p, args)

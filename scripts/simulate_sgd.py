@@ -5,9 +5,11 @@ Each seed uses the target and start of the population flow of that seed and
 its own sample stream.  Statistics have shape (replicas, times); a replica that
 diverges is flagged (diverged, diverged_step) and is NaN from then on.
 
-Example:
-    python scripts/simulate_sgd.py --a 2 --d 1000 --seed 0 1 2 --eta 1e-3 --batch 1 \\
-        --sigma 0 --t-max 1e3 --out x.npz
+Every option but --law-param and --workers is required: the pipeline passes each one from config
+(workflow/pipeline.py). Example:
+    python scripts/simulate_sgd.py --a 2 --d 1000 --seed 0 1 2 --base-seed 0 --eta 1e-3 --batch 1 \\
+        --sigma 0 --input-law gaussian --t-max 1e3 --t-min 1e-3 --points-per-decade 20 \\
+        --blowup 1e6 --backend cpu --out x.npz
 """
 
 from __future__ import annotations
@@ -31,20 +33,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seed", type=int, nargs="+", required=True, help="run seeds, one replica each")
-    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
     p.add_argument("--eta", type=float, required=True, help="step size (SGD time t = steps * eta)")
-    p.add_argument("--batch", type=int, default=1, help="samples per step")
-    p.add_argument("--sigma", type=float, default=0.0, help="label noise standard deviation")
-    p.add_argument("--input-law", choices=INPUT_LAWS, default="gaussian", help="law of the standardised z")
+    p.add_argument("--batch", type=int, required=True, help="samples per step")
+    p.add_argument("--sigma", type=float, required=True, help="label noise standard deviation")
+    p.add_argument("--input-law", choices=INPUT_LAWS, required=True, help="law of the standardised z")
     p.add_argument("--law-param", type=float, default=None,
-                   help="student_t: nu > 4 (required); sparse: Bernoulli p (default 0.1)")
+                   help="the parameter of student_t (nu > 4) and sparse (Bernoulli p); required by them")
     p.add_argument("--t-max", type=float, required=True, help="final SGD time")
-    p.add_argument("--t-min", type=float, default=1e-3, help="first output time (raised to eta if smaller)")
-    p.add_argument("--points-per-decade", type=int, default=20, help="output grid resolution")
-    p.add_argument("--blowup", type=float, default=1e6, help="s = w^T Q w above this marks divergence")
+    p.add_argument("--t-min", type=float, required=True, help="first output time (raised to eta if smaller)")
+    p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
+    p.add_argument("--blowup", type=float, required=True, help="s = w^T Q w above this marks divergence")
     p.add_argument("--workers", type=int, default=1, help="cpu backend: threads over replicas (speed only)")
-    p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu",
-                   help="cpu (default, the reference) or cuda (optional GPU kernel, Gaussian inputs; "
+    p.add_argument("--backend", choices=("cpu", "cuda"), required=True,
+                   help="cpu (the reference) or cuda (optional GPU kernel, Gaussian inputs; "
                         "other random numbers, the same law)")
     p.add_argument("--out", required=True, help="output .npz")
     args = p.parse_args(argv)
@@ -56,15 +58,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--batch must be >= 1, got {args.batch}")
     if not (math.isfinite(args.sigma) and args.sigma >= 0):
         p.error(f"--sigma must be >= 0, got {args.sigma}")
+    if args.input_law in ("student_t", "sparse") and args.law_param is None:
+        p.error(f"--input-law {args.input_law} needs --law-param")
     try:
         args.law_param = check_law(args.input_law, args.law_param)
     except ValueError as exc:
         p.error(f"--input-law/--law-param: {exc}")
     if not args.t_min > 0:
         p.error(f"--t-min must be positive, got {args.t_min}")
-    args.t_min = max(args.t_min, args.eta)
-    if not (math.isfinite(args.t_max) and args.t_max > args.t_min):
-        p.error(f"need --t-max > max(--t-min, --eta) = {args.t_min}, got {args.t_max}")
+    if not (math.isfinite(args.t_max) and args.t_max > first_time(args)):
+        p.error(f"need --t-max > max(--t-min, --eta) = {first_time(args)}, got {args.t_max}")
     if args.points_per_decade < 1:
         p.error(f"--points-per-decade must be >= 1, got {args.points_per_decade}")
     if not args.blowup > 0:
@@ -76,9 +79,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def first_time(args: argparse.Namespace) -> float:
+    """The first output time: --t-min, raised to the first step's time eta (the inputs record --t-min)."""
+    return max(args.t_min, args.eta)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    t_eval = log_time_grid(args.t_min, args.t_max, args.points_per_decade)
+    t_eval = log_time_grid(first_time(args), args.t_max, args.points_per_decade)
     total_steps = int(math.ceil(args.t_max / args.eta - 1e-9))
     bar = tqdm(total=total_steps, unit="step", unit_scale=True, file=sys.stderr, mininterval=2.0,
                desc=f"sgd a={args.a:g} d={args.d} seeds={len(args.seed)} eta={args.eta:g}")

@@ -5,8 +5,9 @@ Reads the npz files of scripts/simulate_finite.py (one per (a, d, sigma^2); a no
 needed for every a, as the reference of the noise excess) and writes results/studies/finite.npz
 and the claims fragment.
 
-Example:
-    python scripts/study_finite.py results/sims/finite/*.npz --out s.npz --claims c.json
+Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
+    python scripts/study_finite.py results/sims/finite/*.npz --match-c 3 --floor-factor 2 --fit-min 16 \
+        --floor-slope-tol 0.2 --overfit-ratio 0.5 --rate-fraction 0.5 --out s.npz --claims c.json
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from prdynamics.studies import StudyInputError, finite
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="npz files of simulate_finite.py")
-    p.add_argument("--match-c", type=float, default=3.0, help="large-n deviations must be <= c sqrt(d/n)")
-    p.add_argument("--floor-factor", type=float, default=2.0,
+    p.add_argument("--match-c", type=float, required=True, help="large-n deviations must be <= c sqrt(d/n)")
+    p.add_argument("--floor-factor", type=float, required=True,
                    help="sample-limited when L(T) >= factor x population L(T)")
-    p.add_argument("--fit-min", type=float, default=16.0, help="n/d from which slopes in n are fitted")
-    p.add_argument("--floor-slope-tol", type=float, default=0.2, help="noise-floor slope within this of -1")
-    p.add_argument("--overfit-ratio", type=float, default=0.5, help="overfits when train < ratio x test loss")
-    p.add_argument("--rate-fraction", type=float, default=0.5,
+    p.add_argument("--fit-min", type=float, required=True, help="n/d from which slopes in n are fitted")
+    p.add_argument("--floor-slope-tol", type=float, required=True, help="noise-floor slope within this of -1")
+    p.add_argument("--overfit-ratio", type=float, required=True,
+                   help="overfits when train < ratio x test loss")
+    p.add_argument("--rate-fraction", type=float, required=True,
                    help="approaching w* when the MSE's log-log slope over the last decade is at least "
                         "this fraction of the population GD's")
     p.add_argument("--out", required=True, help="summary npz")

@@ -2,9 +2,10 @@
 """Initialisation study summary: per-run stopping times, threshold passages and Phase III gaps
 from the results/sims/init runs; writes results/studies/init.npz and the study's claims.
 
-Example:
-    python scripts/study_init.py results/sims/init/*.npz --out results/studies/init.npz \
-        --claims results/claims/init.json
+Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
+    python scripts/study_init.py results/sims/init/*.npz --delta 0.01 --eps 0.1 0.05 0.01 --s0 0.05 \
+        --phase3-eps 0.01 --x-hi 0.25 --overlap-draws 200 --base-seed 0 --p-min 0.25 --escaped-max 0.5 \
+        --phase3-rtol 0.1 --beta-atol 0.1 --out results/studies/init.npz --claims results/claims/init.json
 """
 
 from __future__ import annotations
@@ -21,20 +22,20 @@ from prdynamics.studies import init
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="simulate_init.py npz files")
-    p.add_argument("--delta", type=float, default=0.01, help="T1 level of |u|, s, |u^(2)|")
-    p.add_argument("--eps", type=float, nargs="+", default=[0.1, 0.05, 0.01], help="T2(eps) tolerances")
-    p.add_argument("--s0", type=float, default=0.05, help="T1' margin above 1/3")
-    p.add_argument("--phase3-eps", type=float, default=0.01, help="Phase III starts at T2(phase3-eps)")
-    p.add_argument("--x-hi", type=float, default=0.25, help="Phase III window: 1 <= x_d <= x_hi d")
-    p.add_argument("--p-min", type=float, default=0.25, help="T1 grows like log d when p >= p-min")
-    p.add_argument("--escaped-max", type=float, default=0.5,
+    p.add_argument("--delta", type=float, required=True, help="T1 level of |u|, s, |u^(2)|")
+    p.add_argument("--eps", type=float, nargs="+", required=True, help="T2(eps) tolerances")
+    p.add_argument("--s0", type=float, required=True, help="T1' margin above 1/3")
+    p.add_argument("--phase3-eps", type=float, required=True, help="Phase III starts at T2(phase3-eps)")
+    p.add_argument("--x-hi", type=float, required=True, help="Phase III window: 1 <= x_d <= x_hi d")
+    p.add_argument("--p-min", type=float, required=True, help="T1 grows like log d when p >= p-min")
+    p.add_argument("--escaped-max", type=float, required=True,
                    help="a start has a plateau when at most this fraction of runs is past T1's levels"
                         " at t_min")
-    p.add_argument("--phase3-rtol", type=float, default=0.1, help="universal Phase III: gap <= this")
-    p.add_argument("--beta-atol", type=float, default=0.05, help="... and |beta - beta_paper| <= this")
-    p.add_argument("--overlap-draws", type=int, default=200,
+    p.add_argument("--phase3-rtol", type=float, required=True, help="universal Phase III: gap <= this")
+    p.add_argument("--beta-atol", type=float, required=True, help="... and |beta - beta_paper| <= this")
+    p.add_argument("--overlap-draws", type=int, required=True,
                    help="draws of each start per (a, d) for the d-scaling of |u(0)| (no integration)")
-    p.add_argument("--base-seed", type=int, default=0, help="project-wide base seed")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
     p.add_argument("--out", required=True, help="output summary .npz")
     p.add_argument("--claims", required=True, help="output claims fragment .json")
     args = p.parse_args(argv)

@@ -6,9 +6,11 @@ Flow files (scripts/simulate_inputs.py) hold one law, one (a, d) and the seeds a
 SGD files (scripts/simulate_sgd.py) one law, one eta and the seeds as replicas, with the exact loss
 of their law.  The Gaussian flow (law gaussian) of every dimension must be among the flow files.
 
-Example:
+Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_inputs.py --flows results/sims/inputs/flow/*/*.npz \\
-        --sgd results/sims/inputs/sgd/*/*.npz --out s.npz --claims c.json
+        --sgd results/sims/inputs/sgd/*/*.npz --delta 0.01 --eps 0.1 0.05 0.01 --s0 0.05 \\
+        --loss-tol 1e-4 --grad-tol 1e-4 --tail-x-min 6 --tail-x-max-frac 0.1 --tail-min-points 5 \\
+        --tail-atol 0.05 --sgd-log-atol 0.25 --out s.npz --claims c.json
 """
 
 from __future__ import annotations
@@ -27,15 +29,15 @@ from prdynamics.studies import inputs as study
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--flows", nargs="+", required=True, help="product-flow npz, one per (law, d)")
-    p.add_argument("--sgd", nargs="*", default=[], help="SGD npz, one per (law, eta)")
-    p.add_argument("--delta", type=float, default=0.01, help="T1 level (stopping.delta)")
-    p.add_argument("--eps", type=float, nargs="+", default=[0.1, 0.05, 0.01], help="T2(eps) levels")
-    p.add_argument("--s0", type=float, default=0.05, help="T1' margin above 1/3")
+    p.add_argument("--sgd", nargs="*", required=True, help="SGD npz, one per (law, eta)")
+    p.add_argument("--delta", type=float, required=True, help="T1 level (stopping.delta)")
+    p.add_argument("--eps", type=float, nargs="+", required=True, help="T2(eps) levels")
+    p.add_argument("--s0", type=float, required=True, help="T1' margin above 1/3")
     p.add_argument("--loss-tol", type=float, required=True, help="final loss below this: global minimum")
     p.add_argument("--grad-tol", type=float, required=True, help="gradient norm below this: stationary")
     p.add_argument("--tail-x-min", type=float, required=True, help="tail window starts at x_d = this")
     p.add_argument("--tail-x-max-frac", type=float, required=True, help="tail window ends at x_d = this * d")
-    p.add_argument("--tail-min-points", type=int, default=5, help="fewest samples of a tail fit")
+    p.add_argument("--tail-min-points", type=int, required=True, help="fewest samples of a tail fit")
     p.add_argument("--tail-atol", type=float, required=True, help="|beta - beta_gauss| deemed the same")
     p.add_argument("--sgd-log-atol", type=float, required=True,
                    help="max |log L_sgd - log L_flow| deemed tracking")

@@ -7,6 +7,11 @@ L(tau), tau = t - T1', its fitted power-law exponent and its constant C at the p
 exponent (geometric mean of L tau^{1 - 1/a}) in the window
 x_lo <= x_d(tau) <= x_hi_frac * d.  Writes one npz (curves padded with NaN to one length)
 and the claims phase3.gamma_law, loss.tail_exponent and phase2.T2_exponent.
+
+Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
+    python scripts/study_scaling.py results/sims/scaling/*/*.npz --s0 0.05 --eps-max 0.3 \\
+        --eps-min 1e-6 --eps-per-decade 8 --phase3-eps 0.1 --front-factor 30 --loss-x-lo 30 \\
+        --loss-x-hi-frac 0.01 --gamma-rtol 0.1 --loss-exponent-atol 0.05 --out s.npz --claims-out c.json
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ Reads every SGD file of the grid (one per (batch, sigma2, eta), each with all se
 and the flow run of every seed; writes one npz with arrays indexed (sigma2, batch, eta, seed)
 and the study's claims fragment.
 
-Example:
+Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_sgd_grid.py --sgd results/sims/sgd_grid/*/*/*.npz \\
-        --flow results/sims/flow/a2_d200/seed*.npz --out study.npz --claims claims.json
+        --flow results/sims/flow/a2_d200/seed*.npz --delta 0.01 --s0 0.05 --eps 0.1 --target-time 5 \\
+        --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 --flow-time-rtol 0.2 \\
+        --out study.npz --claims claims.json
 """
 
 from __future__ import annotations
@@ -32,11 +34,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sgd", nargs="+", required=True, help="SGD result files of the grid")
     p.add_argument("--flow", nargs="+", required=True, help="flow result files, one per seed")
-    p.add_argument("--delta", type=float, default=0.01, help="T1 level")
-    p.add_argument("--s0", type=float, default=0.05, help="T1' margin above 1/3")
-    p.add_argument("--eps", type=float, default=0.1, help="T2(eps)")
+    p.add_argument("--delta", type=float, required=True, help="T1 level")
+    p.add_argument("--s0", type=float, required=True, help="T1' margin above 1/3")
+    p.add_argument("--eps", type=float, required=True, help="T2(eps)")
     p.add_argument("--target-time", type=float, required=True, help="target MSE = flow's MSE at this time")
-    p.add_argument("--floor-window", type=float, default=0.5, help="late window t >= this * t_max")
+    p.add_argument("--floor-window", type=float, required=True, help="late window t >= this * t_max")
     p.add_argument("--edge-factor", type=float, required=True, help="edge claim: factor around eta_ms")
     p.add_argument("--loss-factor", type=float, required=True,
                    help="edge claim: flow-like means a late loss within this factor of the flow's")

@@ -6,6 +6,9 @@ the amplitude A of u ~ A e^{rho t}, the predicted and the measured time for |u| 
 (T1_u_pred, T1_u), the measured T1 (|u|, s and |u^(2)| above delta),
 and the growth rate fitted by one fixed rule: least squares of log|u| on t >= 1/(rho - 4 lam_1)
 (the top-mode transients have decayed by e) while s <= s_max (Theta(t) ~ t still holds).
+
+Example (config/config.yaml's values):
+    python scripts/theory_escape.py results/sims/escape/*/*.npz --delta 0.01 --s-max 0.02 --out e.npz
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ For every flow run (recorded on a fine log grid, with w0 at t = 0):
   * Phase IIb: Delta = 1 - u from T1' (s stays above 1/3 + s0) on, from the Volterra equation with
     kernel K_Theta(t, tau), started from w(T1') (the flow integrated to T1' again) and fed the
     simulated s(t): compared with 1 - u of the simulation (absolute error).
+
+Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
+    python scripts/theory_volterra.py results/sims/volterra/*/*.npz --s-phase1 0.05 --s0 0.05 \\
+        --rtol 1e-7 --atol 1e-12 --out v.npz
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from prdynamics.volterra import solve_delta, solve_u
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="flow npz files on a fine grid")
-    p.add_argument("--s-phase1", type=float, default=0.05,
+    p.add_argument("--s-phase1", type=float, required=True,
                    help="Phase I comparison stops where s exceeds this")
-    p.add_argument("--s0", type=float, default=0.05, help="Phase IIb starts at T1': s stays above 1/3 + s0")
-    p.add_argument("--rtol", type=float, default=1e-7, help="flow tolerance used to reach w(T1')")
-    p.add_argument("--atol", type=float, default=1e-12)
+    p.add_argument("--s0", type=float, required=True, help="Phase IIb starts at T1': s stays above 1/3 + s0")
+    p.add_argument("--rtol", type=float, required=True, help="flow tolerance used to reach w(T1')")
+    p.add_argument("--atol", type=float, required=True, help="flow absolute tolerance")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if not 0 < args.s_phase1 < 1 / 3:

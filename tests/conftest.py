@@ -7,6 +7,8 @@ import pytest
 # Tests that load a CLI in-process see scripts/ on the path, as the CLIs do when run: they import
 # their shared helpers (_cli) from their own folder.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+# ... and the pipeline's config loading, file lists and job options (workflow/pipeline.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from prdynamics.seeding import problem
 

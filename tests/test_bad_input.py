@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import FLOW, PHASE3, SGD, options, without
 
 from prdynamics.io import provenance, save_result
 
@@ -17,9 +18,9 @@ def run(*cmd, cwd=ROOT, timeout=300):
 
 
 @pytest.mark.parametrize("script,extra", [
-    ("scripts/simulate_flow.py", ["--seed", "0"]),
-    ("scripts/simulate_phase3.py", ["--seed", "0"]),
-    ("scripts/simulate_sgd.py", ["--seed", "0", "--eta", "0.001", "--t-max", "1"]),
+    ("scripts/simulate_flow.py", ["--seed", "0", *FLOW]),
+    ("scripts/simulate_phase3.py", ["--seed", "0", *PHASE3]),
+    ("scripts/simulate_sgd.py", ["--seed", "0", *SGD]),
 ])
 def test_dimension_too_large_for_memory_is_refused_before_allocating(script, extra, tmp_path):
     out = tmp_path / "x.npz"
@@ -30,10 +31,12 @@ def test_dimension_too_large_for_memory_is_refused_before_allocating(script, ext
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--a", "-1", "--d", "10"], "--a must be >= 0"),
-    (["--a", "2", "--d", "1"], "--d must be >= 2"),
-    (["--a", "2", "--d", "10", "--t-max", "-5"], "--t-max"),
-    (["--a", "2", "--d", "10", "--method", "gd", "--eta", "0"], "--eta must be positive"),
+    (["--a", "-1", "--d", "10", *FLOW], "--a must be >= 0"),
+    (["--a", "2", "--d", "1", *FLOW], "--d must be >= 2"),
+    (["--a", "2", "--d", "10", *options(FLOW, **{"--t-max": "-5"})], "--t-max"),
+    (["--a", "2", "--d", "10", *options(FLOW, **{"--method": "gd", "--eta": "0"})], "--eta must be positive"),
+    (["--a", "2", "--d", "10", *without(FLOW, "--rtol", "--atol")], "--method flow needs --rtol and --atol"),
+    (["--a", "2", "--d", "10", *without(FLOW, "--method")], "the following arguments are required: --method"),
 ])
 def test_flow_cli_rejects_bad_arguments(args, message, tmp_path):
     res = run("scripts/simulate_flow.py", *args, "--seed", "0", "--out", str(tmp_path / "x.npz"))
@@ -42,14 +45,18 @@ def test_flow_cli_rejects_bad_arguments(args, message, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("script", ["scripts/simulate_flow.py", "scripts/simulate_phase3.py"])
+@pytest.mark.parametrize("script,extra", [
+    ("scripts/simulate_flow.py", FLOW),
+    ("scripts/simulate_phase3.py", PHASE3),
+])
 @pytest.mark.parametrize("seeds,outs,message", [
     (["0", "1"], ["x.npz"], "need one distinct --out per --seed"),
     (["0", "1"], ["x.npz", "x.npz"], "need one distinct --out per --seed"),
     (["1", "1"], ["x.npz", "y.npz"], "--seed values must be distinct"),
 ])
-def test_seed_batch_needs_one_file_per_distinct_seed(script, seeds, outs, message, tmp_path):
-    res = run(script, "--a", "2", "--d", "10", "--seed", *seeds, "--out", *(str(tmp_path / o) for o in outs))
+def test_seed_batch_needs_one_file_per_distinct_seed(script, extra, seeds, outs, message, tmp_path):
+    res = run(script, "--a", "2", "--d", "10", *extra, "--seed", *seeds,
+              "--out", *(str(tmp_path / o) for o in outs))
     assert res.returncode == 2
     assert message in res.stderr
     assert not list(tmp_path.iterdir())
@@ -61,7 +68,8 @@ NOTEBOOK = "notebooks/fig3_escape_over_a.py"
 def run_notebook(tmp_path, files, kernel="python3"):
     """The notebook rule's command: jupytext to ipynb, then papermill."""
     executed = tmp_path / "executed.ipynb"
-    params = "{flow_files: [" + ", ".join(f"'{f}'" for f in files) + f"], out_stem: '{tmp_path / 'fig'}'}}"
+    params = ("{flow_files: [" + ", ".join(f"'{f}'" for f in files) + "], delta: 0.01, "
+              f"out_stem: '{tmp_path / 'fig'}'}}")
     cmd = (f"jupytext --to ipynb --set-kernel python3 -o - {NOTEBOOK} | "
            f"papermill - {executed} -k {kernel} --no-progress-bar -y \"{params}\"")
     return subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=ROOT, capture_output=True,
@@ -87,8 +95,8 @@ def test_missing_kernel_fails_clearly(tmp_path):
 
 
 @pytest.mark.parametrize("extra,message", [
-    (["--input-law", "rademacher"], "--backend cuda draws Gaussian inputs only"),
-    ([], "no CUDA device"),
+    ({"--input-law": "rademacher"}, "--backend cuda draws Gaussian inputs only"),
+    ({}, "no CUDA device"),
 ])
 def test_sgd_cuda_backend_refuses_clearly(extra, message, tmp_path):
     from numba import cuda
@@ -96,8 +104,8 @@ def test_sgd_cuda_backend_refuses_clearly(extra, message, tmp_path):
     if not extra and cuda.is_available():
         pytest.skip("a CUDA GPU is present")
     out = tmp_path / "x.npz"
-    res = run("scripts/simulate_sgd.py", "--a", "2", "--d", "20", "--seed", "0", "--eta", "0.01",
-              "--t-max", "1", "--backend", "cuda", *extra, "--out", str(out))
+    args = options(SGD, **{"--eta": "0.01", "--backend": "cuda"}, **extra)
+    res = run("scripts/simulate_sgd.py", "--a", "2", "--d", "20", "--seed", "0", *args, "--out", str(out))
     assert res.returncode == 2
     assert message in res.stderr
     assert not list(tmp_path.iterdir())

@@ -20,7 +20,7 @@ def test_rules_are_snakefmt_clean():
 
 
 def test_python_is_ruff_clean():
-    res = run(sys.executable, "-m", "ruff", "check", "src", "scripts", "tests")
+    res = run(sys.executable, "-m", "ruff", "check", "src", "scripts", "tests", "workflow")
     assert res.returncode == 0, res.stdout + res.stderr
 
 

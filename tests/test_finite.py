@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import FINITE, options
 
 from prdynamics import population
 from prdynamics.flow import log_time_grid
@@ -284,8 +285,8 @@ def test_scripts_run_end_to_end_on_a_tiny_grid(tmp_path):
     for s2 in ("0", "0.5"):
         out = tmp_path / f"a2_d8_noise{s2}.npz"
         subprocess.run([sys.executable, str(ROOT / "scripts/simulate_finite.py"), "--a", "2", "--d", "8",
-                        "--seeds", "0", "1", "--n-over-d", "2", "16", "32", "64", "--sigma2", s2,
-                        "--eta", "0.1", "--horizon-factor", "1", "--out", str(out)],
+                        "--seeds", "0", "1", "--n-over-d", "2", "16", "32", "64",
+                        *options(FINITE, **{"--sigma2": s2, "--horizon-factor": "1"}), "--out", str(out)],
                        check=True, env=env, capture_output=True, timeout=120)
         files.append(str(out))
     run = load_result(files[1], required=("t", "loss", "train", "pop_loss", "diverged"))
@@ -293,8 +294,11 @@ def test_scripts_run_end_to_end_on_a_tiny_grid(tmp_path):
     assert not run["diverged"].any()
     assert run["horizon"] <= run["t"][-1] < run["horizon"] + run["eta"]  # the first step at or after T
     study, claims = tmp_path / "study.npz", tmp_path / "claims.json"
-    subprocess.run([sys.executable, str(ROOT / "scripts/study_finite.py"), *files, "--out", str(study),
-                    "--claims", str(claims)], check=True, env=env, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, str(ROOT / "scripts/study_finite.py"), *files, "--match-c", "3",
+                    "--floor-factor", "2", "--fit-min", "16", "--floor-slope-tol", "0.2",
+                    "--overfit-ratio", "0.5", "--rate-fraction", "0.5",
+                    "--out", str(study), "--claims", str(claims)],
+                   check=True, env=env, capture_output=True, timeout=120)
     rows = load_result(study, required=("a", "n_over_d", "ratio_loss", "noise_excess"))
     assert rows["a"].size == 2 * 2 * 4
     ids = [c["id"] for c in json.loads(claims.read_text())]

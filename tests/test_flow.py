@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from cli_args import FLOW, PHASE3, options
 from scipy.integrate import solve_ivp
 
 from prdynamics import flow as F
@@ -172,9 +173,9 @@ def test_gd_divergence_is_reported():
 
 
 @pytest.mark.parametrize("script,extra", [
-    ("simulate_flow", ["--t-max", "50"]),
-    ("simulate_flow", ["--t-max", "50", "--method", "gd", "--eta", "0.05"]),
-    ("simulate_phase3", ["--tau-max-factor", "0.5"]),
+    ("simulate_flow", options(FLOW, **{"--t-max": "50"})),
+    ("simulate_flow", options(FLOW, **{"--t-max": "50", "--method": "gd", "--eta": "0.05"})),
+    ("simulate_phase3", options(PHASE3, **{"--tau-max-factor": "0.5"})),
 ])
 def test_seeds_run_in_one_process_give_the_files_of_single_runs(script, extra, tmp_path):
     """One job runs every seed of an (a, d); each file equals that seed's run alone."""

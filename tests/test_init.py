@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import INIT, options
 
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.io import load_result
@@ -181,7 +182,8 @@ def test_cli_runs_and_summary(tmp_path):
     env_path = {"PYTHONPATH": str(ROOT / "src")}
     run = tmp_path / "a2_d60.npz"
     cmd = [sys.executable, str(ROOT / "scripts/simulate_init.py"), "--a", "2", "--d", "60",
-           "--seeds", "0", "1", "2", "--t-max", "2e5", "--points-per-decade", "10", "--out", str(run)]
+           "--seeds", "0", "1", "2", *options(INIT, **{"--t-max": "2e5", "--points-per-decade": "10"}),
+           "--out", str(run)]
     subprocess.run(cmd, check=True, capture_output=True, env=env_path | {"PATH": ""})
     r = load_result(run)
     assert r["s"].shape == (len(I.study_starts(60)), 3, r["t"].size) and not r["diverged"].any()
@@ -190,7 +192,10 @@ def test_cli_runs_and_summary(tmp_path):
                    env=env_path | {"PATH": ""})
     out, frag = tmp_path / "study.npz", tmp_path / "claims.json"
     subprocess.run([sys.executable, str(ROOT / "scripts/study_init.py"), str(run), str(run2),
-                    "--overlap-draws", "20", "--out", str(out), "--claims", str(frag)],
+                    "--delta", "0.01", "--eps", "0.1", "0.05", "0.01", "--s0", "0.05", "--phase3-eps", "0.01",
+                    "--x-hi", "0.25", "--overlap-draws", "20", "--base-seed", "0", "--p-min", "0.25",
+                    "--escaped-max", "0.5", "--phase3-rtol", "0.1", "--beta-atol", "0.05",
+                    "--out", str(out), "--claims", str(frag)],
                    check=True, capture_output=True, env=env_path | {"PATH": ""})
     from prdynamics.io import load_claims
 
@@ -202,6 +207,6 @@ def test_cli_runs_and_summary(tmp_path):
 
 def test_cli_rejects_bad_arguments(tmp_path):
     res = subprocess.run([sys.executable, str(ROOT / "scripts/simulate_init.py"), "--a", "2", "--d", "50",
-                          "--seeds", "0", "--starts", "ball", "--out", str(tmp_path / "x.npz")],
+                          "--seeds", "0", *INIT, "--starts", "ball", "--out", str(tmp_path / "x.npz")],
                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""})
     assert res.returncode == 2 and "unknown --starts" in res.stderr

@@ -21,6 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 import simulate_inputs  # noqa: E402  (scripts/ is on the path: conftest)
 import simulate_sgd  # noqa: E402
 import study_inputs  # noqa: E402
+from cli_args import INPUTS, SGD, options  # noqa: E402
+
+# study_inputs.py options other than the files
+STUDY = ["--delta", "0.01", "--eps", "0.1", "0.05", "0.01", "--s0", "0.05", "--loss-tol", "1e-4",
+         "--grad-tol", "1e-4", "--tail-x-min", "3", "--tail-x-max-frac", "0.2", "--tail-min-points", "5",
+         "--tail-atol", "0.05", "--sgd-log-atol", "0.25"]
 
 LAWS = [("rademacher", None), ("uniform", None), ("student_t", 6.0), ("sparse", 0.3)]
 
@@ -164,8 +170,9 @@ def test_log_gap():
 
 def test_flow_cli_writes_the_law_flow(tmp_path):
     out = tmp_path / "f.npz"
-    args = ["--a", "2", "--d", "30", "--seed", "0", "1", "--input-law", "student_t", "--law-param", "6",
-            "--t-max", "1e3", "--points-per-decade", "5", "--out", str(out)]
+    args = ["--a", "2", "--d", "30", "--seed", "0", "1", "--law-param", "6",
+            *options(INPUTS, **{"--input-law": "student_t", "--t-max": "1e3", "--points-per-decade": "5"}),
+            "--out", str(out)]
     assert simulate_inputs.main(args) == 0
     f = load_result(out)
     kappa = S.kappa_of("student_t", 6.0)
@@ -186,7 +193,8 @@ def test_flow_cli_writes_the_law_flow(tmp_path):
     (["--t-max", "1e-3"], "--t-min"),
 ])
 def test_flow_cli_rejects_bad_arguments(bad, match, tmp_path, capsys):
-    base = {"--a": "2", "--d": "10", "--seed": "0", "--t-max": "10", "--out": str(tmp_path / "x.npz")}
+    base = {"--a": "2", "--d": "10", "--seed": "0", **dict(zip(INPUTS[::2], INPUTS[1::2], strict=True)),
+            "--out": str(tmp_path / "x.npz")}
     args = [x for k, v in base.items() if k not in bad for x in (k, v)] + bad
     with pytest.raises(SystemExit):
         simulate_inputs.main(args)
@@ -199,18 +207,18 @@ def test_study_script_end_to_end(tmp_path):
     for law, param in (("gaussian", None), ("rademacher", None)):
         extra = [] if param is None else ["--law-param", str(param)]
         f = tmp_path / f"flow_{law}.npz"
-        assert simulate_inputs.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--input-law", law,
-                                           "--t-max", "1e4", "--out", str(f), *extra]) == 0
+        assert simulate_inputs.main(["--a", "2", "--d", str(d), "--seed", *seeds,
+                                     *options(INPUTS, **{"--input-law": law, "--t-max": "1e4"}),
+                                     "--out", str(f), *extra]) == 0
         g = tmp_path / f"sgd_{law}.npz"
-        assert simulate_sgd.main(["--a", "2", "--d", str(d), "--seed", *seeds, "--eta", "1e-3",
-                                  "--input-law", law, "--t-max", "3", "--t-min", "1e-2", "--out", str(g),
-                                  *extra]) == 0
+        assert simulate_sgd.main(["--a", "2", "--d", str(d), "--seed", *seeds,
+                                  *options(SGD, **{"--input-law": law, "--t-max": "3", "--t-min": "1e-2"}),
+                                  "--out", str(g), *extra]) == 0
         flows.append(str(f))
         sgds.append(str(g))
     study, frag = tmp_path / "study.npz", tmp_path / "claims.json"
-    assert study_inputs.main(["--flows", *flows, "--sgd", *sgds, "--loss-tol", "1e-4", "--grad-tol", "1e-4",
-                              "--tail-x-min", "3", "--tail-x-max-frac", "0.2", "--tail-atol", "0.05",
-                              "--sgd-log-atol", "0.25", "--out", str(study), "--claims", str(frag)]) == 0
+    assert study_inputs.main(["--flows", *flows, "--sgd", *sgds, *STUDY, "--out", str(study),
+                              "--claims", str(frag)]) == 0
     found = {c.id: c for c in load_claims(frag)}
     assert set(found) == {"inputs.threshold", "inputs.phases", "inputs.spurious_minimum",
                           "inputs.tail_exponent", "inputs.sgd_matches_population"}
@@ -246,12 +254,11 @@ def test_study_script_end_to_end(tmp_path):
 
 def test_study_script_needs_the_gaussian_reference(tmp_path):
     f = tmp_path / "flow.npz"
-    assert simulate_inputs.main(["--a", "2", "--d", "20", "--seed", "0", "--input-law", "uniform",
-                                       "--t-max", "10", "--out", str(f)]) == 0
+    assert simulate_inputs.main(["--a", "2", "--d", "20", "--seed", "0",
+                                 *options(INPUTS, **{"--input-law": "uniform"}), "--out", str(f)]) == 0
     with pytest.raises(SystemExit, match="Gaussian"):
-        study_inputs.main(["--flows", str(f), "--loss-tol", "1e-4", "--grad-tol", "1e-4", "--tail-x-min", "3",
-                           "--tail-x-max-frac", "0.2", "--tail-atol", "0.05", "--sgd-log-atol", "0.25",
-                           "--out", str(tmp_path / "s.npz"), "--claims", str(tmp_path / "c.json")])
+        study_inputs.main(["--flows", str(f), "--sgd", *STUDY, "--out", str(tmp_path / "s.npz"),
+                           "--claims", str(tmp_path / "c.json")])
 
 
 # --------------------------------------------------------------------------- claims

@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -85,6 +86,63 @@ def test_second_dry_run_has_nothing_to_do(quick_run):
     res = snakemake(quick_run, "-n")
     assert res.returncode == 0
     assert "Nothing to be done" in res.stdout + res.stderr
+
+
+#: A config value each notebook or table rule reads (directly as a parameter, or through its input
+#: files), changed: the dry run must plan the rule (params derived from input would not trigger it).
+NOTEBOOK_OVERRIDES = {
+    "figure1": "fig1:\n  t_max: 250\n",
+    "figure2": "fig2:\n  eps: 0.1\n",
+    "figure3": "stopping:\n  delta: 0.02\n",
+    "figure4": "claims:\n  frozen_mse_rtol: 0.03\n",
+    "figure5": "fig5:\n  t_max: 150\n",
+    "figure6": "fig6:\n  d: [100, 200]\n",
+    "tables": "stopping:\n  s0: 0.06\n",
+    "figure_theory_escape": "escape:\n  s_max: 0.03\n",
+    "figure_theory_volterra": "volterra:\n  s_phase1: 0.04\n",
+    "figure_scaling": "scaling:\n  eps_per_decade: 6\n",
+    "figure_sgd_grid": "stopping:\n  eps: [0.1, 0.02, 0.01]\n",
+    "figure_init": "init:\n  x_hi: 0.3\n",
+    "figure_inputs": "inputs:\n  sgd:\n    d: 50\n",
+    "figure_finite": "finite:\n  claims:\n    floor_factor: 3.0\n",
+}
+
+
+def planned_rules(output: str) -> set[str]:
+    """Rule names of a dry run's job-stats table."""
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return set(re.findall(r"^(\w+)\s+\d+$", table, flags=re.M))
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("rule", sorted(NOTEBOOK_OVERRIDES))
+def test_changed_config_value_reruns_the_notebook(quick_run, rule, tmp_path):
+    override = tmp_path / "override.yaml"
+    override.write_text(NOTEBOOK_OVERRIDES[rule])
+    res = snakemake(quick_run, "-n", overrides=[str(override)], timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert rule in planned_rules(res.stdout + res.stderr), NOTEBOOK_OVERRIDES[rule]
+
+
+def test_every_notebook_rule_has_an_override():
+    text = "".join(p.read_text() for p in sorted((ROOT / "workflow/rules").glob("*.smk")))
+    blocks = re.split(r"^rule ", text, flags=re.M)[1:]
+    assert {b.split(":", 1)[0] for b in blocks if "notebook=" in b} == set(NOTEBOOK_OVERRIDES)
+
+
+@pytest.mark.pipeline
+def test_result_of_another_config_value_is_refused(quick_run, tmp_path):
+    """check_artifacts names a study's simulation made with other values than the config's."""
+    override = tmp_path / "other.yaml"
+    override.write_text("finite:\n  horizon_factor: 3\ninit:\n  points_per_decade: 30\n")
+    res = subprocess.run([sys.executable, "scripts/check_artifacts.py", "--config", "config/quick.yaml",
+                          str(override)], cwd=quick_run, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1
+    problems = res.stderr.split("problems:", 1)[1].strip().splitlines()
+    assert problems and all(("horizon_factor = 2.0" in p and p.startswith("results/sims/finite/"))
+                            or ("points_per_decade = 20" in p and p.startswith("results/sims/init/"))
+                            for p in problems), problems
+    assert {p.split("/")[2] for p in problems} == {"finite", "init"}
 
 
 @pytest.mark.pipeline

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import SGD, options
 
 from prdynamics import population
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
@@ -279,8 +280,9 @@ SGD_KEYS = ("t", "s", "u", "s2", "u2", "mse", "loss", "lam", "wstar", "w0", "w_f
 
 def test_cli_writes_a_loadable_npz(tmp_path):
     out = tmp_path / "sub" / "sgd.npz"
-    argv = ["--a", "1.5", "--d", "16", "--seed", "0", "3", "--eta", "0.01", "--batch", "2", "--sigma", "0.1",
-            "--t-max", "2", "--input-law", "sparse", "--law-param", "0.5", "--out", str(out)]
+    argv = ["--a", "1.5", "--d", "16", "--seed", "0", "3", "--law-param", "0.5", "--out", str(out),
+            *options(SGD, **{"--eta": "0.01", "--batch": "2", "--sigma": "0.1", "--t-max": "2",
+                             "--input-law": "sparse"})]
     assert _cli().main(argv) == 0
     res = load_result(out, required=SGD_KEYS)
     assert res["s"].shape == (2, res["t"].size) and res["wstar"].shape == (2, 16)
@@ -294,22 +296,20 @@ def test_cli_writes_a_loadable_npz(tmp_path):
 
 def test_cli_all_diverged_still_writes(tmp_path):
     out = tmp_path / "div.npz"
-    argv = ["--a", "1", "--d", "20", "--seed", "0", "1", "--eta", "0.3", "--t-max", "20", "--out", str(out)]
+    argv = ["--a", "1", "--d", "20", "--seed", "0", "1", *options(SGD, **{"--eta": "0.3", "--t-max": "20"}),
+            "--out", str(out)]
     assert _cli().main(argv) == 0
     res = load_result(out, required=SGD_KEYS)
     assert res["diverged"].all() and np.all(res["diverged_step"] > 0) and np.isnan(res["s"][:, -1]).all()
 
 
-@pytest.mark.parametrize("bad", [["--eta", "0"], ["--batch", "0"], ["--sigma", "-1"],
-                                 ["--input-law", "student_t"], ["--t-max", "0.001"]])
+@pytest.mark.parametrize("bad", [
+    {"--eta": "0"}, {"--batch": "0"}, {"--sigma": "-1"}, {"--input-law": "student_t"},
+    {"--input-law": "sparse"}, {"--t-max": "0.001"},
+])
 def test_cli_rejects_bad_arguments(bad, tmp_path, capsys):
-    argv = ["--a", "1", "--d", "8", "--seed", "0", "--eta", "0.01", "--t-max", "1",
+    argv = ["--a", "1", "--d", "8", "--seed", "0", *options(SGD, **{"--eta": "0.01", **bad}),
             "--out", str(tmp_path / "x.npz")]
-    for i in range(0, len(bad), 2):
-        if bad[i] in argv:
-            argv[argv.index(bad[i]) + 1] = bad[i + 1]
-        else:
-            argv += bad[i : i + 2]
     with pytest.raises(SystemExit) as exc:
         _cli().parse_args(argv)
     assert exc.value.code == 2

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import SGD, options
 
 HERE = Path(__file__).resolve().parent
 
@@ -106,8 +107,8 @@ def check_cli_writes_a_cuda_result():
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "x.npz"
-        args = ["--a", "2", "--d", "20", "--seed", "0", "1", "--eta", "0.01", "--t-max", "0.05",
-                "--t-min", "0.01", "--backend", "cuda", "--out", str(out)]
+        args = ["--a", "2", "--d", "20", "--seed", "0", "1", "--out", str(out),
+                *options(SGD, **{"--eta": "0.01", "--t-max": "0.05", "--t-min": "0.01", "--backend": "cuda"})]
         assert simulate_sgd.main(args) == 0
         res = load_result(out)
         assert str(res["backend"]) == "cuda" and res["provenance"]["inputs"]["backend"] == "cuda"

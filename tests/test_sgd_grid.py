@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import SGD, options, without
 
 from prdynamics.studies import StudyInputError
 from prdynamics.studies import sgd_grid as stab
@@ -275,7 +276,8 @@ def test_grid_cli_runs_every_eta_and_records_divergence(tmp_path):
     outs = [tmp_path / "small.npz", tmp_path / "large.npz"]
     res = subprocess.run(
         [sys.executable, "scripts/simulate_sgd_grid.py", "--a", "2", "--d", "20", "--seed", "0", "1",
-         "--eta", "0.01", "4", "--batch", "2", "--sigma", "0", "--t-max", "40", "--out", *map(str, outs)],
+         *options(without(SGD, "--eta"), **{"--batch": "2", "--t-max": "40"}), "--eta", "0.01", "4",
+         "--out", *map(str, outs)],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     from prdynamics.io import load_result

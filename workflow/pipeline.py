@@ -1,15 +1,24 @@
-"""The pipeline's config loading, shared by the rules (workflow/rules/common.smk) and the tools
-that check its results (scripts/check_artifacts.py, tests), so that all of them read one config.
+"""Config -> simulation files and the options of the jobs that write them.
 
+The rules (workflow/rules/*.smk, through common.smk) and scripts/check_artifacts.py both import
+this module: a job's command line and the inputs its result is checked against come from the same
+function, and the list of files a config produces is the same list the rules expand.
 Plain Python with no Snakemake globals: every function takes the merged config as an argument.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from snakemake.common.configfile import load_configfile
+from snakemake.exceptions import WorkflowError
+from snakemake.io import expand
 from snakemake.utils import update_config
+
+from prdynamics.model import escape_time_scale, full_recovery_time
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The Snakefile's `configfile:`; every other config file is merged on top of it.
@@ -23,3 +32,337 @@ def load_config(*overrides: str | Path) -> dict:
     for path in overrides:
         update_config(cfg, load_configfile(path))
     return cfg
+
+
+#: The rules' wildcard_constraints; the same patterns read a file name back into its wildcards.
+WILDCARDS = {
+    "a": r"[0-9]+(\.[0-9]+)?",
+    "d": r"[0-9]+",
+    "seed": r"[0-9]+",
+    "eta": r"[0-9.e+-]+",
+    "batch": r"[0-9]+",
+    "sigma2": r"[0-9.e+-]+",
+    "law": r"[a-z_]+",
+}
+
+FLOW_NPZ = "results/sims/flow/a{a}_d{d}/seed{seed}.npz"
+GD_NPZ = "results/sims/gd/eta{eta}/a{a}_d{d}/seed{seed}.npz"
+PHASE3_NPZ = "results/sims/phase3/a{a}_d{d}/seed{seed}.npz"
+ESCAPE_NPZ = "results/sims/escape/a{a}_d{d}/seed{seed}.npz"
+VOLTERRA_NPZ = "results/sims/volterra/a{a}_d{d}/seed{seed}.npz"
+SGD_NPZ = "results/sims/sgd/{law}/eta{eta}_b{batch}_noise{sigma2}/a{a}_d{d}.npz"
+SCALING_NPZ = "results/sims/scaling/a{a}_d{d}/seed{seed}.npz"
+SGD_GRID_NPZ = "results/sims/sgd_grid/b{batch}_noise{sigma2}/a{a}_d{d}/eta{eta}.npz"
+INIT_NPZ = "results/sims/init/a{a}_d{d}.npz"
+INPUTS_FLOW_NPZ = "results/sims/inputs/flow/{law}/a{a}_d{d}.npz"
+INPUTS_SGD_NPZ = "results/sims/inputs/sgd/{law}/eta{eta}_a{a}_d{d}.npz"
+FINITE_NPZ = "results/sims/finite/a{a}_d{d}_noise{sigma2}.npz"
+
+#: Sections whose population-flow runs share FLOW_NPZ (the SGD grid compares with the flow of its seeds).
+FLOW_SECTIONS = ("fig1", "fig2", "fig3", "fig6", "sgd_grid")
+
+
+def num(x) -> str:
+    """Canonical spelling of a number in a file name (2.0 -> '2', 0.01 -> '0.01')."""
+    return f"{float(x):g}"
+
+
+def as_list(x) -> list:
+    return x if isinstance(x, list) else [x]
+
+
+def cli(options: Mapping) -> str:
+    """A job's options as command-line text: {'t_max': 5, 'seed': [0, 1]} -> '--t-max 5 --seed 0 1'."""
+    words = []
+    for name, value in options.items():
+        words += [f"--{name.replace('_', '-')}", *map(str, as_list(value))]
+    return " ".join(words)
+
+
+# ---- file lists: every file a config produces, in the order the rules consume them ----
+
+
+def seeds_of(cfg, *sections) -> list[int]:
+    """Every seed any of the sections asks for, sorted: one job runs them all for one (a, d)."""
+    return sorted(set().union(*(cfg[s]["seeds"] for s in sections)))
+
+
+def seed_outputs(cfg, pattern, *sections) -> list[str]:
+    """One job's outputs: the pattern's file for every seed of the sections ({a}, {d} kept)."""
+    return expand(pattern, seed=seeds_of(cfg, *sections), allow_missing=True)
+
+
+def flow_files(cfg, section) -> list[str]:
+    """Flow runs of a section: every (a, d, seed) of its grid."""
+    c = cfg[section]
+    return expand(FLOW_NPZ, a=[num(a) for a in as_list(c["a"])], d=as_list(c["d"]), seed=c["seeds"])
+
+
+def population_files(cfg) -> list[str]:
+    """Every population-flow run of the paper figures, once each (tables and claims)."""
+    return sorted(set().union(*(flow_files(cfg, s) for s in ("fig1", "fig2", "fig3", "fig6"))))
+
+
+def all_flow_files(cfg) -> list[str]:
+    """Every FLOW_NPZ run, once each: the flows of every section that shares them."""
+    return sorted(set().union(*(flow_files(cfg, s) for s in FLOW_SECTIONS)))
+
+
+def gd_files(cfg) -> list[str]:
+    c = cfg["fig2"]
+    return expand(GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def sgd_files(cfg, section, law="gaussian") -> list[str]:
+    """One SGD file per a of a figure section; each holds every seed as a replica."""
+    c = cfg[section]
+    noise = num(c.get("sigma2", 0.0))  # Fig. 1 has no label noise
+    return expand(SGD_NPZ, law=law, eta=num(c["eta"]), batch=c["batch"], sigma2=noise,
+                  a=[num(a) for a in as_list(c["a"])], d=c["d"])
+
+
+def all_sgd_files(cfg) -> list[str]:
+    return sgd_files(cfg, "fig1") + sgd_files(cfg, "fig5")
+
+
+def sgd_section(cfg, w) -> dict:
+    """The figure section whose grid produced this SGD file (for its seeds and t_max)."""
+    for section in ("fig1", "fig5"):
+        if SGD_NPZ.format(**w) in sgd_files(cfg, section, w["law"]):
+            return cfg[section]
+    raise WorkflowError(f"no config section produces {SGD_NPZ.format(**w)}")
+
+
+def escape_files(cfg) -> list[str]:
+    c = cfg["escape"]
+    return expand(ESCAPE_NPZ, a=[num(a) for a in c["a"]], d=c["d"], seed=c["seeds"])
+
+
+def volterra_files(cfg) -> list[str]:
+    c = cfg["volterra"]
+    return expand(VOLTERRA_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def phase3_files(cfg) -> list[str]:
+    c = cfg["fig4"]
+    return expand(PHASE3_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def scaling_files(cfg) -> list[str]:
+    c = cfg["scaling"]
+    return expand(SCALING_NPZ, a=[num(a) for a in c["a"]], d=c["d"], seed=c["seeds"])
+
+
+def sgd_grid_outputs(cfg) -> list[str]:
+    """Outputs of one (batch, sigma2) job: every eta of the grid, run in one process."""
+    return expand(SGD_GRID_NPZ, eta=[num(e) for e in cfg["sgd_grid"]["eta"]], allow_missing=True)
+
+
+def sgd_grid_files(cfg) -> list[str]:
+    """Every SGD run of the study: (batch, sigma2, eta), all seeds as replicas of one file."""
+    c = cfg["sgd_grid"]
+    return expand(SGD_GRID_NPZ, batch=c["batch"], sigma2=[num(s) for s in c["sigma2"]], a=num(c["a"]),
+                  d=c["d"], eta=[num(e) for e in c["eta"]])
+
+
+def init_files(cfg) -> list[str]:
+    """One flow file per (a, d) of the init grid; each holds every start and seed."""
+    c = cfg["init"]
+    if c["phase3_eps"] not in cfg["stopping"]["eps"]:
+        raise WorkflowError(
+            f"invalid configuration: init.phase3_eps = {c['phase3_eps']} is not one of stopping.eps"
+        )
+    return expand(INIT_NPZ, a=[num(a) for a in c["a"]], d=c["d"])
+
+
+def inputs_flow_dims(cfg) -> list[int]:
+    """Flow dimensions: the configured ones and the SGD dimension (SGD is compared with its flows)."""
+    c = cfg["inputs"]
+    return sorted(set(as_list(c["d"])) | {c["sgd"]["d"]})
+
+
+def inputs_flow_files(cfg) -> list[str]:
+    c = cfg["inputs"]
+    return expand(INPUTS_FLOW_NPZ, law=c["laws"], a=num(c["a"]), d=inputs_flow_dims(cfg))
+
+
+def inputs_sgd_files(cfg) -> list[str]:
+    c = cfg["inputs"]
+    return expand(INPUTS_SGD_NPZ, law=c["laws"], eta=[num(e) for e in c["sgd"]["eta"]], a=num(c["a"]),
+                  d=c["sgd"]["d"])
+
+
+def finite_files(cfg) -> list[str]:
+    """One finite-sample file per (a, sigma^2); each holds every n/d and seed."""
+    c = cfg["finite"]
+    return expand(FINITE_NPZ, a=[num(a) for a in c["a"]], d=c["d"], sigma2=[num(s) for s in c["sigma2"]])
+
+
+# ---- job options: every option a simulation rule passes, as {argparse dest: value} ----
+
+
+def recovery_t_max(factor, w) -> float:
+    """factor times (escape scale + recovery time): a flow run that covers all three phases for any a."""
+    a, d = float(w["a"]), int(w["d"])
+    return factor * (escape_time_scale(d, a) + full_recovery_time(d, a))
+
+
+def flow_run(cfg, w, seeds, points_per_decade, t_max) -> dict:
+    """Options of a gradient-flow run of scripts/simulate_flow.py."""
+    return {
+        "method": "flow", "a": w["a"], "d": w["d"], "seed": seeds, "base_seed": cfg["base_seed"],
+        "t_max": t_max, "t_min": cfg["time_grid"]["t_min"], "points_per_decade": points_per_decade,
+        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
+    }
+
+
+def simulate_flow(cfg, w) -> dict:
+    return flow_run(cfg, w, seeds_of(cfg, *FLOW_SECTIONS), cfg["time_grid"]["points_per_decade"],
+                    recovery_t_max(cfg["flow"]["t_max_factor"], w))
+
+
+def simulate_escape(cfg, w) -> dict:
+    c = cfg["escape"]
+    return flow_run(cfg, w, c["seeds"], c["points_per_decade"], c["t_max"])
+
+
+def simulate_volterra(cfg, w) -> dict:
+    c = cfg["volterra"]
+    return flow_run(cfg, w, c["seeds"], c["points_per_decade"],
+                    recovery_t_max(cfg["flow"]["t_max_factor"], w))
+
+
+def simulate_scaling(cfg, w) -> dict:
+    c = cfg["scaling"]
+    return flow_run(cfg, w, c["seeds"], c["points_per_decade"],
+                    recovery_t_max(cfg["flow"]["t_max_factor"], w))
+
+
+def simulate_gd(cfg, w) -> dict:
+    grid = cfg["time_grid"]
+    return {
+        "method": "gd", "eta": w["eta"], "a": w["a"], "d": w["d"], "seed": cfg["fig2"]["seeds"],
+        "base_seed": cfg["base_seed"], "t_max": cfg["fig2"]["gd_t_max"], "t_min": grid["t_min"],
+        "points_per_decade": grid["points_per_decade"],
+    }
+
+
+def simulate_phase3(cfg, w) -> dict:
+    c, grid = cfg["fig4"], cfg["time_grid"]
+    return {
+        "a": w["a"], "d": w["d"], "seed": c["seeds"], "base_seed": cfg["base_seed"], "u_start": c["u_start"],
+        "tau_max_factor": c["tau_max_factor"], "tau_min": grid["t_min"],
+        "points_per_decade": grid["points_per_decade"],
+        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
+    }
+
+
+def sgd_run(cfg, w, *, law, seeds, batch, sigma2, t_max, t_min, points_per_decade, backend,
+            law_param=None) -> dict:
+    """Options of an online-SGD run of scripts/simulate_sgd.py (one eta, or the grid's list of them)."""
+    return {
+        "a": w["a"], "d": w["d"], "seed": seeds, "base_seed": cfg["base_seed"], "eta": w["eta"],
+        "batch": batch, "sigma": float(sigma2) ** 0.5, "input_law": law,
+        **({} if law_param is None else {"law_param": law_param}),
+        "t_max": t_max, "t_min": t_min, "points_per_decade": points_per_decade,
+        "blowup": cfg["sgd_blowup"], "backend": backend,
+    }
+
+
+def simulate_sgd(cfg, w) -> dict:
+    c, grid = sgd_section(cfg, w), cfg["time_grid"]
+    return sgd_run(cfg, w, law=w["law"], seeds=c["seeds"], batch=w["batch"], sigma2=w["sigma2"],
+                   t_max=c["t_max"], t_min=grid["t_min"], points_per_decade=grid["points_per_decade"],
+                   backend=cfg["sgd_backend"])
+
+
+def simulate_sgd_grid(cfg, w) -> dict:
+    c, grid = cfg["sgd_grid"], cfg["time_grid"]
+    return sgd_run(cfg, {**w, "eta": [num(e) for e in c["eta"]]}, law="gaussian", seeds=c["seeds"],
+                   batch=w["batch"], sigma2=w["sigma2"], t_max=c["t_max"], t_min=grid["t_min"],
+                   points_per_decade=grid["points_per_decade"], backend=cfg["sgd_backend"])
+
+
+def inputs_law_param(cfg, law):
+    """The parameter of a law of the inputs study (None for the laws without one)."""
+    c = cfg["inputs"]
+    return {"student_t": c["student_t_nu"], "sparse": c["sparse_p"]}.get(law)
+
+
+def simulate_inputs_flow(cfg, w) -> dict:
+    c = cfg["inputs"]
+    law_param = inputs_law_param(cfg, w["law"])
+    return {
+        "a": w["a"], "d": w["d"], "seed": c["seeds"], "base_seed": cfg["base_seed"], "input_law": w["law"],
+        **({} if law_param is None else {"law_param": law_param}),
+        "t_max": recovery_t_max(c["t_max_factor"], w), "t_min": c["t_min"],
+        "points_per_decade": c["points_per_decade"], "rtol": c["rtol"], "atol": c["atol"],
+    }
+
+
+def simulate_inputs_sgd(cfg, w) -> dict:
+    # batch 1 without label noise, on the CPU kernel: the CUDA one draws Gaussian inputs only
+    c = cfg["inputs"]
+    return sgd_run(cfg, w, law=w["law"], seeds=c["seeds"], batch=1, sigma2=0.0, t_max=c["sgd"]["t_max"],
+                   t_min=c["t_min"], points_per_decade=c["points_per_decade"], backend="cpu",
+                   law_param=inputs_law_param(cfg, w["law"]))
+
+
+def simulate_init(cfg, w) -> dict:
+    c = cfg["init"]
+    return {
+        "a": w["a"], "d": w["d"], "seeds": c["seeds"], "base_seed": cfg["base_seed"],
+        "t_max": recovery_t_max(cfg["flow"]["t_max_factor"], w), "t_min": cfg["time_grid"]["t_min"],
+        "points_per_decade": c["points_per_decade"], "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
+    }
+
+
+def simulate_finite(cfg, w) -> dict:
+    c = cfg["finite"]
+    return {
+        "a": w["a"], "d": w["d"], "sigma2": w["sigma2"], "seeds": c["seeds"], "n_over_d": c["n_over_d"],
+        "base_seed": cfg["base_seed"], "eta": c["eta"], "horizon_factor": c["horizon_factor"],
+        "points_per_decade": c["points_per_decade"],
+    }
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A simulation rule: its output pattern, the files a config asks of it and the options of the
+    job behind one output's wildcards."""
+
+    pattern: str
+    files: Callable[[dict], list[str]]
+    options: Callable[[dict, Mapping], dict]
+
+
+SIMULATIONS = {
+    "simulate_flow": Simulation(FLOW_NPZ, all_flow_files, simulate_flow),
+    "simulate_gd": Simulation(GD_NPZ, gd_files, simulate_gd),
+    "simulate_phase3": Simulation(PHASE3_NPZ, phase3_files, simulate_phase3),
+    "simulate_sgd": Simulation(SGD_NPZ, all_sgd_files, simulate_sgd),
+    "simulate_escape": Simulation(ESCAPE_NPZ, escape_files, simulate_escape),
+    "simulate_volterra": Simulation(VOLTERRA_NPZ, volterra_files, simulate_volterra),
+    "simulate_scaling": Simulation(SCALING_NPZ, scaling_files, simulate_scaling),
+    "simulate_sgd_grid": Simulation(SGD_GRID_NPZ, sgd_grid_files, simulate_sgd_grid),
+    "simulate_init": Simulation(INIT_NPZ, init_files, simulate_init),
+    "simulate_inputs_flow": Simulation(INPUTS_FLOW_NPZ, inputs_flow_files, simulate_inputs_flow),
+    "simulate_inputs_sgd": Simulation(INPUTS_SGD_NPZ, inputs_sgd_files, simulate_inputs_sgd),
+    "simulate_finite": Simulation(FINITE_NPZ, finite_files, simulate_finite),
+}
+
+
+def wildcards_of(pattern: str, path: str) -> dict | None:
+    """The wildcards of path under pattern (with the rules' constraints), or None if it does not match."""
+    parts = re.split(r"\{(\w+)\}", pattern)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{WILDCARDS[p]})" for i, p in enumerate(parts))
+    m = re.fullmatch(regex, path)
+    return None if m is None else {k: m[k] for k in parts[1::2]}
+
+
+def recorded_inputs(cfg, rule: str, w: Mapping) -> dict:
+    """The inputs one output file of the rule records (provenance "inputs"): the options of its job,
+    where a wildcard of the file itself (one seed of a job's seeds, one eta of a grid's) takes the
+    file's value."""
+    options = SIMULATIONS[rule].options(cfg, w)
+    return options | {k: w[k] for k in options.keys() & w.keys()}

@@ -9,8 +9,8 @@ NOTEBOOK_CMD = (
 rule figure1:
     input:
         notebook="notebooks/fig1_sgd_mse.py",
-        sgd=sgd_files("fig1"),
-        flow=flow_files("fig1"),
+        sgd=sgd_files(config, "fig1"),
+        flow=flow_files(config, "fig1"),
     output:
         figure_outputs("fig1"),
         executed="results/notebooks/fig1_sgd_mse.ipynb",
@@ -19,9 +19,9 @@ rule figure1:
     benchmark:
         "results/benchmarks/notebooks/fig1_sgd_mse.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            sgd_files=list(input.sgd),
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            sgd_files=sgd_files(config, "fig1"),
+            flow_files=flow_files(config, "fig1"),
             out_stem=FIGURES["fig1"],
         ),
     shell:
@@ -31,7 +31,7 @@ rule figure1:
 rule figure5:
     input:
         notebook="notebooks/fig5_sgd_label_noise.py",
-        sgd=sgd_files("fig5"),
+        sgd=sgd_files(config, "fig5"),
     output:
         figure_outputs("fig5"),
         executed="results/notebooks/fig5_sgd_label_noise.ipynb",
@@ -40,8 +40,8 @@ rule figure5:
     benchmark:
         "results/benchmarks/notebooks/fig5_sgd_label_noise.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            sgd_files=list(input.sgd),
+        parameters=notebook_parameters(
+            sgd_files=sgd_files(config, "fig5"),
             out_stem=FIGURES["fig5"],
         ),
     shell:
@@ -51,8 +51,8 @@ rule figure5:
 rule figure2:
     input:
         notebook="notebooks/fig2_population_dynamics.py",
-        flow=flow_files("fig2"),
-        gd=gd_files(),
+        flow=flow_files(config, "fig2"),
+        gd=gd_files(config),
     output:
         figure_outputs("fig2"),
         executed="results/notebooks/fig2_population_dynamics.ipynb",
@@ -61,9 +61,9 @@ rule figure2:
     benchmark:
         "results/benchmarks/notebooks/fig2_population_dynamics.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
-            gd_files=list(input.gd),
+        parameters=notebook_parameters(
+            flow_files=flow_files(config, "fig2"),
+            gd_files=gd_files(config),
             delta=config["stopping"]["delta"],
             eps=config["fig2"]["eps"],
             out_stem=FIGURES["fig2"],
@@ -75,7 +75,7 @@ rule figure2:
 rule figure3:
     input:
         notebook="notebooks/fig3_escape_over_a.py",
-        flow=flow_files("fig3"),
+        flow=flow_files(config, "fig3"),
     output:
         figure_outputs("fig3"),
         executed="results/notebooks/fig3_escape_over_a.ipynb",
@@ -84,8 +84,8 @@ rule figure3:
     benchmark:
         "results/benchmarks/notebooks/fig3_escape_over_a.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            flow_files=flow_files(config, "fig3"),
             delta=config["stopping"]["delta"],
             out_stem=FIGURES["fig3"],
         ),
@@ -96,7 +96,7 @@ rule figure3:
 rule figure4:
     input:
         notebook="notebooks/fig4_phase3_frozen.py",
-        phase3=phase3_files(),
+        phase3=phase3_files(config),
     output:
         figure_outputs("fig4"),
         executed="results/notebooks/fig4_phase3_frozen.ipynb",
@@ -105,8 +105,8 @@ rule figure4:
     benchmark:
         "results/benchmarks/notebooks/fig4_phase3_frozen.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            phase3_files=list(input.phase3),
+        parameters=notebook_parameters(
+            phase3_files=phase3_files(config),
             rtol=config["claims"]["frozen_mse_rtol"],
             out_stem=FIGURES["fig4"],
         ),
@@ -117,7 +117,7 @@ rule figure4:
 rule figure6:
     input:
         notebook="notebooks/fig6_one_minus_u.py",
-        flow=flow_files("fig6"),
+        flow=flow_files(config, "fig6"),
     output:
         figure_outputs("fig6"),
         executed="results/notebooks/fig6_one_minus_u.ipynb",
@@ -126,8 +126,8 @@ rule figure6:
     benchmark:
         "results/benchmarks/notebooks/fig6_one_minus_u.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            flow_files=flow_files(config, "fig6"),
             out_stem=FIGURES["fig6"],
         ),
     shell:
@@ -137,7 +137,7 @@ rule figure6:
 rule tables:
     input:
         notebook="notebooks/tables_stopping_times.py",
-        flow=population_files(),
+        flow=population_files(config),
     output:
         table_outputs("stopping_times", "threshold_check"),
         executed="results/notebooks/tables_stopping_times.ipynb",
@@ -146,8 +146,8 @@ rule tables:
     benchmark:
         "results/benchmarks/notebooks/tables_stopping_times.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            flow_files=population_files(config),
             delta=config["stopping"]["delta"],
             eps=config["stopping"]["eps"],
             s0=config["stopping"]["s0"],
@@ -169,8 +169,8 @@ rule figure_theory_escape:
     benchmark:
         "results/benchmarks/notebooks/theory_escape.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            theory_file=input.theory,
+        parameters=notebook_parameters(
+            theory_file=THEORY_ESCAPE,
             out_stem=FIGURES["theory_escape"],
         ),
     shell:
@@ -189,8 +189,8 @@ rule figure_theory_volterra:
     benchmark:
         "results/benchmarks/notebooks/theory_volterra.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            theory_file=input.theory,
+        parameters=notebook_parameters(
+            theory_file=THEORY_VOLTERRA,
             out_stem=FIGURES["theory_volterra"],
         ),
     shell:

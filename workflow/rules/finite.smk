@@ -11,22 +11,16 @@ rule simulate_finite:
     benchmark:
         "results/benchmarks/finite/simulate_a{a}_d{d}_noise{sigma2}.tsv"
     params:
-        c=config["finite"],
-        seeds=" ".join(map(str, config["finite"]["seeds"])),
-        ratios=" ".join(map(str, config["finite"]["n_over_d"])),
-        base_seed=config["base_seed"],
+        options=job_options("simulate_finite"),
     shell:
-        "python {input.script} --a {wildcards.a} --d {wildcards.d} --sigma2 {wildcards.sigma2}"
-        " --seeds {params.seeds} --n-over-d {params.ratios} --base-seed {params.base_seed}"
-        " --eta {params.c[eta]} --horizon-factor {params.c[horizon_factor]}"
-        " --points-per-decade {params.c[points_per_decade]} --out {output} > {log} 2>&1"
+        "python {input.script} {params.options} --out {output} > {log} 2>&1"
 
 
 rule study_finite:
     input:
         script="scripts/study_finite.py",
         library="src/prdynamics/studies/finite.py",
-        runs=finite_files(),
+        runs=finite_files(config),
     output:
         study=FINITE_STUDY,
         claims=expand(CLAIMS_FRAGMENT, study="finite"),
@@ -47,7 +41,7 @@ rule study_finite:
 rule figure_finite:
     input:
         notebook="notebooks/finite.py",
-        runs=finite_files(),
+        runs=finite_files(config),
         study=FINITE_STUDY,
     output:
         figure_outputs("finite"),
@@ -58,9 +52,9 @@ rule figure_finite:
     benchmark:
         "results/benchmarks/finite/notebook.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            sim_files=list(input.runs),
-            study_file=input.study,
+        parameters=notebook_parameters(
+            sim_files=finite_files(config),
+            study_file=FINITE_STUDY,
             floor_factor=config["finite"]["claims"]["floor_factor"],
             out_stem=FIGURES["finite"],
             table_stem=TABLES["finite_table"],

@@ -11,24 +11,16 @@ rule simulate_init:
     benchmark:
         "results/benchmarks/init/simulate_a{a}_d{d}.tsv"
     params:
-        t_max=flow_t_max,
-        seeds=lambda wildcards: " ".join(map(str, config["init"]["seeds"])),
-        base_seed=config["base_seed"],
-        t_min=config["time_grid"]["t_min"],
-        ppd=config["init"]["points_per_decade"],
-        tol=config["flow"],
+        options=job_options("simulate_init"),
     shell:
-        "python {input.script} --a {wildcards.a} --d {wildcards.d} --seeds {params.seeds}"
-        " --base-seed {params.base_seed} --t-max {params.t_max} --t-min {params.t_min}"
-        " --points-per-decade {params.ppd} --rtol {params.tol[rtol]} --atol {params.tol[atol]}"
-        " --out {output} > {log} 2>&1"
+        "python {input.script} {params.options} --out {output} > {log} 2>&1"
 
 
 rule study_init:
     input:
         script="scripts/study_init.py",
         library="src/prdynamics/studies/init.py",
-        runs=init_files(),
+        runs=init_files(config),
     output:
         study=INIT_STUDY,
         claims=expand(CLAIMS_FRAGMENT, study="init"),
@@ -54,7 +46,7 @@ rule figure_init:
     input:
         notebook="notebooks/init.py",
         study=INIT_STUDY,
-        runs=init_files(),
+        runs=init_files(config),
     output:
         figure_outputs("init"),
         table_outputs("init_table"),
@@ -64,9 +56,9 @@ rule figure_init:
     benchmark:
         "results/benchmarks/init/notebook.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            study_file=input.study,
-            run_files=list(input.runs),
+        parameters=notebook_parameters(
+            study_file=INIT_STUDY,
+            run_files=init_files(config),
             delta=config["stopping"]["delta"],
             eps=config["stopping"]["eps"],
             s0=config["stopping"]["s0"],

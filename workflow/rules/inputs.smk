@@ -9,19 +9,9 @@ rule simulate_inputs_flow:
     benchmark:
         "results/benchmarks/inputs/flow_{law}_a{a}_d{d}.tsv"
     params:
-        seeds=lambda wildcards: " ".join(map(str, config["inputs"]["seeds"])),
-        law_param=lambda wildcards: inputs_law_option(wildcards.law),
-        t_max=inputs_flow_t_max,
-        base_seed=config["base_seed"],
-        t_min=config["inputs"]["t_min"],
-        ppd=config["inputs"]["points_per_decade"],
-        rtol=config["inputs"]["rtol"],
-        atol=config["inputs"]["atol"],
+        options=job_options("simulate_inputs_flow"),
     shell:
-        "python scripts/simulate_inputs.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
-        " --base-seed {params.base_seed} --input-law {wildcards.law} {params.law_param}"
-        " --t-max {params.t_max} --t-min {params.t_min} --points-per-decade {params.ppd}"
-        " --rtol {params.rtol} --atol {params.atol} --out {output} > {log} 2>&1"
+        "python scripts/simulate_inputs.py {params.options} --out {output} > {log} 2>&1"
 
 
 rule simulate_inputs_sgd:
@@ -32,26 +22,17 @@ rule simulate_inputs_sgd:
     benchmark:
         "results/benchmarks/inputs/sgd_{law}_eta{eta}_a{a}_d{d}.tsv"
     params:
-        seeds=lambda wildcards: " ".join(map(str, config["inputs"]["seeds"])),
-        law_param=lambda wildcards: inputs_law_option(wildcards.law),
-        base_seed=config["base_seed"],
-        t_max=config["inputs"]["sgd"]["t_max"],
-        t_min=config["inputs"]["t_min"],
-        ppd=config["inputs"]["points_per_decade"],
+        options=job_options("simulate_inputs_sgd"),
     shell:
-        "python scripts/simulate_sgd.py --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
-        " --base-seed {params.base_seed} --eta {wildcards.eta} --batch 1 --sigma 0"
-        " --input-law {wildcards.law} {params.law_param} --t-max {params.t_max}"
-        " --t-min {params.t_min} --points-per-decade {params.ppd}"
-        " --out {output} > {log} 2>&1"
+        "python scripts/simulate_sgd.py {params.options} --out {output} > {log} 2>&1"
 
 
 rule study_inputs:
     input:
         script="scripts/study_inputs.py",
         library="src/prdynamics/studies/inputs.py",
-        flows=inputs_flow_files(),
-        sgd=inputs_sgd_files(),
+        flows=inputs_flow_files(config),
+        sgd=inputs_sgd_files(config),
     output:
         study=INPUTS_STUDY,
         claims=expand(CLAIMS_FRAGMENT, study="inputs"),
@@ -75,8 +56,8 @@ rule figure_inputs:
     input:
         notebook="notebooks/inputs.py",
         study=INPUTS_STUDY,
-        flows=inputs_flow_files(),
-        sgd=inputs_sgd_files(),
+        flows=inputs_flow_files(config),
+        sgd=inputs_sgd_files(config),
     output:
         figure_outputs("inputs"),
         table_outputs("inputs_table"),
@@ -86,10 +67,10 @@ rule figure_inputs:
     benchmark:
         "results/benchmarks/inputs/notebook.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            study_file=input.study,
-            flow_files=list(input.flows),
-            sgd_files=list(input.sgd),
+        parameters=notebook_parameters(
+            study_file=INPUTS_STUDY,
+            flow_files=inputs_flow_files(config),
+            sgd_files=inputs_sgd_files(config),
             sgd_d=config["inputs"]["sgd"]["d"],
             out_stem=FIGURES["inputs"],
             table_stem=TABLES["inputs_table"],

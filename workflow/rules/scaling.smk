@@ -3,30 +3,22 @@
 
 rule simulate_scaling:
     output:
-        seed_outputs(SCALING_NPZ, "scaling"),
+        seed_outputs(config, SCALING_NPZ, "scaling"),
     log:
         "logs/simulate_scaling/a{a}_d{d}.log",
     benchmark:
         "results/benchmarks/simulate_scaling/a{a}_d{d}.tsv"
     params:
-        seeds=seed_arguments("scaling"),
-        t_max=flow_t_max,
-        ppd=config["scaling"]["points_per_decade"],
-        base_seed=config["base_seed"],
-        t_min=config["time_grid"]["t_min"],
-        tol=config["flow"],
+        options=job_options("simulate_scaling"),
     shell:
-        "python scripts/simulate_flow.py --method flow --a {wildcards.a} --d {wildcards.d}"
-        " --seed {params.seeds} --base-seed {params.base_seed} --t-max {params.t_max}"
-        " --t-min {params.t_min} --points-per-decade {params.ppd}"
-        " --rtol {params.tol[rtol]} --atol {params.tol[atol]} --out {output} > {log} 2>&1"
+        "python scripts/simulate_flow.py {params.options} --out {output} > {log} 2>&1"
 
 
 rule study_scaling:
     input:
         script="scripts/study_scaling.py",
         library="src/prdynamics/studies/scaling.py",
-        runs=scaling_files(),
+        runs=scaling_files(config),
     output:
         theory=THEORY_SCALING,
         claims=expand(CLAIMS_FRAGMENT, study="scaling"),
@@ -63,9 +55,9 @@ rule figure_scaling:
     benchmark:
         "results/benchmarks/notebooks/scaling.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            scaling_file=input.scaling,
-            escape_file=input.escape,
+        parameters=notebook_parameters(
+            scaling_file=THEORY_SCALING,
+            escape_file=THEORY_ESCAPE,
             out_stems={
                 k: {**FIGURES, **TABLES}[k]
                 for k in (

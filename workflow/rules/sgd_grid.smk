@@ -5,34 +5,23 @@ rule simulate_sgd_grid:
     input:
         script="scripts/simulate_sgd_grid.py",
     output:
-        sgd_grid_outputs(),
+        sgd_grid_outputs(config),
     log:
         "logs/sgd_grid/simulate_b{batch}_noise{sigma2}_a{a}_d{d}.log",
     benchmark:
         "results/benchmarks/sgd_grid/simulate_b{batch}_noise{sigma2}_a{a}_d{d}.tsv"
     params:
-        etas=lambda wildcards: " ".join(num(e) for e in config["sgd_grid"]["eta"]),
-        seeds=" ".join(map(str, config["sgd_grid"]["seeds"])),
-        sigma=lambda wildcards: float(wildcards.sigma2) ** 0.5,
-        t_max=config["sgd_grid"]["t_max"],
-        blowup=config["sgd_grid"]["blowup"],
-        base_seed=config["base_seed"],
-        backend=config["sgd_backend"],
-        grid=config["time_grid"],
+        options=job_options("simulate_sgd_grid"),
     shell:
-        "python {input.script} --a {wildcards.a} --d {wildcards.d} --seed {params.seeds}"
-        " --eta {params.etas} --batch {wildcards.batch} --sigma {params.sigma}"
-        " --t-max {params.t_max} --blowup {params.blowup} --base-seed {params.base_seed}"
-        " --t-min {params.grid[t_min]} --points-per-decade {params.grid[points_per_decade]}"
-        " --backend {params.backend} --out {output} > {log} 2>&1"
+        "python {input.script} {params.options} --out {output} > {log} 2>&1"
 
 
 rule study_sgd_grid:
     input:
         script="scripts/study_sgd_grid.py",
         library="src/prdynamics/studies/sgd_grid.py",
-        sgd=sgd_grid_files(),
-        flow=sgd_grid_flow_files(),
+        sgd=sgd_grid_files(config),
+        flow=flow_files(config, "sgd_grid"),
     output:
         study=SGD_GRID_STUDY,
         claims=expand(CLAIMS_FRAGMENT, study="sgd_grid"),
@@ -56,8 +45,8 @@ rule figure_sgd_grid:
     input:
         notebook="notebooks/sgd_grid.py",
         study=SGD_GRID_STUDY,
-        sgd=sgd_grid_files(),
-        flow=sgd_grid_flow_files(),
+        sgd=sgd_grid_files(config),
+        flow=flow_files(config, "sgd_grid"),
     output:
         figure_outputs("sgd_grid"),
         table_outputs("sgd_grid_table"),
@@ -67,10 +56,10 @@ rule figure_sgd_grid:
     benchmark:
         "results/benchmarks/sgd_grid/notebook.tsv"
     params:
-        parameters=lambda wildcards, input: notebook_parameters(
-            study_file=input.study,
-            sgd_files=list(input.sgd),
-            flow_files=list(input.flow),
+        parameters=notebook_parameters(
+            study_file=SGD_GRID_STUDY,
+            sgd_files=sgd_grid_files(config),
+            flow_files=flow_files(config, "sgd_grid"),
             stopping=config["stopping"],
             out_stem=FIGURES["sgd_grid"],
             table_stem=TABLES["sgd_grid_table"],

@@ -4,7 +4,7 @@
 rule theory_escape:
     input:
         script="scripts/theory_escape.py",
-        runs=escape_files(),
+        runs=escape_files(config),
     output:
         THEORY_ESCAPE,
     log:
@@ -22,7 +22,7 @@ rule theory_escape:
 rule theory_volterra:
     input:
         script="scripts/theory_volterra.py",
-        runs=volterra_files(),
+        runs=volterra_files(config),
     output:
         THEORY_VOLTERRA,
     log:

@@ -63,6 +63,15 @@ def memory_refused(d: int) -> bool:
     return False
 
 
+def run_each_seed(args: argparse.Namespace, run_seed) -> int:
+    """Run ``run_seed(args, seed, out)`` for each --seed and its --out; 2 when d would not fit in memory."""
+    if memory_refused(args.d):
+        return 2
+    for seed, out in zip(args.seed, args.out, strict=True):
+        run_seed(args, seed, out)
+    return 0
+
+
 def write_claims(path, claims: list[Claim], stream=sys.stderr) -> None:
     """Save the claims (prdynamics.io.save_claims) and print one PASS/FAIL line each, with its measurement."""
     save_claims(path, claims)

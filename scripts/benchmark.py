@@ -63,20 +63,26 @@ from prdynamics.model import full_recovery_time  # noqa: E402
 from prdynamics.seeding import SGD_STREAM, problem, rng_for  # noqa: E402
 from prdynamics.sgd import CHUNK_VALUES, run_sgd, sgd_step_reference, sgd_steps  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+from pipeline import load_config  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_cuda")
 
 A = 2.0
 SEED = 0
-ETA_GD = 1e-2
+CONFIG = load_config()  # the pipeline's values: the benchmarks time what the pipeline runs
+ETA_GD = CONFIG["fig2"]["gd_eta"]
+BASE_SEED, BLOWUP = CONFIG["base_seed"], CONFIG["sgd_blowup"]
+T_MIN, POINTS_PER_DECADE = CONFIG["time_grid"]["t_min"], CONFIG["time_grid"]["points_per_decade"]
 REF_RTOL, REF_ATOL = 1e-11, 1e-14  # the reference flow
 RADAU_RTOL, RADAU_ATOL = 1e-10, 1e-13  # the independent check of the reference
-ATOL = 1e-12  # every method's absolute tolerance (flow default)
+ATOL = CONFIG["flow"]["atol"]  # every method's absolute tolerance
 SCIPY_ACC_LEVEL = 1e-6  # matched-accuracy level of the scipy comparison (max abs error of s, u, MSE)
 SCIPY_METHODS = ("RK45", "LSODA", "BDF")
 FLOW_RTOLS = tuple(10.0**-k for k in range(1, 11))  # candidates for the flow, loosest first
 SCIPY_RTOLS = tuple(10.0**-k for k in range(2, 13))
-SCALE_RTOL = 1e-7  # the pipeline's default flow tolerance (scripts/simulate_flow.py)
+SCALE_RTOL = CONFIG["flow"]["rtol"]
 SCALE_BUDGET_S = 60.0
 
 TARGETS = {
@@ -181,13 +187,13 @@ _SETUP: dict = {}
 def population_setup(d: int, t_max: float) -> dict:
     """Problem, comparison grid and reference flow, shared by flow_vs_gd and flow_vs_scipy.
 
-    The grid is log_time_grid(1e-3, t_max, 20) with each time rounded up to a multiple of ETA_GD,
+    The grid is the pipeline's log time grid up to t_max with each time rounded up to a multiple of ETA_GD,
     duplicates removed: GD's own record times, so every method is compared at the same times.
     """
     key = (d, t_max)
     if key not in _SETUP:
-        lam, wstar, w0 = problem(A, d, SEED, base_seed=0)
-        grid = gd_record_steps(log_time_grid(1e-3, t_max, 20), ETA_GD) * ETA_GD
+        lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)
+        grid = gd_record_steps(log_time_grid(T_MIN, t_max, POINTS_PER_DECADE), ETA_GD) * ETA_GD
         t0 = time.perf_counter()
         ref = integrate_flow(lam, wstar, w0, grid, StepController(rtol=REF_RTOL, atol=REF_ATOL))
         _SETUP[key] = {
@@ -221,7 +227,7 @@ def flow_accuracy(S: dict, rtol: float) -> tuple[float, int]:
 
 def warm_up() -> None:
     """Compile / load every numba kernel before anything is timed."""
-    lam, wstar, w0 = problem(A, 20, SEED, base_seed=0)
+    lam, wstar, w0 = problem(A, 20, SEED, base_seed=BASE_SEED)
     integrate_flow(lam, wstar, w0, np.array([0.1, 1.0]), StepController(rtol=1e-8, atol=1e-12))
     integrate_gd(lam, wstar, w0, np.array([0.1]), ETA_GD)
 
@@ -335,8 +341,8 @@ def case_flow_vs_gd(sizes: dict, log) -> dict:
     ]
     details = {
         "a": A, "d": d, "seed": SEED, "t_max": t_max, "eta": ETA_GD,
-        "grid": f"log_time_grid(1e-3, t_max, 20) rounded up to multiples of eta: {len(grid)} points "
-                f"from {grid[0]:g} to {grid[-1]:g}",
+        "grid": f"log_time_grid(t_min, t_max, points_per_decade) rounded up to multiples of eta: "
+                f"{len(grid)} points from {grid[0]:g} to {grid[-1]:g}",
         "reference": S["ref_info"], "gd_steps": int(g.n_steps), "flow_rtol_sweep": sweep,
         "flow_rtol": chosen, "times_s": times,
     }
@@ -431,11 +437,11 @@ def _scale_worker(spec: dict) -> dict:
     warm_up()
     rss_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     d, rtol = int(spec["d"]), float(spec["rtol"])
-    lam, wstar, w0 = problem(A, d, SEED, base_seed=0)
-    t_full = 10 * full_recovery_time(d, A)
+    lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)
+    t_full = CONFIG["flow"]["t_max_factor"] * full_recovery_time(d, A)
     out = {"d": d, "rtol": rtol, "t_full": t_full, "rss_baseline_mib": rss_base, "runs": []}
     for frac in spec["fracs"]:
-        grid = log_time_grid(1e-3, t_full * frac, 20)
+        grid = log_time_grid(T_MIN, t_full * frac, POINTS_PER_DECADE)
         r0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         tr = integrate_flow(lam, wstar, w0, grid, StepController(rtol=rtol, atol=1e-12))
@@ -501,8 +507,9 @@ def case_flow_at_scale(sizes: dict, log) -> dict:
                       f"({main['peak_rss_mib'] - results[d_main]['rss_baseline_mib']:.0f} MiB over the "
                       "interpreter), one thread, single run")]
     details = {"a": A, "seed": SEED, "rtol": SCALE_RTOL, "d": d_main,
-               "t_max": "10 d^a H_{d,a} / 16 (10 x full_recovery_time)",
-               "grid": "log_time_grid(1e-3, t_max, 20)", "steps_vs_t_max": t_rows, "steps_vs_d": d_rows,
+               "t_max": "flow.t_max_factor x full_recovery_time",
+               "grid": "log_time_grid(t_min, t_max, points_per_decade)",
+               "steps_vs_t_max": t_rows, "steps_vs_d": d_rows,
                "growth": growth, "accuracy_d": acc_d, "workers": results}
     return {"rows": rows, "details": details}
 
@@ -510,17 +517,18 @@ def case_flow_at_scale(sizes: dict, log) -> dict:
 def case_sgd_vs_rng(sizes: dict, log) -> dict:
     cfg = sizes["sgd"]
     d, n, n_loop, rep = cfg["d"], cfg["steps"], cfg["loop_steps"], cfg["repeats"]
-    eta, batch = 1e-3, 1
+    eta, batch = CONFIG["fig1"]["eta"], CONFIG["fig1"]["batch"]
     chunk = max(1, CHUNK_VALUES // (batch * d))
     t_eval = np.array([n * eta])
-    run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([10 * eta]), base_seed=0, blowup=1e6)  # compile / load
+    # compile / load
+    run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
 
     def sgd1():
-        return run_sgd(A, d, [SEED], eta, batch, 0.0, t_eval, base_seed=0, blowup=1e6)
+        return run_sgd(A, d, [SEED], eta, batch, 0.0, t_eval, base_seed=BASE_SEED, blowup=BLOWUP)
 
     def sgd8():  # same total samples: 8 replicas of n / 8 steps
         return run_sgd(A, d, list(range(SEED, SEED + 8)), eta, batch, 0.0, np.array([(n // 8) * eta]),
-                       base_seed=0, blowup=1e6)
+                       base_seed=BASE_SEED, blowup=BLOWUP)
 
     buf = np.empty((chunk, batch, d))
 
@@ -532,7 +540,7 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
             g.standard_normal(out=buf[:k])
             done += k
 
-    lam, wstar, w0 = problem(A, d, SEED, base_seed=0)
+    lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)
     xi0 = np.zeros(batch)
 
     def numpy_loop():
@@ -550,7 +558,8 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
     w_kernel, _ = sgd_steps(w0, lam, wstar, z, np.zeros((n_loop, batch)), eta, 0.0, blowup=np.inf)
     acc_kernel = float(np.max(np.abs(w_kernel - w_loop)))
     r8 = sgd8()
-    r1 = run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([(n // 8) * eta]), base_seed=0, blowup=1e6)
+    r1 = run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([(n // 8) * eta]),
+                 base_seed=BASE_SEED, blowup=BLOWUP)
     acc_rep = float(np.max(np.abs(r8.w_final[0] - r1.w_final[0])))
 
     t1, tr, t8, tl = (best(times[k]) for k in ("sgd1", "rng", "sgd8", "loop"))
@@ -590,22 +599,23 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
 
     cfg = sizes["cuda"]
     d, R, n, R_cpu, rep = cfg["d"], cfg["replicas"], cfg["steps"], cfg["cpu_replicas"], cfg["repeats"]
-    eta, batch = 1e-3, 1
+    eta, batch = CONFIG["fig1"]["eta"], CONFIG["fig1"]["batch"]
     seeds = list(range(SEED, SEED + R))
     t_eval = np.array([n * eta])
-    run_sgd_cuda(A, d, seeds, eta, batch, 0.0, np.array([10 * eta]), base_seed=0, blowup=1e6)  # compile
-    run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([10 * eta]), base_seed=0, blowup=1e6)
+    # compile
+    run_sgd_cuda(A, d, seeds, eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
+    run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
     cpu_steps = max(1, n // 10)
 
     def gpu():
-        return run_sgd_cuda(A, d, seeds, eta, batch, 0.0, t_eval, base_seed=0, blowup=1e6)
+        return run_sgd_cuda(A, d, seeds, eta, batch, 0.0, t_eval, base_seed=BASE_SEED, blowup=BLOWUP)
 
     def cpu():
         return run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([cpu_steps * eta]),
-                       base_seed=0, blowup=1e6)
+                       base_seed=BASE_SEED, blowup=BLOWUP)
 
     times = interleaved({"gpu": gpu, "cpu": cpu}, rep, 120.0)
-    lam, wstar, w0 = problem(A, d, SEED, base_seed=0)
+    lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)
     states = replica_states([SEED], d)
     copy = states.copy()
     n_check = cfg["check_steps"]

@@ -17,7 +17,7 @@ import sys
 import time
 
 import numpy as np
-from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, memory_refused, run_inputs
+from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, run_each_seed, run_inputs
 from tqdm import tqdm
 
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
@@ -49,12 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    if memory_refused(args.d):
-        return 2
-    for seed, out in zip(args.seed, args.out, strict=True):
-        run_seed(args, seed, out)
-    return 0
+    return run_each_seed(parse_args(argv), run_seed)
 
 
 def run_seed(args: argparse.Namespace, seed: int, out: str) -> None:

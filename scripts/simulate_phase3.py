@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, memory_refused, run_inputs
+from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, run_each_seed, run_inputs
 
 from prdynamics.flow import StepController, frozen_statistics, integrate_flow, log_time_grid, overlap_crossing
 from prdynamics.io import provenance, save_result
@@ -42,12 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    if memory_refused(args.d):
-        return 2
-    for seed, out in zip(args.seed, args.out, strict=True):
-        run_seed(args, seed, out)
-    return 0
+    return run_each_seed(parse_args(argv), run_seed)
 
 
 def run_seed(args: argparse.Namespace, seed: int, out: str) -> None:

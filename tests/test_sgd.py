@@ -103,7 +103,9 @@ def test_fourth_moment_table():
     assert fourth_moment("rademacher") == 1.0
     assert fourth_moment("uniform") == pytest.approx(9 / 5)
     assert fourth_moment("student_t", 6.0) == pytest.approx(3 * 4 / 2)
-    assert fourth_moment("sparse") == pytest.approx(3 / 0.1)
+    assert fourth_moment("sparse", 0.1) == pytest.approx(3 / 0.1)
+    with pytest.raises(ValueError, match="needs its parameter"):
+        fourth_moment("sparse")
     assert fourth_moment("sparse", 0.25) == pytest.approx(12.0)
 
 

@@ -42,9 +42,6 @@ from .seeding import SGD_STREAM, problem, rng_for
 #: Input laws of the standardised coordinates z (mean 0, variance 1).
 INPUT_LAWS = ("gaussian", "rademacher", "uniform", "student_t", "sparse")
 
-#: Default parameter of the laws that take one (student_t has none: nu must be chosen).
-DEFAULT_LAW_PARAM = {"sparse": 0.1}
-
 #: Target size, in float64 values per replica, of one chunk of drawn inputs
 #: (about 1 MiB: large enough to amortise the Python overhead per chunk, small
 #: enough that the kernel reads the draws back from cache).
@@ -61,7 +58,7 @@ _LOSS_ROW = STAT_NAMES.index("loss")
 
 
 def check_law(law: str, param: float | None = None) -> float | None:
-    """Validate an input law and return its parameter (the default filled in)."""
+    """Validate an input law and return its parameter (student_t's nu and sparse's p must be given)."""
     if law not in INPUT_LAWS:
         raise ValueError(f"unknown input law {law!r}; choose one of {', '.join(INPUT_LAWS)}")
     if law in ("gaussian", "rademacher", "uniform"):
@@ -69,7 +66,7 @@ def check_law(law: str, param: float | None = None) -> float | None:
             raise ValueError(f"input law {law!r} takes no parameter, got {param}")
         return None
     if param is None:
-        param = DEFAULT_LAW_PARAM.get(law)
+        raise ValueError(f"input law {law!r} needs its parameter (student_t: nu, sparse: p)")
     if law == "student_t":
         if param is None or not (math.isfinite(param) and param > 4):
             raise ValueError(f"student_t needs its degrees of freedom nu > 4 (finite E z^4), got {param}")

@@ -73,7 +73,9 @@ def run_each_seed(args: argparse.Namespace, run_seed) -> int:
 
 
 def write_claims(path, claims: list[Claim], stream=sys.stderr) -> None:
-    """Save the claims (prdynamics.io.save_claims) and print one PASS/FAIL line each, with its measurement."""
+    """Save the claims (prdynamics.io.save_claims) and print one line each: PASS/FAIL for a check,
+    FINDING for a finding, with its measurement."""
     save_claims(path, claims)
     for c in claims:
-        print(f"{'PASS' if c.passed else 'FAIL'}  {c.id}: {json.dumps(plain(c.measured))}", file=stream)
+        tag = "FINDING" if c.kind == "finding" else ("PASS" if c.passed else "FAIL")
+        print(f"{tag}  {c.id}: {json.dumps(plain(c.measured))}", file=stream)

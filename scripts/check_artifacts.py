@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""Check that artifacts exist and are well formed, that every claim in checks.json passed,
+"""Check that artifacts exist and are well formed, that every check in checks.json passed (findings
+have no pass/fail; each must carry its interval),
 and that every result's provenance matches the current config.
 
 With no paths, checks every artifact listed in the README's output table. Exits 1 naming
-each missing or malformed artifact, each failed claim, and each result made by other config
+each missing or malformed artifact, each failed check, and each result made by other config
 values than the current ones (config/config.yaml with the --config files merged on top, as
 `snakemake --configfile` merges them).
 
@@ -25,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from pipeline import SIMULATIONS, load_config, recorded_inputs, wildcards_of  # noqa: E402
 
-CLAIM_FIELDS = {"id", "statement", "measured", "expected", "tolerance", "passed"}
+CLAIM_FIELDS = {"id", "kind", "statement", "measured", "expected", "tolerance", "basis", "interval", "passed"}
 
 
 def readme_artifacts(readme: Path) -> list[str]:
@@ -97,8 +98,14 @@ def failed_claims(checks: Path) -> list[str]:
         missing = CLAIM_FIELDS - set(c)
         if missing:
             bad.append(f"{c.get('id', '?')}: missing fields {sorted(missing)}")
-        elif c["passed"] is not True:
-            bad.append(f"{c['id']}: FAILED (measured {json.dumps(c['measured'])})")
+        elif c["kind"] not in ("check", "finding"):
+            bad.append(f"{c['id']}: kind must be check or finding, got {c['kind']!r}")
+        elif c["kind"] == "finding" and (c["passed"] is not None or c["interval"] is None):
+            bad.append(f"{c['id']}: a finding has no pass/fail and needs an interval")
+        elif c["kind"] == "check" and not c["basis"]:
+            bad.append(f"{c['id']}: a check needs the basis of its tolerance")
+        elif c["kind"] == "check" and c["passed"] is not True:
+            bad.append(f"{c['id']}: check FAILED (measured {json.dumps(c['measured'])})")
     return bad
 
 
@@ -157,7 +164,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", help="artifacts to check (default: the README's output table)")
     p.add_argument("--readme", default="README.md")
-    p.add_argument("--checks", default="results/checks.json", help="claims file; every claim must pass")
+    p.add_argument("--checks", default="results/checks.json", help="claims file; every check must pass")
     p.add_argument("--config", nargs="*", default=[],
                    help="config files merged on top of config/config.yaml, as snakemake --configfile")
     p.add_argument("--config-json", help="the effective config as JSON (used by the checks rule)")
@@ -178,7 +185,9 @@ def main(argv=None) -> int:
     if errors:
         print("\n".join(["", "problems:", *errors]), file=sys.stderr)
         return 1
-    print(f"all {len(paths)} artifacts well formed; every claim in {checks} passed")
+    kinds = [c["kind"] for c in json.loads(checks.read_text())]
+    print(f"all {len(paths)} artifacts well formed; all {kinds.count('check')} checks in {checks} passed "
+          f"({kinds.count('finding')} findings reported)")
     return 0
 
 

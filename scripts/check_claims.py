@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Measure every numbered claim on the pipeline's results and write results/checks.json.
 
-Exits 0 after writing the file; `--strict` exits 1, naming the failed claims, when any fails.
+Each claim is a check (pass/fail, with the basis of its tolerance) or a finding (a measurement with
+its interval).  Exits 0 after writing the file; `--strict` exits 1, naming the failed checks.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 from _cli import write_claims
 
-from prdynamics.claims import merge
+from prdynamics.claims import failed_checks, merge
 from prdynamics.io import load_claims, load_result
 from prdynamics.studies import paper
 
@@ -38,6 +39,7 @@ def parse_args(argv=None):
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
     p.add_argument("--volterra-phase1-rtol", type=float, required=True)
     p.add_argument("--volterra-theta-atol", type=float, required=True)
+    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
     p.add_argument("--fragments", nargs="*", required=True,
                    help="claims files written by the studies (prdynamics.io.save_claims), merged in")
     p.add_argument("--out", required=True)
@@ -60,16 +62,16 @@ def main(argv=None) -> int:
         delta=args.delta, eps=args.eps, s0=args.s0, sgd_value_rtol=args.sgd_value_rtol)
     criteria = {k: getattr(args, k) for k in ("escape_log_d_r2", "escape_rate_rtol", "volterra_phase1_rtol",
                                               "volterra_theta_atol", "frozen_mse_rtol", "gd_flow_time_rtol",
-                                              "sgd_time_rtol", "sgd_value_rtol")}
+                                              "sgd_time_rtol", "sgd_value_rtol", "confidence_level")}
     found = paper.claims(summary, **criteria)
     try:
         results = merge(found, *(load_claims(f) for f in args.fragments))
     except ValueError as exc:  # a claim id measured twice
         raise SystemExit(str(exc)) from None
     write_claims(args.out, results, stream=sys.stdout)
-    failed = [c.id for c in results if not c.passed]
+    failed = failed_checks(results)
     if failed and args.strict:
-        print(f"failed claims: {', '.join(failed)}", file=sys.stderr)
+        print(f"failed checks: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
 

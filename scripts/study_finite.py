@@ -7,7 +7,8 @@ and the claims fragment.
 
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_finite.py results/sims/finite/*.npz --match-c 3 --floor-factor 2 --fit-min 16 \
-        --floor-slope-tol 0.2 --overfit-ratio 0.5 --rate-fraction 0.5 --out s.npz --claims c.json
+        --floor-slope-tol 0.2 --overfit-ratio 0.5 --rate-fraction 0.5 --out s.npz \
+        --confidence-level 0.95 --claims c.json
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="approaching w* when the MSE's log-log slope over the last decade is at least "
                         "this fraction of the population GD's")
     p.add_argument("--out", required=True, help="summary npz")
+    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
     p.add_argument("--claims", required=True, help="claims fragment (JSON)")
     args = p.parse_args(argv)
     if not args.floor_factor > 1:
@@ -55,7 +57,8 @@ def main(argv=None) -> int:
         return 2
     claims = finite.claims(summary, match_c=args.match_c, floor_factor=args.floor_factor,
                            fit_min=args.fit_min, floor_slope_tol=args.floor_slope_tol,
-                           overfit_ratio=args.overfit_ratio, rate_fraction=args.rate_fraction)
+                           overfit_ratio=args.overfit_ratio, rate_fraction=args.rate_fraction,
+                           confidence_level=args.confidence_level)
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     save_result(args.out, summary, provenance(inputs))
     write_claims(args.claims, claims)

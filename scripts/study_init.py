@@ -5,7 +5,8 @@ from the results/sims/init runs; writes results/studies/init.npz and the study's
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_init.py results/sims/init/*.npz --delta 0.01 --eps 0.1 0.05 0.01 --s0 0.05 \
         --phase3-eps 0.01 --x-hi 0.25 --overlap-draws 200 --base-seed 0 --p-min 0.25 --escaped-max 0.5 \
-        --phase3-rtol 0.1 --beta-atol 0.1 --out results/studies/init.npz --claims results/claims/init.json
+        --phase3-rtol 0.1 --beta-atol 0.1 --out results/studies/init.npz --confidence-level 0.95 \
+        --claims results/claims/init.json
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="draws of each start per (a, d) for the d-scaling of |u(0)| (no integration)")
     p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
     p.add_argument("--out", required=True, help="output summary .npz")
+    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
     p.add_argument("--claims", required=True, help="output claims fragment .json")
     args = p.parse_args(argv)
     if args.overlap_draws < 2:
@@ -55,7 +57,8 @@ def main(argv=None) -> int:
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     save_result(args.out, summary, provenance(inputs))
     claims = init.claims(summary, p_min=args.p_min, escaped_max=args.escaped_max,
-                         phase3_rtol=args.phase3_rtol, beta_atol=args.beta_atol, **window)
+                         phase3_rtol=args.phase3_rtol, beta_atol=args.beta_atol, **window,
+                         confidence_level=args.confidence_level)
     write_claims(args.claims, claims)
     print(f"wrote {args.out} ({summary['a'].size} runs) and {args.claims}", file=sys.stderr)
     return 0

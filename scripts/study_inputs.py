@@ -10,7 +10,7 @@ Every option is required: the pipeline passes each one from config. Example (con
     python scripts/study_inputs.py --flows results/sims/inputs/flow/*/*.npz \\
         --sgd results/sims/inputs/sgd/*/*.npz --delta 0.01 --eps 0.1 0.05 0.01 --s0 0.05 \\
         --loss-tol 1e-4 --grad-tol 1e-4 --tail-x-min 6 --tail-x-max-frac 0.1 --tail-min-points 5 \\
-        --tail-atol 0.05 --sgd-log-atol 0.25 --out s.npz --claims c.json
+        --tail-atol 0.05 --sgd-log-atol 0.25 --out s.npz --confidence-level 0.95 --claims c.json
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--sgd-log-atol", type=float, required=True,
                    help="max |log L_sgd - log L_flow| deemed tracking")
     p.add_argument("--out", required=True, help="study npz")
+    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
     p.add_argument("--claims", required=True, help="claims fragment (JSON)")
     args = p.parse_args(argv)
     for name in ("loss_tol", "grad_tol", "tail_x_min", "tail_x_max_frac", "tail_atol", "sgd_log_atol"):
@@ -63,7 +64,8 @@ def main(argv=None) -> int:
     except StudyInputError as exc:
         raise SystemExit(f"error: {exc}") from None
     write_claims(args.claims, study.claims(summary, **ends, tail_atol=args.tail_atol,
-                                           sgd_log_atol=args.sgd_log_atol))
+                                           sgd_log_atol=args.sgd_log_atol,
+                                           confidence_level=args.confidence_level))
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     prov = provenance(inputs) | {"wall_seconds": round(time.perf_counter() - start, 3)}
     save_result(args.out, summary, prov)

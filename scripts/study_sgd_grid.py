@@ -9,7 +9,7 @@ Every option is required: the pipeline passes each one from config. Example (con
     python scripts/study_sgd_grid.py --sgd results/sims/sgd_grid/*/*/*.npz \\
         --flow results/sims/flow/a2_d200/seed*.npz --delta 0.01 --s0 0.05 --eps 0.1 --target-time 5 \\
         --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 --flow-time-rtol 0.2 \\
-        --out study.npz --claims claims.json
+        --out study.npz --confidence-level 0.95 --claims claims.json
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="edge claim: flow-like means a late loss within this factor of the flow's")
     p.add_argument("--flow-time-rtol", type=float, required=True, help="tolerance of the small-eta claim")
     p.add_argument("--out", required=True, help="output study .npz")
+    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
     p.add_argument("--claims", required=True, help="output claims fragment (.json)")
     args = p.parse_args(argv)
     for name in ("delta", "s0", "eps", "floor_window"):
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     except StudyInputError as exc:
         raise SystemExit(str(exc)) from None
     criteria = {"edge_factor": args.edge_factor, "loss_factor": args.loss_factor,
-                "flow_time_rtol": args.flow_time_rtol}
+                "flow_time_rtol": args.flow_time_rtol, "confidence_level": args.confidence_level}
     write_claims(args.claims, sgd_grid.claims(summary, **criteria))
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     wall = round(time.perf_counter() - start, 3)

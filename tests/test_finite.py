@@ -296,7 +296,7 @@ def test_scripts_run_end_to_end_on_a_tiny_grid(tmp_path):
     study, claims = tmp_path / "study.npz", tmp_path / "claims.json"
     subprocess.run([sys.executable, str(ROOT / "scripts/study_finite.py"), *files, "--match-c", "3",
                     "--floor-factor", "2", "--fit-min", "16", "--floor-slope-tol", "0.2",
-                    "--overfit-ratio", "0.5", "--rate-fraction", "0.5",
+                    "--overfit-ratio", "0.5", "--rate-fraction", "0.5", "--confidence-level", "0.95",
                     "--out", str(study), "--claims", str(claims)],
                    check=True, env=env, capture_output=True, timeout=120)
     rows = load_result(study, required=("a", "n_over_d", "ratio_loss", "noise_excess"))

@@ -140,8 +140,8 @@ def test_escape_claim_classifies_synthetic_starts():
             overlaps["a"].append(2.0), overlaps["d"].append(d), overlaps["start"].append(name)
             overlaps["rms"].append(d**-p)
     summary = rows | {f"overlap_{k}": np.asarray(v) for k, v in overlaps.items()}
-    claim = I.claim_escape_needs_small_start(summary, p_min=0.25, escaped_max=0.5)
-    assert claim.passed
+    claim = I.claim_escape_needs_small_start(summary, p_min=0.25, escaped_max=0.5, level=0.95)
+    assert claim.kind == "finding" and claim.passed is None and claim.measured["complete"]
     assert claim.measured["grows_like_log_d"] == ["sphere_r1", "sphere_rinvsqrtd"]
     assert claim.measured["skips_plateau"] == ["warm_u0.1"]
     assert claim.measured["radius_shift_d_invsqrt"]["2"] == pytest.approx(1.0, abs=0.05)
@@ -195,6 +195,7 @@ def test_cli_runs_and_summary(tmp_path):
                     "--delta", "0.01", "--eps", "0.1", "0.05", "0.01", "--s0", "0.05", "--phase3-eps", "0.01",
                     "--x-hi", "0.25", "--overlap-draws", "20", "--base-seed", "0", "--p-min", "0.25",
                     "--escaped-max", "0.5", "--phase3-rtol", "0.1", "--beta-atol", "0.05",
+                    "--confidence-level", "0.95",
                     "--out", str(out), "--claims", str(frag)],
                    check=True, capture_output=True, env=env_path | {"PATH": ""})
     from prdynamics.io import load_claims

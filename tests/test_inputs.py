@@ -26,7 +26,7 @@ from cli_args import INPUTS, SGD, options  # noqa: E402
 # study_inputs.py options other than the files
 STUDY = ["--delta", "0.01", "--eps", "0.1", "0.05", "0.01", "--s0", "0.05", "--loss-tol", "1e-4",
          "--grad-tol", "1e-4", "--tail-x-min", "3", "--tail-x-max-frac", "0.2", "--tail-min-points", "5",
-         "--tail-atol", "0.05", "--sgd-log-atol", "0.25"]
+         "--tail-atol", "0.05", "--sgd-log-atol", "0.25", "--confidence-level", "0.95"]
 
 LAWS = [("rademacher", None), ("uniform", None), ("student_t", 6.0), ("sparse", 0.3)]
 
@@ -222,7 +222,8 @@ def test_study_script_end_to_end(tmp_path):
     found = {c.id: c for c in load_claims(frag)}
     assert set(found) == {"inputs.threshold", "inputs.phases", "inputs.spurious_minimum",
                           "inputs.tail_exponent", "inputs.sgd_matches_population"}
-    assert all(c.passed for c in found.values()), {k: c.measured for k, c in found.items() if not c.passed}
+    assert all(c.kind == "finding" and c.measured["complete"] for c in found.values()), \
+        {k: c.measured for k, c in found.items() if not c.measured["complete"]}
     s = load_result(study, required=())
     assert s["run_law"].size == 4 and s["sgd_law"].size == 4
     sgd = found["inputs.sgd_matches_population"].measured
@@ -243,13 +244,14 @@ def test_study_script_end_to_end(tmp_path):
     rows = S.flow_rows(flow_data, **settings)
     srows = S.sgd_rows(sgd_data, {(f["input_dist"], int(f["d"])): f for f in flow_data})
     window = dict(zip(summary["window_theory_d"].tolist(), summary["window_theory_beta"], strict=True))
-    direct = [S.claim_threshold(rows), S.claim_phases(rows, eps_list=[0.1, 0.05]),
-              S.claim_spurious_minimum(rows, loss_tol=1e-4, grad_tol=1e-4),
-              S.claim_tail_exponent(rows, theory=0.5, atol=0.05, window_theory=window),
-              S.claim_sgd_matches_population(srows, atol=0.25)]
-    via_summary = S.claims(summary, loss_tol=1e-4, grad_tol=1e-4, tail_atol=0.05, sgd_log_atol=0.25)
+    direct = [S.claim_threshold(rows, level=0.95), S.claim_phases(rows, eps_list=[0.1, 0.05], level=0.95),
+              S.claim_spurious_minimum(rows, loss_tol=1e-4, grad_tol=1e-4, level=0.95),
+              S.claim_tail_exponent(rows, theory=0.5, atol=0.05, level=0.95, window_theory=window),
+              S.claim_sgd_matches_population(srows, atol=0.25, level=0.95)]
+    via_summary = S.claims(summary, loss_tol=1e-4, grad_tol=1e-4, tail_atol=0.05, sgd_log_atol=0.25,
+                           confidence_level=0.95)
     assert [c.as_dict() for c in via_summary] == [c.as_dict() for c in direct]
-    assert summary["run_status"].tolist().count("failed") == 1 and not via_summary[0].passed
+    assert summary["run_status"].tolist().count("failed") == 1 and not via_summary[0].measured["complete"]
 
 
 def test_study_script_needs_the_gaussian_reference(tmp_path):
@@ -273,27 +275,32 @@ def _row(law="gaussian", d=100, seed=0, **kw):
 
 def test_threshold_claim_reports_a_broken_picture_as_a_valid_finding():
     rows = [_row(), _row("student_t", crossings=2, min_margin=-0.02)]
-    c = S.claim_threshold(rows)
-    assert c.passed  # measured correctly, even though the picture breaks
+    c = S.claim_threshold(rows, level=0.95)
+    assert c.measured["complete"]  # measured correctly, even though the picture breaks
+    assert c.interval["student_t/d=100"]["single_crossing_and_stays_above"]["count"] == 0
     assert c.measured["threshold_kept"] == ["gaussian/d=100"]
     assert c.measured["student_t/d=100"]["max_crossings"] == 2
-    assert not S.claim_threshold(rows + [_row("uniform", failed=True)]).passed
-    assert not S.claim_threshold([_row("uniform")]).passed  # no Gaussian reference
+    assert not S.claim_threshold(rows + [_row("uniform", failed=True)], level=0.95).measured["complete"]
+    assert not S.claim_threshold([_row("uniform")], level=0.95).measured["complete"]  # no Gaussian reference
 
 
 def test_spurious_and_tail_claims():
     trapped = _row("rademacher", status="local_min", loss=0.3, hess_min_eig=1e-4, beta=float("nan"))
     rows = [_row(), _row(seed=1, beta=0.52), trapped, _row("rademacher", seed=1, beta=0.6)]
-    sp = S.claim_spurious_minimum(rows, loss_tol=1e-4, grad_tol=1e-4)
-    assert sp.passed and sp.measured["rademacher/d=100"]["local_min"] == 1
+    sp = S.claim_spurious_minimum(rows, loss_tol=1e-4, grad_tol=1e-4, level=0.95)
+    assert sp.measured["complete"] and sp.measured["rademacher/d=100"]["local_min"] == 1
+    one_of_two = sp.interval["rademacher/d=100"]["non_global_minimum"]
+    assert (one_of_two["count"], one_of_two["of"]) == (1, 2)
+    assert one_of_two["fraction_ci"] == pytest.approx([0.0126, 0.9874], abs=1e-4)  # Clopper-Pearson, 1 of 2
     assert sp.measured["rademacher/d=100"]["non_global"][0]["seed"] == 0
     moving = rows + [_row(seed=2, status="moving")]
-    assert not S.claim_spurious_minimum(moving, loss_tol=1e-4, grad_tol=1e-4).passed
-    tail = S.claim_tail_exponent(rows, theory=0.5, atol=0.05)
-    assert tail.passed
+    assert not S.claim_spurious_minimum(moving, loss_tol=1e-4, grad_tol=1e-4, level=0.95).measured["complete"]
+    tail = S.claim_tail_exponent(rows, theory=0.5, atol=0.05, level=0.95)
+    assert tail.measured["complete"]
     assert tail.measured["rademacher/d=100"]["median_beta_minus_gaussian"] == pytest.approx(0.08)
     assert tail.measured["same_as_gaussian"] == ["gaussian/d=100"]
-    assert not S.claim_tail_exponent(rows + [_row(seed=3, beta=float("nan"))], theory=0.5, atol=0.05).passed
+    nan_beta = rows + [_row(seed=3, beta=float("nan"))]
+    assert not S.claim_tail_exponent(nan_beta, theory=0.5, atol=0.05, level=0.95).measured["complete"]
 
 
 def test_sgd_claim():
@@ -301,8 +308,8 @@ def test_sgd_claim():
             {"law": "uniform", "eta": 1e-4, "seed": 0, "diverged": False, "gap_own": 0.05, "gap_gauss": 0.6},
             {"law": "sparse", "eta": 1e-4, "seed": 0, "diverged": True, "gap_own": math.inf,
              "gap_gauss": math.inf}]
-    c = S.claim_sgd_matches_population(rows, atol=0.25)
-    assert c.passed
+    c = S.claim_sgd_matches_population(rows, atol=0.25, level=0.95)
+    assert c.measured["complete"]
     assert c.measured["tracks_own_flow"] == ["gaussian/eta=0.0001", "uniform/eta=0.0001"]
     assert c.measured["uniform/eta=0.0001"]["closer_to_own_than_gaussian"] == 1
     assert c.measured["sparse/eta=0.0001"]["diverged"] == 1

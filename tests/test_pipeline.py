@@ -60,7 +60,7 @@ def test_quick_config_builds_every_readme_artifact(quick_run):
     res = subprocess.run([sys.executable, "scripts/check_artifacts.py", "--config", "config/quick.yaml"],
                          cwd=quick_run, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "every claim" in res.stdout
+    assert "checks in results/checks.json passed" in res.stdout
     for ext in ("pdf", "png"):
         assert (quick_run / f"{FIG2}.{ext}").stat().st_size > 10_000
     assert (quick_run / "results/notebooks/fig2_population_dynamics.ipynb").exists()
@@ -78,7 +78,12 @@ def test_checks_json_lists_every_claim(quick_run):
     for study in ("sgd_grid", "init", "inputs", "finite"):  # every study merged its claims
         assert any(i.startswith(f"{study}.") for i in ids), study
     for c in claims:
-        assert set(c) == {"id", "statement", "measured", "expected", "tolerance", "passed"}
+        assert set(c) == {"id", "kind", "statement", "measured", "expected", "tolerance", "basis", "interval",
+                          "passed"}
+        if c["kind"] == "check":
+            assert c["passed"] is True and c["basis"].split(":")[0] in ("derived", "convergence", "interval")
+        else:
+            assert c["kind"] == "finding" and c["passed"] is None and c["interval"] is not None
 
 
 @pytest.mark.pipeline
@@ -164,9 +169,9 @@ def test_failed_claim_fails_the_run_and_names_it(quick_run):
     res = snakemake(quick_run, "--cores", "2", "--keep-going", overrides=[str(override)])
     out = res.stdout + res.stderr
     assert res.returncode != 0
-    assert "phase3.frozen_approx: FAILED" in out
+    assert "phase3.frozen_approx: check FAILED" in out
     checks = json.loads((quick_run / "results/checks.json").read_text())
-    assert [c["id"] for c in checks if not c["passed"]] == ["phase3.frozen_approx"]
+    assert [c["id"] for c in checks if c["kind"] == "check" and not c["passed"]] == ["phase3.frozen_approx"]
     # restore the passing state for the other tests
     assert snakemake(quick_run, "--cores", "2").returncode == 0
 

@@ -225,9 +225,9 @@ def test_phases_claim_needs_every_setting():
     seen = np.ones((1, 1, 2, 1), bool)
     summary = {"batch": np.array([1]), "sigma2": np.array([0.0]), "eta": np.array([0.1, 0.2]),
                "present": np.ones((1, 1, 2), bool), "diverged": np.zeros_like(seen), "phases_seen": seen}
-    assert stab.claim_phases_survive(summary).passed
+    assert stab.claim_phases_survive(summary, level=0.95).measured["complete"]
     summary["present"] = np.array([[[True, False]]])
-    assert not stab.claim_phases_survive(summary).passed
+    assert not stab.claim_phases_survive(summary, level=0.95).measured["complete"]
 
 
 def synthetic_run(t, seed, scale=1.0):

@@ -1,5 +1,7 @@
 """The shared measurements (prdynamics.statistics) against closed forms."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -35,3 +37,47 @@ def test_power_law_fit_drops_bad_points_and_needs_enough():
     assert p == pytest.approx(-1.0, abs=1e-12) and c == pytest.approx(3.0, rel=1e-12)
     with pytest.raises(ValueError, match="at least 5"):
         statistics.power_law_fit(x, y, min_points=5)
+
+
+def test_binomial_interval_matches_the_exact_clopper_pearson_values():
+    from prdynamics.statistics import binomial_interval, count_interval
+
+    # closed forms: k = 0 gives [0, 1 - (alpha/2)^(1/n)], k = n gives [(alpha/2)^(1/n), 1]
+    assert binomial_interval(0, 5, 0.95) == pytest.approx((0.0, 1 - 0.025 ** (1 / 5)))
+    assert binomial_interval(5, 5, 0.95) == pytest.approx((0.025 ** (1 / 5), 1.0))
+    # 1 of 2: the beta quantiles solve 1 - (1 - p)^2 = alpha/2 and p^2 = 1 - alpha/2
+    lo, hi = binomial_interval(1, 2, 0.95)
+    assert lo == pytest.approx(1 - math.sqrt(1 - 0.025)) and hi == pytest.approx(math.sqrt(1 - 0.025))
+    c = count_interval(1, 5, 0.95)
+    assert (c["count"], c["of"], c["fraction"]) == (1, 5, 0.2)
+    assert c["fraction_ci"][0] < 0.2 < c["fraction_ci"][1]
+    with pytest.raises(ValueError):
+        binomial_interval(3, 2, 0.95)
+
+
+def test_linear_fit_and_t_interval_against_a_known_line():
+    from prdynamics.statistics import linear_fit, t_interval
+
+    x = np.arange(6.0)
+    fit = linear_fit(x, 2.0 + 0.5 * x)
+    assert (fit["slope"], fit["intercept"], fit["dof"]) == (pytest.approx(0.5), pytest.approx(2.0), 4)
+    assert fit["slope_se"] == pytest.approx(0.0, abs=1e-12) and fit["r2"] == pytest.approx(1.0)
+    # residuals +-1 alternating: se = sqrt(sum r^2 / dof / Sxx) by hand
+    y = 2.0 + 0.5 * x + np.array([1, -1, 1, -1, 1, -1.0])
+    fit = linear_fit(x, y)
+    resid = y - (fit["intercept"] + fit["slope"] * x)
+    se = math.sqrt(resid @ resid / 4 / np.sum((x - x.mean()) ** 2))
+    assert fit["slope_se"] == pytest.approx(se)
+    lo, hi = t_interval(fit["slope"], se, 4, 0.95)
+    assert (hi - lo) / 2 == pytest.approx(2.7764451 * se, rel=1e-6)  # t_{0.975, 4}
+    assert linear_fit([1.0, 1.0], [0.0, 1.0])["slope"] != linear_fit([1.0, 1.0], [0.0, 1.0])["slope"]  # NaN
+
+
+def test_geometric_mean_ci_is_the_mean_ci_of_the_logs():
+    from prdynamics.statistics import geometric_mean_ci, mean_ci
+
+    v = [1.0, 2.0, 4.0, 8.0]
+    g = geometric_mean_ci(v, 0.9)
+    m, lo, hi = mean_ci(np.log(v), 0.9)
+    assert g["geometric_mean"] == pytest.approx(math.sqrt(8.0))
+    assert (g["lower"], g["upper"]) == (pytest.approx(math.exp(lo)), pytest.approx(math.exp(hi)))

@@ -61,3 +61,54 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
         return (m, math.nan, math.nan)
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
     return (m, m - half, m + half)
+
+
+def binomial_interval(k: int, n: int, level: float) -> tuple[float, float]:
+    """Clopper-Pearson (exact) confidence interval of a proportion, k successes in n trials."""
+    if not (0 <= k <= n and n > 0):
+        raise ValueError(f"need 0 <= k <= n, n > 0; got k={k}, n={n}")
+    alpha = 1 - level
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lo, hi
+
+
+def count_interval(k: int, n: int, level: float) -> dict:
+    """A count out of n with its Clopper-Pearson interval, ready for a finding's ``interval``."""
+    lo, hi = binomial_interval(k, n, level)
+    return {"count": int(k), "of": int(n), "fraction": k / n, "level": level, "fraction_ci": [lo, hi]}
+
+
+def linear_fit(x, y) -> dict:
+    """Least-squares line y = intercept + slope x over the finite points: slope, intercept, the
+    slope's standard error, the residual degrees of freedom and R^2 (NaNs with < 2 distinct x)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if np.unique(x).size < 2:
+        return {"slope": math.nan, "intercept": math.nan, "slope_se": math.nan, "dof": 0, "r2": math.nan,
+                "points": int(x.size)}
+    slope, intercept = np.polyfit(x, y, 1)
+    resid = y - (intercept + slope * x)
+    dof = x.size - 2
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    se = math.sqrt(float(resid @ resid) / dof / sxx) if dof > 0 else math.nan
+    syy = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1.0 - float(resid @ resid) / syy if syy > 0 else math.nan
+    return {"slope": float(slope), "intercept": float(intercept), "slope_se": se, "dof": int(dof), "r2": r2,
+            "points": int(x.size)}
+
+
+def t_interval(value: float, se: float, dof: int, level: float) -> list[float]:
+    """value -+ the Student-t quantile of the level times se ([NaN, NaN] without residual dof)."""
+    if dof < 1 or not math.isfinite(se):
+        return [math.nan, math.nan]
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    return [value - half, value + half]
+
+
+def geometric_mean_ci(values, level: float) -> dict:
+    """Geometric mean of positive values with the Student-t interval of the mean of their logs."""
+    v = np.asarray(values, float)
+    m, lo, hi = mean_ci(np.log(v[v > 0]), level)
+    return {"geometric_mean": math.exp(m), "lower": math.exp(lo), "upper": math.exp(hi), "level": level}

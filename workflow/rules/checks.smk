@@ -22,6 +22,7 @@ rule claims:
     params:
         stop=config["stopping"],
         claims=config["claims"],
+        level=config["confidence_level"],
     shell:
         "python {input.script} --population {input.population} --fig3 {input.fig3}"
         " --escape {input.escape} --volterra {input.volterra} --fig2-flow {input.fig2_flow} --fig2-gd {input.fig2_gd}"
@@ -35,6 +36,7 @@ rule claims:
         " --escape-rate-rtol {params.claims[escape_rate_rtol]}"
         " --volterra-phase1-rtol {params.claims[volterra_phase1_rtol]}"
         " --volterra-theta-atol {params.claims[volterra_theta_atol]}"
+        " --confidence-level {params.level}"
         " --fragments {input.fragments} --out {output} > {log} 2>&1"
 
 

@@ -29,12 +29,13 @@ rule study_finite:
     benchmark:
         "results/benchmarks/finite/study.tsv"
     params:
+        level=config["confidence_level"],
         c=config["finite"]["claims"],
     shell:
         "python {input.script} {input.runs} --match-c {params.c[match_c]}"
         " --floor-factor {params.c[floor_factor]} --fit-min {params.c[fit_min]}"
         " --floor-slope-tol {params.c[floor_slope_tol]} --overfit-ratio {params.c[overfit_ratio]}"
-        " --rate-fraction {params.c[rate_fraction]} --out {output.study} --claims {output.claims}"
+        " --rate-fraction {params.c[rate_fraction]} --out {output.study} --confidence-level {params.level} --claims {output.claims}"
         " > {log} 2>&1"
 
 

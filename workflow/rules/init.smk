@@ -29,6 +29,7 @@ rule study_init:
     benchmark:
         "results/benchmarks/init/study.tsv"
     params:
+        level=config["confidence_level"],
         stop=config["stopping"],
         eps=lambda wildcards: " ".join(map(str, config["stopping"]["eps"])),
         init=config["init"],
@@ -39,7 +40,7 @@ rule study_init:
         " --overlap-draws {params.init[overlap_draws]} --base-seed {params.base_seed}"
         " --p-min {params.init[claims][p_min]} --escaped-max {params.init[claims][escaped_max]}"
         " --phase3-rtol {params.init[claims][phase3_rtol]} --beta-atol {params.init[claims][beta_atol]}"
-        " --out {output.study} --claims {output.claims} > {log} 2>&1"
+        " --out {output.study} --confidence-level {params.level} --claims {output.claims} > {log} 2>&1"
 
 
 rule figure_init:

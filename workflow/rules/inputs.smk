@@ -41,6 +41,7 @@ rule study_inputs:
     benchmark:
         "results/benchmarks/inputs/summary.tsv"
     params:
+        level=config["confidence_level"],
         stop=config["stopping"],
         c=config["inputs"]["claims"],
     shell:
@@ -49,7 +50,7 @@ rule study_inputs:
         " --grad-tol {params.c[grad_tol]} --tail-x-min {params.c[tail_x_min]}"
         " --tail-x-max-frac {params.c[tail_x_max_frac]} --tail-min-points {params.c[tail_min_points]}"
         " --tail-atol {params.c[tail_atol]} --sgd-log-atol {params.c[sgd_log_atol]}"
-        " --out {output.study} --claims {output.claims} > {log} 2>&1"
+        " --out {output.study} --confidence-level {params.level} --claims {output.claims} > {log} 2>&1"
 
 
 rule figure_inputs:

@@ -30,6 +30,7 @@ rule study_sgd_grid:
     benchmark:
         "results/benchmarks/sgd_grid/study.tsv"
     params:
+        level=config["confidence_level"],
         c=config["sgd_grid"],
         stop=config["stopping"],
     shell:
@@ -38,7 +39,7 @@ rule study_sgd_grid:
         " --floor-window {params.c[floor_window]} --edge-factor {params.c[claims][edge_factor]}"
         " --loss-factor {params.c[claims][loss_factor]}"
         " --flow-time-rtol {params.c[claims][flow_time_rtol]} --out {output.study}"
-        " --claims {output.claims} > {log} 2>&1"
+        " --confidence-level {params.level} --claims {output.claims} > {log} 2>&1"
 
 
 rule figure_sgd_grid:

@@ -29,14 +29,14 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-from ..claims import Claim
+from ..claims import Claim, check, finding
 from ..flow import STAT_NAMES, Trajectory, check_times, trajectory_statistics
 from ..gd import gd_record_steps
 from ..model import check_problem
 from ..phases import first_upcrossing
 from ..population import hessian
 from ..seeding import FINITE_STREAM, rng_for
-from ..statistics import power_law_fit
+from ..statistics import geometric_mean_ci, mean_ci, power_law_fit
 from . import StudyInputError
 
 #: Statistics of a finite-sample run: the population ones plus the empirical (train) loss.
@@ -361,7 +361,7 @@ def claim_large_n_matches_population(summary: dict, *, c: float, fit_min: float)
             per_a[str(av)] = {"exponent_in_n": slope,
                               "max_dev_times_sqrt_n_over_d": float(np.nanmax(x[big] * np.sqrt(r[big])))}
         measured[name] = {"worst_at_largest_n": worst, "per_a": per_a}
-    return Claim(
+    return check(
         "finite.large_n_matches_population",
         "With noiseless labels, full-batch GD on the largest sample follows the population GD of its seed: "
         "escape time, test loss and MSE deviate by at most c sqrt(d/n).",
@@ -369,10 +369,12 @@ def claim_large_n_matches_population(summary: dict, *, c: float, fit_min: float)
         {"escape_shift, dev_loss, dev_mse": f"<= {c} sqrt(d/n) = {bound:.4g}", "exponent_in_n": "about -1/2"},
         {"c": c, "fit_min_n_over_d": fit_min},
         passed,
+        basis=("derived: the empirical covariance deviates by O(sqrt(d/n)); c = 3 set after measuring "
+               "(post-hoc)"),
     )
 
 
-def claim_sample_floor(summary: dict, *, factor: float) -> Claim:
+def claim_sample_floor(summary: dict, *, factor: float, level: float) -> Claim:
     """Finding: per (a, sigma^2) the n/d below which the test loss at the horizon is set by n.
 
     ratio_loss = L(run at T) / L(population GD at T) per run; the median over seeds at each n/d
@@ -380,7 +382,7 @@ def claim_sample_floor(summary: dict, *, factor: float) -> Claim:
     The predicted crossover of (a, sigma2): the n/d where sigma^2 k_eff / n equals the population L(T).
     """
     predicted = _predicted(summary)
-    measured, passed = {}, True
+    measured, passed, intervals = {}, True, {}
     groups = _finite_groups([summary["a"], summary["sigma2"]], summary["n_over_d"], summary["ratio_loss"])
     passed &= bool(groups)
     for (av, s2), (r, x) in groups.items():
@@ -388,28 +390,29 @@ def claim_sample_floor(summary: dict, *, factor: float) -> Claim:
         rule = sample_limited_threshold(grid, med, factor)
         ok = bool(np.all(np.isfinite(x)) and grid.size >= 3 and min(np.sum(r == g) for g in grid) >= 2)
         passed &= ok
+        intervals[f"a={av:g}, sigma2={s2:g}"] = {
+            f"n/d={g:g}": geometric_mean_ci(x[r == g], level) for g in grid}
         measured[f"a={av:g}, sigma2={s2:g}"] = rule | {
             "n_over_d": grid.tolist(), "median_ratio": med.tolist(), "complete": ok,
             "predicted_noise_crossover_n_over_d": predicted.get((av, s2), float("nan")),
         }
-    return Claim(
+    return finding(
         "finite.sample_floor",
         "Per a and sigma^2, the n/d below which the test loss at the horizon is set by the sample size "
         "(at least factor times the population GD's spectral-tail value) rather than by the spectral tail.",
-        measured,
-        "finding: sample_limited_max, tail_limited_from per (a, sigma^2); passes when all ratios are finite",
-        {"factor": factor},
-        passed,
+        measured={**measured, "complete": passed, "thresholds": {"factor": factor}},
+        interval=intervals,
     )
 
 
-def claim_noiseless_recovery(summary: dict, *, overfit_ratio: float, rate_fraction: float) -> Claim:
+def claim_noiseless_recovery(summary: dict, *, overfit_ratio: float, rate_fraction: float,
+                             level: float) -> Claim:
     """Finding, noiseless labels: per a and n/d (medians over seeds), does GD still approach w*
     (its MSE decays over the last decade of the horizon with a log-log exponent at least
     rate_fraction times the population GD's) and does it overfit (train loss below overfit_ratio
     times the test loss)?"""
     rows = _noiseless(summary)
-    measured, passed = {}, True
+    measured, passed, intervals = {}, True, {}
     groups = _finite_groups([rows["a"]], rows["n_over_d"], rows["mse_exponent"], rows["train_over_test"],
                             rows["pop_mse_exponent"])
     passed &= bool(groups)
@@ -422,6 +425,9 @@ def claim_noiseless_recovery(summary: dict, *, overfit_ratio: float, rate_fracti
         conv_from = next((float(g) for k, g in enumerate(grid) if approaching[k:].all()), float("nan"))
         ok = bool(np.all(np.isfinite(expo)) and np.all(np.isfinite(tt)) and grid.size >= 3 and pop_e < 0)
         passed &= ok
+        intervals[f"a={av:g}"] = {f"n/d={g:g}": dict(zip(("mean_mse_exponent", "lower", "upper"),
+                                                          mean_ci(expo[r == g], level), strict=True))
+                                  for g in grid}
         measured[f"a={av:g}"] = {
             "n_over_d": grid.tolist(), "median_mse_exponent": med_e.tolist(),
             "population_mse_exponent": pop_e, "median_train_over_test": med_tt.tolist(),
@@ -429,15 +435,14 @@ def claim_noiseless_recovery(summary: dict, *, overfit_ratio: float, rate_fracti
             "approaching_from_n_over_d": conv_from,
             "overfitting_up_to_n_over_d": float(grid[overfit].max()) if overfit.any() else float("nan"),
         }
-    return Claim(
+    return finding(
         "finite.noiseless_recovery",
         "With noiseless labels, GD on n samples still approaches w* (its MSE decays at the horizon at least "
         "rate_fraction as fast as the population GD's) once n/d is large enough, and overfits (train loss "
         "well below the test loss) below it.",
-        measured,
-        "finding: approaching_from_n_over_d and overfitting_up_to_n_over_d per a; passes when complete",
-        {"rate_fraction": rate_fraction, "overfit_ratio": overfit_ratio},
-        passed,
+        measured={**measured, "complete": passed,
+                  "thresholds": {"rate_fraction": rate_fraction, "overfit_ratio": overfit_ratio}},
+        interval=intervals,
     )
 
 
@@ -464,7 +469,7 @@ def claim_noise_floor_slope(summary: dict, *, fit_min: float, tol: float) -> Cla
             "slope": slope, "fit_n_over_d": grid[keep].tolist(), "median_excess": med.tolist(),
             "n_over_d": grid.tolist(), "median_excess_over_prediction": med_ratio.tolist(),
         }
-    return Claim(
+    return check(
         "finite.noise_floor_slope",
         "With label noise sigma^2 the excess test loss at the horizon scales like sigma^2 k_eff / n "
         "(sigma^2 d / n once all modes are learned): slope -1 in n.",
@@ -472,15 +477,18 @@ def claim_noise_floor_slope(summary: dict, *, fit_min: float, tol: float) -> Cla
         {"slope": -1.0},
         {"slope_atol": tol, "fit_min_n_over_d": fit_min},
         passed,
+        basis=("derived: ridge-less least squares gives excess loss sigma^2 k_eff / n; slope tolerance not"
+               " derived"),
     )
 
 
 def claims(summary: dict, *, match_c: float, floor_factor: float, fit_min: float, floor_slope_tol: float,
-           overfit_ratio: float, rate_fraction: float) -> list[Claim]:
+           overfit_ratio: float, rate_fraction: float, confidence_level: float) -> list[Claim]:
     """The study's claims on a summary of ``summarise``."""
     return [
         claim_large_n_matches_population(summary, c=match_c, fit_min=fit_min),
-        claim_sample_floor(summary, factor=floor_factor),
-        claim_noiseless_recovery(summary, overfit_ratio=overfit_ratio, rate_fraction=rate_fraction),
+        claim_sample_floor(summary, factor=floor_factor, level=confidence_level),
+        claim_noiseless_recovery(summary, overfit_ratio=overfit_ratio, rate_fraction=rate_fraction,
+                                 level=confidence_level),
         claim_noise_floor_slope(summary, fit_min=fit_min, tol=floor_slope_tol),
     ]

@@ -26,11 +26,11 @@ import math
 
 import numpy as np
 
-from ..claims import Claim
+from ..claims import Claim, finding
 from ..model import check_problem, harmonic, init_sphere
 from ..phases import THRESHOLD, stopping_times
 from ..seeding import INIT_STREAM, START_STREAMS, rng_for
-from ..statistics import loglog_interp, power_law_fit
+from ..statistics import count_interval, linear_fit, loglog_interp, power_law_fit, t_interval
 
 #: The paper's start, the reference of every comparison.
 PAPER_START = "sphere_r1"
@@ -232,16 +232,8 @@ def log_d_exponent(d_values, rho_t1) -> dict:
     When |u(0)| ~ d^-p the escape u ~ A e^{rho t} needs rho T1 ~ p log d + O(1) (p = 1/2 for the
     paper's start).  NaN runs are left out; fewer than two d values give NaN.
     """
-    x, y = np.log(np.asarray(d_values, float)), np.asarray(rho_t1, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if np.unique(x).size < 2:
-        return {"p": float("nan"), "p_se": float("nan"), "runs": int(x.size)}
-    p, c = np.polyfit(x, y, 1)
-    resid = y - (c + p * x)
-    dof = max(x.size - 2, 1)
-    se = math.sqrt(float(resid @ resid) / dof / float(np.sum((x - x.mean()) ** 2)))
-    return {"p": float(p), "p_se": se, "runs": int(x.size)}
+    fit = linear_fit(np.log(np.asarray(d_values, float)), rho_t1)
+    return {"p": fit["slope"], "p_se": fit["slope_se"], "dof": fit["dof"], "runs": fit["points"]}
 
 
 def overlap_rms(a: float, d: int, name: str, seeds, base_seed: int) -> float:
@@ -264,16 +256,11 @@ def overlap_rms(a: float, d: int, name: str, seeds, base_seed: int) -> float:
 
 def plateau_law(rho_t1, u_init) -> dict:
     """Fit rho T1 = c + q log(1 / |u(0)|) over runs: q = 1 when the plateau lasts log(1/|u(0)|) / rho."""
-    x = np.log(1.0 / np.abs(np.asarray(u_init, float)))
-    y = np.asarray(rho_t1, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if x.size < 3 or np.ptp(x) == 0:
-        return {"q": float("nan"), "c": float("nan"), "r2": float("nan"), "runs": int(x.size)}
-    q, c = np.polyfit(x, y, 1)
-    resid = y - (c + q * x)
-    r2 = 1.0 - float(resid @ resid) / float(np.sum((y - y.mean()) ** 2))
-    return {"q": float(q), "c": float(c), "r2": r2, "runs": int(x.size)}
+    fit = linear_fit(np.log(1.0 / np.abs(np.asarray(u_init, float))), rho_t1)
+    if fit["points"] < 3:
+        fit = {**fit, "slope": math.nan, "intercept": math.nan, "slope_se": math.nan, "r2": math.nan}
+    return {"q": fit["slope"], "c": fit["intercept"], "q_se": fit["slope_se"], "dof": fit["dof"],
+            "r2": fit["r2"], "runs": fit["points"]}
 
 
 # ---- summary ----
@@ -367,7 +354,8 @@ def _init_groups(rows: dict, keys: tuple[str, ...]) -> dict[tuple, np.ndarray]:
     return {k: np.asarray(v) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
 
 
-def claim_escape_needs_small_start(rows: dict, *, p_min: float, escaped_max: float) -> Claim:
+def claim_escape_needs_small_start(rows: dict, *, p_min: float, escaped_max: float,
+                                   level: float) -> Claim:
     """Finding: which starts have a Phase I plateau, and whose plateau grows like log d.
 
     Two measured pieces.  The plateau law: over the runs of the starts that have a plateau (at
@@ -388,7 +376,7 @@ def claim_escape_needs_small_start(rows: dict, *, p_min: float, escaped_max: flo
     u_init = np.asarray(rows["u_init"], float)
     ov_a, ov_d = np.asarray(rows["overlap_a"], float), np.asarray(rows["overlap_d"], float)
     ov_start, ov_rms = np.asarray(rows["overlap_start"]), np.asarray(rows["overlap_rms"], float)
-    per_start, grows, skips, other, plateau_starts = {}, [], [], [], []
+    per_start, grows, skips, other, plateau_starts, intervals = {}, [], [], [], [], {}
     valid = bool(ok.size) and bool(ok.all()) and np.unique(d).size >= 2
     for (name,), idx in _init_groups(rows, ("start",)).items():
         by_a, has_plateau, p_u_ok = {}, [], []
@@ -397,7 +385,11 @@ def claim_escape_needs_small_start(rows: dict, *, p_min: float, escaped_max: flo
             fit = log_d_exponent(d[sel], rho_t1[sel])
             o = (ov_start == name) & (ov_a == a_val)
             p_u = log_d_exponent(ov_d[o], -np.log(ov_rms[o]))["p"] if o.any() else float("nan")
-            escaped = float(np.mean(t1[sel] <= t_first[sel]))
+            n_escaped = int(np.sum(t1[sel] <= t_first[sel]))
+            escaped = n_escaped / sel.size if sel.size else float("nan")
+            intervals.setdefault(str(name), {})[f"{a_val:g}"] = {
+                "p": t_interval(fit["p"], fit["p_se"], fit["dof"], level),
+                "escaped_at_start": count_interval(n_escaped, sel.size, level) if sel.size else None}
             valid &= bool(np.isfinite(p_u)) and bool(np.all(np.isfinite(t1[sel])))
             by_a[f"{a_val:g}"] = {
                 "escaped_at_start": escaped, "p_u": p_u, "p": fit["p"], "p_se": fit["p_se"],
@@ -428,20 +420,25 @@ def claim_escape_needs_small_start(rows: dict, *, p_min: float, escaped_max: flo
                 for i in idx if start[i] == "sphere_rinvsqrtd" and (d[i], seed[i]) in ref]
         if vals:
             shift[f"{a_val:g}"] = float(np.median(vals))
-    return Claim(
+    return finding(
         "init.escape_needs_small_start",
         "Finding: a Phase I plateau appears only for starts with a small overlap; its length is "
         "log(1/|u(0)|) / rho up to O(1) (q ~ 1), so it grows like log d only for starts whose overlap "
-        "vanishes as d^-p_u (p_u >= p_min); starts with an O(1) overlap or norm skip it.",
-        {"grows_like_log_d": grows, "skips_plateau": skips, "other": other, "plateau_law": law,
-         "radius_shift_d_invsqrt": shift, "per_start": per_start},
-        {"paper_start": {"p_u": 0.5, "q": 1.0}, "sphere_rinvsqrtd": {"p_u": 1.0, "radius_shift": 1.0}},
-        {"p_min": p_min, "escaped_max": escaped_max},
-        valid,
+        "vanishes as d^-p_u (p_u >= p_min); starts with an O(1) overlap or norm skip it. A start has a "
+        "plateau when at most escaped_max of its runs are past T1's levels at t_min.",
+        measured={"grows_like_log_d": grows, "skips_plateau": skips, "other": other, "plateau_law": law,
+                  "radius_shift_d_invsqrt": shift, "per_start": per_start, "complete": valid,
+                  "thresholds": {"p_min": p_min, "escaped_max": escaped_max},
+                  "paper_values": {"paper_start": {"p_u": 0.5, "q": 1.0},
+                                   "sphere_rinvsqrtd": {"p_u": 1.0, "radius_shift": 1.0}}},
+        interval={"level": level,
+                  "plateau_law_q": {a_: t_interval(v["q"], v["q_se"], v["dof"], level)
+                                    for a_, v in law.items()},
+                  "per_start": intervals},
     )
 
 
-def claim_threshold(rows: dict) -> Claim:
+def claim_threshold(rows: dict, *, level: float) -> Claim:
     """Finding: how s meets the saddle level 1/3 from each start (once from below, or from above)."""
     ok = np.asarray(rows["ok"], bool)
     measured, valid = {}, bool(ok.size) and bool(ok.all())
@@ -464,20 +461,22 @@ def claim_threshold(rows: dict) -> Claim:
         valid &= bool(idx.size)
     single = [k for k, v in measured.items() if v["once_from_below"] == v["runs"]]
     above = [k for k, v in measured.items() if v["from_above_never_below"] == v["runs"]]
-    return Claim(
+    return finding(
         "init.threshold",
         "Finding: per start, how often s crosses 1/3 exactly once from below and stays above "
         "(the paper's picture), starts above 1/3 and never goes below, or dips below it; min_margin "
         "is min(s - 1/3) from the last upward crossing (from t = 0 for a start above) on.",
-        {"all_runs_once_from_below": single, "all_runs_from_above_never_below": above, "per_start": measured},
-        {"paper_start": "once_from_below in every run"},
-        None,
-        valid,
+        measured={"all_runs_once_from_below": single, "all_runs_from_above_never_below": above,
+                  "per_start": measured, "complete": valid},
+        interval={name: {"once_from_below": count_interval(v["once_from_below"], v["runs"], level),
+                         "from_above_never_below": count_interval(v["from_above_never_below"], v["runs"],
+                                                                  level)}
+                  for name, v in measured.items() if v["runs"]},
     )
 
 
 def claim_phase3_universal(rows: dict, *, rtol: float, beta_atol: float, x_hi: float,
-                           eps: float) -> Claim:
+                           eps: float, level: float) -> Claim:
     """Finding: after T2 the MSE decay is the same from every start (Phase III sees only the tail).
 
     Per start and (a, d): the median over seeds of gap = max over the window 1 <= x_d <= x_hi d of
@@ -490,7 +489,7 @@ def claim_phase3_universal(rows: dict, *, rtol: float, beta_atol: float, x_hi: f
     gap, beta, beta_ref = (np.asarray(rows[k], float) for k in ("phase3_gap", "beta", "beta_paper"))
     mse_t2 = np.asarray(rows["mse_T2"], float)
     start = np.asarray(rows["start"])
-    measured, universal, not_universal = {}, [], []
+    measured, universal, not_universal, intervals = {}, [], [], {}
     valid = bool(ok.size) and bool(ok.all())
     paper_mse = {(rows["a"][i], rows["d"][i], rows["seed"][i]): mse_t2[i]
                  for i in range(len(start)) if start[i] == PAPER_START}
@@ -511,23 +510,28 @@ def claim_phase3_universal(rows: dict, *, rtol: float, beta_atol: float, x_hi: f
             fine &= g <= rtol and db <= beta_atol
         measured[str(name)] = cells
         (universal if fine else not_universal).append(str(name))
-    return Claim(
+        runs = idx[np.isfinite(gap[idx]) & np.isfinite(beta[idx]) & np.isfinite(beta_ref[idx])]
+        close = int(np.sum((gap[runs] <= rtol) & (np.abs(beta[runs] - beta_ref[runs]) <= beta_atol)))
+        intervals[str(name)] = {"runs_within_thresholds": count_interval(close, runs.size, level)
+                                if runs.size else None}
+    return finding(
         "init.phase3_universal",
         f"Finding: after T2(eps = {eps:g}) the MSE ratio MSE(T2 + tau) / MSE(T2) and the loss decay "
         f"exponent over 1 <= x_d <= {x_hi:g} d match the paper's start (same target) for the starts "
-        "listed as universal; the MSE level at T2 itself may differ.",
-        {"universal": universal, "not_universal": not_universal, "per_start": measured},
-        {"gap_median": f"<= {rtol}", "beta_diff_median": f"<= {beta_atol}"},
-        {"rtol": rtol, "beta_atol": beta_atol},
-        valid,
+        "listed as universal (median gap <= phase3_rtol and median |beta - beta_paper| <= beta_atol); "
+        "the MSE level at T2 itself may differ. The interval counts the runs within both thresholds.",
+        measured={"universal": universal, "not_universal": not_universal, "per_start": measured,
+                  "complete": valid, "thresholds": {"rtol": rtol, "beta_atol": beta_atol}},
+        interval=intervals,
     )
 
 
 def claims(summary: dict, *, p_min: float, escaped_max: float, phase3_rtol: float, beta_atol: float,
-           x_hi: float, phase3_eps: float) -> list[Claim]:
+           x_hi: float, phase3_eps: float, confidence_level: float) -> list[Claim]:
     """The study's claims on a summary of ``summarise`` (x_hi and phase3_eps: its Phase III window)."""
     return [
-        claim_escape_needs_small_start(summary, p_min=p_min, escaped_max=escaped_max),
-        claim_threshold(summary),
-        claim_phase3_universal(summary, rtol=phase3_rtol, beta_atol=beta_atol, x_hi=x_hi, eps=phase3_eps),
+        claim_escape_needs_small_start(summary, p_min=p_min, escaped_max=escaped_max, level=confidence_level),
+        claim_threshold(summary, level=confidence_level),
+        claim_phase3_universal(summary, rtol=phase3_rtol, beta_atol=beta_atol, x_hi=x_hi, eps=phase3_eps,
+                               level=confidence_level),
     ]

@@ -90,12 +90,12 @@ import numpy as np
 from scipy.integrate import BDF, Radau
 from scipy.optimize import brentq
 
-from ..claims import Claim
+from ..claims import Claim, finding
 from ..flow import STAT_NAMES, Trajectory, check_times
 from ..model import check_problem, spectrum
 from ..phases import stopping_times, threshold_report
 from ..sgd import fourth_moment
-from ..statistics import power_law_fit
+from ..statistics import count_interval, mean_ci, power_law_fit
 from ..theory import phase3_loss, recovery_index
 from . import StudyInputError
 
@@ -546,18 +546,18 @@ def _inputs_key(law: str, d: int | None = None) -> str:
     return law if d is None else f"{law}/d={int(d)}"
 
 
-def claim_threshold(rows: list[dict]) -> Claim:
+def claim_threshold(rows: list[dict], *, level: float) -> Claim:
     """Finding: per input law, upward crossings of s = 1/3 and the smallest s - 1/3 after the first.
 
     rows: one per flow run with law, d, crossings, min_margin (phases.threshold_report) and failed.
     For kappa != 0 the saddle manifold {u = 0, s = 1/3} breaks up (module docstring), so whether the
     Gaussian picture (one crossing, s stays above 1/3) survives is measured, not assumed.
-    passed: every run was integrated and every (law, d) group has runs, the Gaussian included.
+    complete: every run was integrated and every (law, d) group has runs, the Gaussian included.
     """
     groups: dict[str, list[dict]] = {}
     for r in rows:
         groups.setdefault(_inputs_key(r["law"], r["d"]), []).append(r)
-    measured, kept = {}, []
+    measured, kept, intervals = {}, [], {}
     for key, rs in sorted(groups.items()):
         ok = [r for r in rs if not r["failed"]]
         margins = [r["min_margin"] for r in ok if math.isfinite(r["min_margin"])]
@@ -569,21 +569,24 @@ def claim_threshold(rows: list[dict]) -> Claim:
                          "max_crossings": max((r["crossings"] for r in ok), default=0)}
         if ok and single == len(rs) and stays == len(rs):
             kept.append(key)
+        intervals[key] = {"single_crossing_and_stays_above": count_interval(
+            sum(r["crossings"] == 1 and math.isfinite(r["min_margin"]) and r["min_margin"] > 0 for r in ok),
+            len(rs), level)}
     measured["threshold_kept"] = kept
     valid = bool(groups) and all(not r["failed"] for r in rows) and any(r["law"] == "gaussian" for r in rows)
-    return Claim(
+    return finding(
         "inputs.threshold",
         "Finding: for each input law, does s cross 1/3 exactly once and stay above it afterwards "
         "(the Gaussian s = 1/3 threshold)? Listed per (law, d): crossings and the smallest s - 1/3 "
         "after the first upcrossing; threshold_kept names the groups where every run keeps the picture.",
-        measured,
-        {"single_crossing": "= runs", "min_s_minus_third_after_crossing": "> 0 (Gaussian picture)"},
-        None,
-        valid,
+        measured={**measured, "complete": valid,
+                  "reference": {"single_crossing": "= runs",
+                                "min_s_minus_third_after_crossing": "> 0 (Gaussian picture)"}},
+        interval=intervals,
     )
 
 
-def claim_phases(rows: list[dict], *, eps_list) -> Claim:
+def claim_phases(rows: list[dict], *, eps_list, level: float) -> Claim:
     """Finding: per (law, d), how many runs show each phase (T1, T_1/3, T2(eps) finite), and their
     median times over the Gaussian runs of the same seeds (the targets and starts are shared)."""
     by_key: dict[str, list[dict]] = {}
@@ -601,29 +604,30 @@ def claim_phases(rows: list[dict], *, eps_list) -> Claim:
                       and math.isfinite(r[n]) and math.isfinite(gauss[(r["d"], r["seed"])][n])]
             entry[f"{n}_median_over_gaussian"] = float(np.median(ratios)) if ratios else float("nan")
         measured[key] = entry
+    intervals = {key: {f"{n}_finite": count_interval(e[f"{n}_finite"], e["runs"], level) for n in names}
+                 for key, e in measured.items()}
     valid = bool(gauss) and all(not r["failed"] for r in rows)
-    return Claim(
+    return finding(
         "inputs.phases",
         "Finding: per (law, d), the number of runs that escape (T1), cross s = 1/3 and converge "
         "(T2(eps)) -- the three phases -- and the median over seeds of each time divided by the "
         "Gaussian run's from the same target and start.",
-        measured,
-        {"all_phases": "T1, T_third and T2(eps) finite in every run (Gaussian picture)"},
-        None,
-        valid,
+        measured={**measured, "complete": valid,
+                  "reference": {"all_phases": "T1, T_third and T2(eps) finite in every run (Gaussian)"}},
+        interval=intervals,
     )
 
 
-def claim_spurious_minimum(rows: list[dict], *, loss_tol: float, grad_tol: float) -> Claim:
+def claim_spurious_minimum(rows: list[dict], *, loss_tol: float, grad_tol: float, level: float) -> Claim:
     """Finding: per (law, d), how many flows from the paper's start end at a non-global minimum.
 
     rows: law, d, seed, status (product_study.classify_endpoint), loss, hess_min_eig, failed.
-    passed: every run was classified (none failed, none still moving at t_max).
+    complete: every run was classified (none failed, none still moving at t_max).
     """
     by_key: dict[str, list[dict]] = {}
     for r in rows:
         by_key.setdefault(_inputs_key(r["law"], r["d"]), []).append(r)
-    measured = {}
+    measured, intervals = {}, {}
     for key, rs in sorted(by_key.items()):
         counts = {s: sum(r["status"] == s for r in rs) for s in ("global", "local_min", "stationary_other",
                                                                   "moving", "failed")}
@@ -631,20 +635,21 @@ def claim_spurious_minimum(rows: list[dict], *, loss_tol: float, grad_tol: float
                     "hess_min_eig": float(r["hess_min_eig"])}
                    for r in rs if r["status"] in ("local_min", "stationary_other")]
         measured[key] = counts | {"runs": len(rs), "non_global": trapped}
+        intervals[key] = {"non_global_minimum": count_interval(len(trapped), len(rs), level)}
     valid = bool(rows) and all(r["status"] in ("global", "local_min", "stationary_other") for r in rows)
-    return Claim(
+    return finding(
         "inputs.spurious_minimum",
         "Finding: per (law, d), how many gradient flows from the paper's start end at a non-global "
         "minimum: final exact loss above loss_tol, gradient norm below grad_tol and a positive-definite "
         "Hessian (local_min); global means loss <= loss_tol.",
-        measured,
-        {"local_min": "0 for the Gaussian (its only minima are +-w*)"},
-        {"loss_tol": loss_tol, "grad_tol": grad_tol},
-        valid,
+        measured={**measured, "complete": valid,
+                  "reference": {"local_min": "0 for the Gaussian (its only minima are +-w*)"},
+                  "thresholds": {"loss_tol": loss_tol, "grad_tol": grad_tol}},
+        interval=intervals,
     )
 
 
-def claim_tail_exponent(rows: list[dict], *, theory: float, atol: float,
+def claim_tail_exponent(rows: list[dict], *, theory: float, atol: float, level: float,
                         window_theory: dict[int, float] | None = None) -> Claim:
     """Finding: the late-time loss exponent per (law, d) against the Gaussian one of the same seeds.
 
@@ -652,14 +657,14 @@ def claim_tail_exponent(rows: list[dict], *, theory: float, atol: float,
     Only runs that reached the global minimum have a tail; trapped runs are counted apart.
     window_theory[d]: the same fit on the linearised Gaussian Phase III loss 4 sum lam e^{-16 lam t}
     (theory.phase3_loss), i.e. 1 - 1/a with the finite-d correction of the window.
-    passed: every converging run has a fitted exponent and the Gaussian runs are there.
+    complete: every converging run has a fitted exponent and the Gaussian runs are there.
     """
     gauss = {(r["d"], r["seed"]): r["beta"] for r in rows
              if r["law"] == "gaussian" and r["status"] == "global"}
     by_key: dict[str, list[dict]] = {}
     for r in rows:
         by_key.setdefault(_inputs_key(r["law"], r["d"]), []).append(r)
-    measured, same = {}, []
+    measured, same, intervals = {}, [], {}
     for key, rs in sorted(by_key.items()):
         conv = [r for r in rs if r["status"] == "global"]
         betas = [r["beta"] for r in conv if math.isfinite(r["beta"])]
@@ -673,36 +678,38 @@ def claim_tail_exponent(rows: list[dict], *, theory: float, atol: float,
                          "max_abs_beta_minus_gaussian": max((abs(x) for x in diffs), default=float("nan"))}
         if math.isfinite(med_diff) and abs(med_diff) <= atol:
             same.append(key)
+        mean, lo, hi = mean_ci(diffs, level)
+        intervals[key] = {"mean_beta_minus_gaussian": mean, "ci": [lo, hi], "level": level}
     measured["same_as_gaussian"] = same
     if window_theory:
         measured["linearised_theory_same_window"] = {f"d={int(d)}": float(b)
                                                      for d, b in sorted(window_theory.items())}
     conv_all = [r for r in rows if r["status"] == "global"]
     valid = bool(gauss) and bool(conv_all) and all(math.isfinite(r["beta"]) for r in conv_all)
-    return Claim(
+    return finding(
         "inputs.tail_exponent",
         "Finding: the late-time decay exponent beta of the exact loss, L ~ t^-beta on the window "
         "tail_x_min <= x_d(t) <= tail_x_max_frac d, per (law, d), against the Gaussian exponent of "
         "the same seeds; same_as_gaussian lists the groups whose median difference is within atol.",
-        measured,
-        {"theory_gaussian": theory, "median_beta_minus_gaussian": 0.0},
-        {"atol": atol},
-        valid,
+        measured={**measured, "complete": valid,
+                  "reference": {"theory_gaussian": theory, "median_beta_minus_gaussian": 0.0},
+                  "thresholds": {"atol": atol}},
+        interval=intervals,
     )
 
 
-def claim_sgd_matches_population(rows: list[dict], *, atol: float) -> Claim:
+def claim_sgd_matches_population(rows: list[dict], *, atol: float, level: float) -> Claim:
     """Finding: does online SGD follow the exact population flow of its own law (and not the Gaussian)?
 
     rows: law, eta, seed, diverged, gap_own, gap_gauss (product_study.log_gap of SGD's exact loss
     against the flow of its law / of the Gaussian, same seed).  Per (law, eta): replicas,
     diverged, the largest gap to its own flow, the smallest to the Gaussian flow.
-    passed: every replica was compared (a diverged replica counts as compared: gap inf).
+    complete: every replica was compared (a diverged replica counts as compared: gap inf).
     """
     by_key: dict[str, list[dict]] = {}
     for r in rows:
         by_key.setdefault(f"{r['law']}/eta={r['eta']:g}", []).append(r)
-    measured, tracks = {}, []
+    measured, tracks, intervals = {}, [], {}
     for key, rs in sorted(by_key.items()):
         own = [r["gap_own"] for r in rs]
         gauss = [r["gap_gauss"] for r in rs]
@@ -721,34 +728,37 @@ def claim_sgd_matches_population(rows: list[dict], *, atol: float) -> Claim:
         measured[key] = entry
         if max(own) <= atol:
             tracks.append(key)
+        intervals[key] = {"replicas_within_atol": count_interval(sum(o <= atol for o in own), len(rs), level)}
     measured["tracks_own_flow"] = tracks
     valid = bool(rows) and all(not (math.isnan(r["gap_own"]) or math.isnan(r["gap_gauss"])) for r in rows)
-    return Claim(
+    return finding(
         "inputs.sgd_matches_population",
         "Finding: per (law, eta), the largest distance max_t |log L_SGD(t) - log L_flow(t)| between "
         "online SGD's exact loss and the exact population flow of its own law, from the same target "
         "and start, against the distance to the Gaussian flow; tracks_own_flow lists the groups "
         "where every replica is within atol of its own law's flow.",
-        measured,
-        {"max_gap_own": f"<= {atol}", "min_gap_gaussian": "> max_gap_own (the law matters)"},
-        {"atol": atol},
-        valid,
+        measured={**measured, "complete": valid,
+                  "reference": {"max_gap_own": f"<= {atol}",
+                                "min_gap_gaussian": "> max_gap_own (the law matters)"},
+                  "thresholds": {"atol": atol}},
+        interval=intervals,
     )
 
 
 def claims(summary: dict, *, loss_tol: float, grad_tol: float, tail_atol: float,
-           sgd_log_atol: float) -> list[Claim]:
+           sgd_log_atol: float, confidence_level: float) -> list[Claim]:
     """The study's claims on a summary of ``summarise`` (loss_tol, grad_tol: its end-point rule)."""
     rows, srows = summary_rows(summary)
     window_theory = dict(zip(np.asarray(summary["window_theory_d"]).tolist(),
                              np.asarray(summary["window_theory_beta"]).tolist(), strict=True))
     found = [
-        claim_threshold(rows),
-        claim_phases(rows, eps_list=np.asarray(summary["eps"]).tolist()),
-        claim_spurious_minimum(rows, loss_tol=loss_tol, grad_tol=grad_tol),
+        claim_threshold(rows, level=confidence_level),
+        claim_phases(rows, eps_list=np.asarray(summary["eps"]).tolist(), level=confidence_level),
+        claim_spurious_minimum(rows, loss_tol=loss_tol, grad_tol=grad_tol, level=confidence_level),
         claim_tail_exponent(rows, theory=float(summary["beta_theory"]), atol=tail_atol,
+                            level=confidence_level,
                             window_theory=window_theory),
     ]
     if srows:
-        found.append(claim_sgd_matches_population(srows, atol=sgd_log_atol))
+        found.append(claim_sgd_matches_population(srows, atol=sgd_log_atol, level=confidence_level))
     return found

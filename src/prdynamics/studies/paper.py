@@ -13,8 +13,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..claims import Claim
+from ..claims import Claim, check, finding
 from ..phases import THRESHOLD, first_upcrossing, stopping_times, threshold_report
+from ..statistics import count_interval
 
 
 def claim_threshold_s_one_third(reports: list[dict]) -> Claim:
@@ -24,13 +25,15 @@ def claim_threshold_s_one_third(reports: list[dict]) -> Claim:
     single = sum(c == 1 for c in crossings)
     min_margin = float(np.nanmin(margins)) if margins else float("nan")
     passed = bool(reports) and single == len(reports) and min_margin > 0
-    return Claim(
+    return check(
         "threshold.s_one_third",
         "In every population run s crosses 1/3 once and never returns below it.",
         {"runs": len(reports), "single_crossing": single, "min_s_minus_third_after_crossing": min_margin},
         {"single_crossing": len(reports), "min_s_minus_third_after_crossing": "> 0"},
         None,
         passed,
+        basis=("derived: s = 1/3 is the saddle level of the flow (paper, Phase II entry); an exact "
+               "property, no tolerance"),
     )
 
 
@@ -49,13 +52,15 @@ def claim_escape_log_d(by_a: dict[float, tuple[list[int], list[float]]], *, r2_m
         r2 = 1 - np.sum(resid**2) / np.sum((y - y.mean()) ** 2)
         fits[a] = {"slope": float(slope), "intercept": float(intercept), "r2": float(r2), "d": list(d_values)}
         passed &= bool(slope > 0 and r2 >= r2_min)
-    return Claim(
+    return check(
         "escape.log_d",
         "The escape time T1 grows linearly in log d (median over seeds, linear fit per a).",
         {str(a): f for a, f in fits.items()},
         {"slope": "> 0", "r2": f">= {r2_min}"},
         {"r2_min": r2_min},
         passed,
+        basis=("derived: T1 ~ log(d) / (2 rho) from the Phase I linearisation; R^2 threshold not derived "
+               "(post-hoc)"),
     )
 
 
@@ -76,7 +81,7 @@ def claim_escape_rate(a_values, d_values, ratios, *, rtol: float, d_min: int = 1
                             "max": float(ok.max()) if ok.size else float("nan"),
                             "fitted_runs": int(ok.size), "runs": int(r.size)}
         passed &= bool(ok.size >= 3 and abs(med - 1) <= rtol)
-    return Claim(
+    return check(
         "escape.rate",
         f"The Phase I growth rate fitted on each run (fixed window rule: t >= 1/(rho - 4 lam_1), "
         f"s <= s_max) has median over seeds within the tolerance of rho_true, per a, at d >= {d_cut:g}.",
@@ -84,6 +89,7 @@ def claim_escape_rate(a_values, d_values, ratios, *, rtol: float, d_min: int = 1
         1.0,
         rtol,
         passed,
+        basis="derived: the Phase I growth rate is rho_true at leading order; 5% not derived (post-hoc)",
     )
 
 
@@ -97,7 +103,7 @@ def claim_volterra(volterra: dict, *, phase1_rtol: float, theta_atol: float) -> 
     de = np.asarray(volterra["delta_abs_err"], float)
     s_phase1 = volterra["s_phase1"]
     return [
-        Claim(
+        check(
             "volterra.phase1",
             f"The Phase I Volterra form (Theta = t) matches the simulated u within the relative "
             f"tolerance (relative to the largest |u| of the window) until s exceeds {s_phase1:g}, "
@@ -106,8 +112,10 @@ def claim_volterra(volterra: dict, *, phase1_rtol: float, theta_atol: float) -> 
             0.0,
             phase1_rtol,
             bool(p1.size) and bool(np.all(p1 <= phase1_rtol)),
+            basis=("derived: the Phase I form drops -3 int s of Theta, first-order error e^{3 rho int s} -"
+                   " 1; 1.5x factor post-hoc"),
         ),
-        Claim(
+        check(
             "volterra.theta_exact",
             "The exact-Theta Volterra form, fed the simulated s(t), reproduces the simulated u(t) "
             "through all three phases within the absolute tolerance, in every run.",
@@ -115,8 +123,10 @@ def claim_volterra(volterra: dict, *, phase1_rtol: float, theta_atol: float) -> 
             0.0,
             theta_atol,
             bool(th.size) and bool(np.all(th <= theta_atol)),
+            basis=("convergence: the exact-Theta form differs only by quadrature and flow tolerance (rtol "
+                   "1e-7), far below 1e-4"),
         ),
-        Claim(
+        check(
             "volterra.phase2b",
             "From T1' on, Delta = 1 - u solved from the Phase IIb Volterra equation (kernel K_Theta, "
             "started from w(T1'), fed the simulated s) matches 1 - |u| of the simulation within the "
@@ -125,6 +135,8 @@ def claim_volterra(volterra: dict, *, phase1_rtol: float, theta_atol: float) -> 
             0.0,
             theta_atol,
             bool(de.size) and bool(np.all(de <= theta_atol)),
+            basis=("convergence: the Phase IIb equation is exact given s; differences are quadrature and "
+                   "flow tolerance, far below 1e-4"),
         ),
     ]
 
@@ -134,34 +146,36 @@ def claim_escape_faster_with_a(a_values: list[float], t1_medians: list[float]) -
     order = np.argsort(a_values)
     t1 = np.asarray(t1_medians, float)[order]
     passed = bool(len(t1) >= 2 and np.all(np.isfinite(t1)) and np.all(np.diff(t1) < 0))
-    return Claim(
+    return check(
         "escape.faster_with_a",
         "At fixed d, larger a escapes faster: the median T1 decreases with a.",
         {"a": [float(a_values[i]) for i in order], "T1_median": t1.tolist()},
         "strictly decreasing",
         None,
         passed,
+        basis="derived: T1 ~ log(d) / (2 rho_true) and rho_true grows with a at fixed d",
     )
 
 
-def claim_phase2_converges(t2_by_eps: dict[float, list[float]]) -> Claim:
-    """Every run reaches s, |u| in [1 - eps, 1] (T2(eps) finite) for every eps."""
+def claim_phase2_converges(t2_by_eps: dict[float, list[float]], *, level: float) -> Claim:
+    """Finding: how many runs reach s, |u| in [1 - eps, 1] (T2(eps) finite) by t_max, per eps.
+
+    Not a check: t_max is a multiple of the predicted full-recovery time, so T2 is finite by
+    construction of the horizon."""
     reached = {str(eps): int(np.sum(np.isfinite(v))) for eps, v in t2_by_eps.items()}
-    runs = {str(eps): len(v) for eps, v in t2_by_eps.items()}
-    return Claim(
+    return finding(
         "phase2.converges",
-        "Every population run reaches s and |u| within eps of 1 (T2(eps) is finite) for every eps.",
-        {"reached": reached},
-        {"reached": runs},
-        None,
-        bool(t2_by_eps) and reached == runs,
+        "Finding: the number of population runs that reach s and |u| within eps of 1 (T2(eps) finite) "
+        "by t_max, per eps (t_max is a multiple of the predicted recovery time).",
+        measured={"reached": reached, "runs": {str(eps): len(v) for eps, v in t2_by_eps.items()}},
+        interval={str(eps): count_interval(reached[str(eps)], len(v), level) for eps, v in t2_by_eps.items()},
     )
 
 
 def claim_frozen_approximation(max_relative_gaps: list[float], *, rtol: float) -> Claim:
     """After T2 the flow's MSE matches the frozen-statistics approximation within rtol."""
     worst = float(np.max(max_relative_gaps)) if max_relative_gaps else float("nan")
-    return Claim(
+    return check(
         "phase3.frozen_approx",
         "After T2 (|u| = 0.9) the MSE of the flow matches dw_i/dt = 8 lam_i (w*_i - w_i) "
         "within the tolerance, relative, at every time.",
@@ -169,6 +183,7 @@ def claim_frozen_approximation(max_relative_gaps: list[float], *, rtol: float) -
         0.0,
         rtol,
         bool(max_relative_gaps) and worst <= rtol,
+        basis="derived: the frozen flow is exact as |u| -> 1; 2% not derived (post-hoc)",
     )
 
 
@@ -179,7 +194,7 @@ def claim_gd_matches_flow(gaps: list[dict[str, float]], *, rtol: float) -> Claim
     """
     worst = {k: float(max(g[k] for g in gaps)) for k in gaps[0]} if gaps else {}
     finite = all(math.isfinite(v) for v in worst.values())
-    return Claim(
+    return check(
         "gd.matches_flow",
         "Population GD with the paper's step matches the gradient flow on the same seeds: the times "
         "at which s crosses 1/3 and |u| crosses 0.9, and the MSE at every GD time, agree within the "
@@ -188,6 +203,7 @@ def claim_gd_matches_flow(gaps: list[dict[str, float]], *, rtol: float) -> Claim
         0.0,
         rtol,
         bool(worst) and finite and max(worst.values()) <= rtol,
+        basis="convergence: GD with step eta is the flow up to O(eta); 5% not derived (post-hoc)",
     )
 
 
@@ -235,7 +251,7 @@ def claim_sgd_tracks_flow(gaps_by_a: dict[float, list[float]], *, time_rtol: flo
     gaps_by_a[a][r] is replica r's time_warp_gap of its MSE against the flow's (inf if diverged).
     """
     worst = {str(a): float(max(g)) for a, g in sorted(gaps_by_a.items())}
-    return Claim(
+    return check(
         "sgd.tracks_flow",
         "Online SGD with a small step follows the population flow from the same (w*, w0): at every "
         "recorded time its MSE equals, within the value tolerance, the flow's MSE at a time within "
@@ -245,6 +261,7 @@ def claim_sgd_tracks_flow(gaps_by_a: dict[float, list[float]], *, time_rtol: flo
         0.0,
         {"time_rtol": time_rtol, "value_rtol": value_rtol},
         bool(worst) and all(math.isfinite(v) and v <= time_rtol for v in worst.values()),
+        basis="convergence: SGD is the flow up to O(sqrt(eta)) noise; bands not derived (post-hoc)",
     )
 
 
@@ -330,7 +347,7 @@ def summarise(*, population: list[dict], escape: dict, volterra: dict, fig3, pha
 
 def claims(summary: dict, *, escape_log_d_r2: float, escape_rate_rtol: float, volterra_phase1_rtol: float,
            volterra_theta_atol: float, frozen_mse_rtol: float, gd_flow_time_rtol: float,
-           sgd_time_rtol: float, sgd_value_rtol: float) -> list[Claim]:
+           sgd_time_rtol: float, sgd_value_rtol: float, confidence_level: float) -> list[Claim]:
     """The paper's claims on the measurements of ``summarise``, in the order of checks.json."""
     return [
         claim_threshold_s_one_third(summary["threshold_reports"]),
@@ -340,7 +357,7 @@ def claims(summary: dict, *, escape_log_d_r2: float, escape_rate_rtol: float, vo
         *claim_volterra(summary["volterra"], phase1_rtol=volterra_phase1_rtol,
                         theta_atol=volterra_theta_atol),
         claim_escape_faster_with_a(summary["fig3_a"], summary["fig3_T1_median"]),
-        claim_phase2_converges(summary["T2_by_eps"]),
+        claim_phase2_converges(summary["T2_by_eps"], level=confidence_level),
         claim_frozen_approximation(summary["frozen_mse_gaps"], rtol=frozen_mse_rtol),
         claim_gd_matches_flow(summary["gd_flow_gaps"], rtol=gd_flow_time_rtol),
         claim_sgd_tracks_flow(summary["sgd_flow_gaps_by_a"], time_rtol=sgd_time_rtol,

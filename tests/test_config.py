@@ -92,3 +92,32 @@ def test_missing_key_is_named(tmp_path):
     out = res.stdout + res.stderr
     assert res.returncode != 0
     assert "config key 'stopping': 's0' is a required property" in out
+
+
+def criteria_without_basis(text: str) -> list[str]:
+    """Keys inside a `claims:` block of a YAML text whose line carries no comment (the criterion's basis)."""
+    missing, block_indent, path = [], None, []
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        key = stripped.split(":", 1)[0]
+        while path and path[-1][0] >= indent:
+            path.pop()
+        if block_indent is not None and indent <= block_indent:
+            block_indent = None
+        if block_indent is not None and "#" not in line:
+            missing.append(".".join([p[1] for p in path] + [key]))
+        if key == "claims" and block_indent is None:
+            block_indent = indent
+        path.append((indent, key))
+    return missing
+
+
+def test_every_criterion_states_its_basis():
+    """Every key of a claims section in config.yaml has a comment saying where the value comes from."""
+    assert criteria_without_basis((ROOT / "config/config.yaml").read_text()) == []
+    injected = "claims:\n  good: 0.1   # derived: ...\n  bad: 0.2\nother:\n  x: 1\n"
+    assert criteria_without_basis(injected) == ["claims.bad"]
+

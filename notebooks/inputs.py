@@ -68,7 +68,9 @@ ax_s.set(xscale="log", xlabel="t (continuous time)", ylabel="s = w^T Q w",
 ax_s.legend(fontsize=8, loc="upper left")
 
 t = flows[("gaussian", d_big)]["t"]
-win = tail_window(t, d_big, a, prov["tail_x_min"], prov["tail_x_max_frac"])
+gauss_big = (st["run_law"] == "gaussian") & (st["run_d"] == d_big)
+t2_median = float(np.nanmedian(st[f"run_T2_eps{max(st['eps']):g}"][gauss_big]))  # the tail fit's origin
+win = tail_window(t, t2_median, d_big, a, prov["tail_x_min"], prov["tail_x_max_frac"])
 ax_l.axvspan(t[win][0], t[win][-1], color="0.85", zorder=0, label="tail-fit window")
 beta_th = float(st["beta_theory"])
 t_ref = t[win]

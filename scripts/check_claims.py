@@ -34,8 +34,6 @@ def parse_args(argv=None):
     p.add_argument("--s0", type=float, required=True)
     p.add_argument("--gd-flow-time-rtol", type=float, required=True)
     p.add_argument("--frozen-mse-rtol", type=float, required=True)
-    p.add_argument("--escape-log-d-r2", type=float, required=True)
-    p.add_argument("--escape-rate-rtol", type=float, required=True)
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
     p.add_argument("--volterra-phase1-rtol", type=float, required=True)
     p.add_argument("--volterra-theta-atol", type=float, required=True)
@@ -60,7 +58,7 @@ def main(argv=None) -> int:
         fig1_sgd=(load_result(f, required=paper.SGD_KEYS) for f in args.fig1_sgd),
         fig1_flow=[load_result(f) for f in args.fig1_flow],
         delta=args.delta, eps=args.eps, s0=args.s0, sgd_value_rtol=args.sgd_value_rtol)
-    criteria = {k: getattr(args, k) for k in ("escape_log_d_r2", "escape_rate_rtol", "volterra_phase1_rtol",
+    criteria = {k: getattr(args, k) for k in ("volterra_phase1_rtol",
                                               "volterra_theta_atol", "frozen_mse_rtol", "gd_flow_time_rtol",
                                               "sgd_time_rtol", "sgd_value_rtol", "confidence_level")}
     found = paper.claims(summary, **criteria)

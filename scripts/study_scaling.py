@@ -3,15 +3,17 @@
 
 Per run: T2(eps) - T1' over a log grid of eps and its power-law exponent; the Phase III
 collapse 1 - MSE(T2 + tau) / MSE(T2) against 1 - S_d(tau) and the Gamma law; the loss
-L(tau), tau = t - T1', its fitted power-law exponent and its constant C at the predicted
-exponent (geometric mean of L tau^{1 - 1/a}) in the window
+L(tau), tau = t - T2 (prdynamics.phases.tail_origin), its fitted power-law exponent, the exact
+finite-window exponent of the linearised loss on the same samples, and its constant C at the
+predicted exponent (geometric mean of L tau^{1 - 1/a}) in the window
 x_lo <= x_d(tau) <= x_hi_frac * d.  Writes one npz (curves padded with NaN to one length)
 and the claims phase3.gamma_law, loss.tail_exponent and phase2.T2_exponent.
 
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_scaling.py results/sims/scaling/*/*.npz --s0 0.05 --eps-max 0.3 \\
         --eps-min 1e-6 --eps-per-decade 8 --phase3-eps 0.1 --front-factor 30 --loss-x-lo 30 \\
-        --loss-x-hi-frac 0.01 --gamma-rtol 0.1 --loss-exponent-atol 0.05 --out s.npz --claims-out c.json
+        --loss-x-hi-frac 0.01 --gamma-rtol 0.1 --loss-min-decades 2 --confidence-level 0.95 \\
+        --out s.npz --claims-out c.json
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ def parse_args(argv=None):
     p.add_argument("--loss-x-lo", type=float, required=True, help="loss window: x_d >= this")
     p.add_argument("--loss-x-hi-frac", type=float, required=True, help="loss window: x_d <= this * d")
     p.add_argument("--gamma-rtol", type=float, required=True)
-    p.add_argument("--loss-exponent-atol", type=float, required=True)
+    p.add_argument("--loss-min-decades", type=float, required=True,
+                   help="loss tail: the fit window must span this many decades of tau")
+    p.add_argument("--confidence-level", type=float, required=True, help="level of the seed CIs")
     p.add_argument("--out", required=True, help="output npz")
     p.add_argument("--claims-out", required=True, help="output claims JSON")
     args = p.parse_args(argv)
@@ -60,7 +64,8 @@ def main(argv=None) -> int:
                                 loss_x_lo=args.loss_x_lo, loss_x_hi_frac=args.loss_x_hi_frac)
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims_out")}
     save_result(args.out, summary, provenance(inputs))
-    claims = scaling.claims(summary, gamma_rtol=args.gamma_rtol, loss_exponent_atol=args.loss_exponent_atol)
+    claims = scaling.claims(summary, gamma_rtol=args.gamma_rtol, loss_min_decades=args.loss_min_decades,
+                            confidence_level=args.confidence_level)
     write_claims(args.claims_out, claims)
     print(f"wrote {args.out} ({summary['a'].size} runs) and {args.claims_out}", file=sys.stderr)
     return 0

@@ -102,7 +102,7 @@ def test_mse_ratio_and_decay_exponent_on_closed_forms():
     assert (16 * taus[-1] / np.sum(np.arange(1, d + 1) ** -a)) ** 0.5 == pytest.approx(100.0)
     np.testing.assert_allclose(I.mse_ratio(t, mse, t2, taus), S_d(taus, lam), rtol=2e-3)
     loss = 3.0 * np.abs(tau) ** -0.7
-    assert I.decay_exponent(t, loss, t2, taus) == pytest.approx(0.7, rel=1e-3)
+    assert I.decay_exponent(t, loss, t2, d, a, 0.25) == pytest.approx(0.7, rel=1e-9)
     assert math.isnan(I.phase3_gap(np.array([1.0, np.nan]), np.array([1.0, 1.0])))
     assert I.phase3_gap(np.array([1.0, 0.55]), np.array([1.0, 0.5])) == pytest.approx(0.1)
 

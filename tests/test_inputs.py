@@ -25,7 +25,7 @@ from cli_args import INPUTS, SGD, options  # noqa: E402
 
 # study_inputs.py options other than the files
 STUDY = ["--delta", "0.01", "--eps", "0.1", "0.05", "0.01", "--s0", "0.05", "--loss-tol", "1e-4",
-         "--grad-tol", "1e-4", "--tail-x-min", "3", "--tail-x-max-frac", "0.2", "--tail-min-points", "5",
+         "--grad-tol", "1e-4", "--tail-x-min", "3", "--tail-x-max-frac", "0.5", "--tail-min-points", "5",
          "--tail-atol", "0.05", "--sgd-log-atol", "0.25", "--confidence-level", "0.95"]
 
 LAWS = [("rademacher", None), ("uniform", None), ("student_t", 6.0), ("sparse", 0.3)]
@@ -120,7 +120,7 @@ def test_classify_endpoint_rejects_bad_input():
 def test_tail_exponent_of_an_exact_power_law():
     d, a = 300, 2.0
     t = log_time_grid(1e-2, 1e5, 20)
-    beta, n = S.tail_exponent(t, 3.0 * t**-0.7, d, a, 6, 0.1)
+    beta, n = S.tail_exponent(t, 3.0 * t**-0.7, 0.0, d, a, 6, 0.1, 5)
     assert beta == pytest.approx(0.7, rel=1e-12)
     x = (16 * t / harmonic(d, a)) ** (1 / a)  # the window from its definition
     assert n == int(np.sum((x >= 6) & (x <= 30)))
@@ -131,21 +131,21 @@ def test_tail_exponent_of_the_linearised_phase3_loss():
     the missing tail beyond d steepens it by O((x_d / d)^{a-1})."""
     d, a = 10_000, 2.0
     t = log_time_grid(1e-2, 1e8, 20)
-    beta, n = S.tail_exponent(t, phase3_loss(t, spectrum(d, a)), d, a, 6, 0.1)
+    beta, n = S.tail_exponent(t, phase3_loss(t, spectrum(d, a)), 0.0, d, a, 6, 0.1, 5)
     assert n > 50
     assert 0.5 < beta < 0.52
 
 
 def test_tail_exponent_short_window_and_bad_values():
     t = log_time_grid(1e-2, 1e5, 20)
-    assert math.isnan(S.tail_exponent(t, t**-0.5, 30, 2.0, 6, 0.1)[0])  # 6 > 0.1 * 30: no window
+    assert math.isnan(S.tail_exponent(t, t**-0.5, 0.0, 30, 2.0, 6, 0.1, 5)[0])  # 6 > 0.1 * 30: no window
     loss = t**-0.5
     loss[len(t) // 2:] = np.nan
-    assert math.isnan(S.tail_exponent(t, loss, 300, 2.0, 6, 0.1)[0])
-    with pytest.raises(ValueError, match="x_max_frac"):
-        S.tail_window(t, 300, 2.0, 6, 1.5)
+    assert math.isnan(S.tail_exponent(t, loss, 0.0, 300, 2.0, 6, 0.1, 5)[0])
+    with pytest.raises(ValueError, match="x_hi_frac"):
+        S.tail_window(t, 0.0, 300, 2.0, 6, 1.5)
     with pytest.raises(ValueError, match="min_points"):
-        S.tail_exponent(t, loss, 300, 2.0, 6, 0.1, min_points=1)
+        S.tail_exponent(t, loss, 0.0, 300, 2.0, 6, 0.1, min_points=1)
 
 
 def test_log_gap():
@@ -239,7 +239,7 @@ def test_study_script_end_to_end(tmp_path):
     flow_data[1]["failed"] = np.array([True, False])
     sgd_data = [load_result(g, required=S.SGD_KEYS) for g in sgds]
     settings = {"delta": 0.01, "eps": [0.1, 0.05], "s0": 0.05, "loss_tol": 1e-4, "grad_tol": 1e-4,
-                "tail_x_min": 3, "tail_x_max_frac": 0.2, "tail_min_points": 5}
+                "tail_x_min": 3, "tail_x_max_frac": 0.5, "tail_min_points": 5}
     summary = S.summarise(flow_data, sgd_data, **settings)
     rows = S.flow_rows(flow_data, **settings)
     srows = S.sgd_rows(sgd_data, {(f["input_dist"], int(f["d"])): f for f in flow_data})

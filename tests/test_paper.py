@@ -39,12 +39,13 @@ def test_claims_come_in_the_order_of_checks_json():
         "escape_T1_median_by_a": {2.0: ([100, 200, 400], [1.0, 1.5, 2.0])},
         "escape_a": np.array([2.0] * 3), "escape_d": np.array([1e4] * 3),
         "escape_rate_ratio": np.array([1.0, 1.01, 0.99]),
+        "escape_T1_u": np.array([0.51, 0.99, 1.52]), "escape_T1_u_pred": np.array([0.5, 1.0, 1.5]),
         "volterra": {"phase1_rel_err": [0.01], "theta_abs_err": [1e-5], "delta_abs_err": [1e-5],
                      "s_phase1": 0.1},
         "fig3_a": [1.5, 2.0], "fig3_T1_median": [3.0, 2.0], "T2_by_eps": {0.1: [5.0]},
         "frozen_mse_gaps": [0.01], "gd_flow_gaps": [{"mse": 0.01}], "sgd_flow_gaps_by_a": {2.0: [0.1]},
     }
-    found = paper.claims(summary, escape_log_d_r2=0.9, escape_rate_rtol=0.05, volterra_phase1_rtol=0.15,
+    found = paper.claims(summary, volterra_phase1_rtol=0.15,
                          volterra_theta_atol=1e-4, frozen_mse_rtol=0.02, gd_flow_time_rtol=0.05,
                          sgd_time_rtol=0.35, sgd_value_rtol=0.1, confidence_level=0.95)
     assert [c.id for c in found] == [

@@ -32,8 +32,6 @@ rule claims:
         " --s0 {params.stop[s0]}"
         " --gd-flow-time-rtol {params.claims[gd_flow_time_rtol]}"
         " --frozen-mse-rtol {params.claims[frozen_mse_rtol]}"
-        " --escape-log-d-r2 {params.claims[escape_log_d_r2]}"
-        " --escape-rate-rtol {params.claims[escape_rate_rtol]}"
         " --volterra-phase1-rtol {params.claims[volterra_phase1_rtol]}"
         " --volterra-theta-atol {params.claims[volterra_theta_atol]}"
         " --confidence-level {params.level}"

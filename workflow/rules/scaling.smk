@@ -29,13 +29,15 @@ rule study_scaling:
     params:
         c=config["scaling"],
         s0=config["stopping"]["s0"],
+        level=config["confidence_level"],
     shell:
         "python {input.script} {input.runs} --s0 {params.s0} --eps-max {params.c[eps_max]}"
         " --eps-min {params.c[eps_min]} --eps-per-decade {params.c[eps_per_decade]}"
         " --phase3-eps {params.c[phase3_eps]} --front-factor {params.c[front_factor]}"
         " --loss-x-lo {params.c[loss_x_lo]} --loss-x-hi-frac {params.c[loss_x_hi_frac]}"
         " --gamma-rtol {params.c[claims][gamma_rtol]}"
-        " --loss-exponent-atol {params.c[claims][loss_exponent_atol]}"
+        " --loss-min-decades {params.c[claims][loss_min_decades]}"
+        " --confidence-level {params.level}"
         " --out {output.theory} --claims-out {output.claims} > {log} 2>&1"
 
 

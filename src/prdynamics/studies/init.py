@@ -28,9 +28,9 @@ import numpy as np
 
 from ..claims import Claim, finding
 from ..model import check_problem, harmonic, init_sphere
-from ..phases import THRESHOLD, stopping_times
+from ..phases import THRESHOLD, stopping_times, tail_exponent
 from ..seeding import INIT_STREAM, START_STREAMS, rng_for
-from ..statistics import count_interval, linear_fit, loglog_interp, power_law_fit, t_interval
+from ..statistics import count_interval, linear_fit, loglog_interp, t_interval
 
 #: The paper's start, the reference of every comparison.
 PAPER_START = "sphere_r1"
@@ -217,13 +217,16 @@ def phase3_gap(ratio: np.ndarray, ratio_ref: np.ndarray) -> float:
     return float(np.max(np.abs(ratio / ratio_ref - 1.0)))
 
 
-def decay_exponent(t: np.ndarray, loss: np.ndarray, t2: float, taus: np.ndarray) -> float:
-    """beta with L(T2 + tau) ~ tau^-beta: least-squares slope of log L against log tau on taus."""
-    taus = np.asarray(taus, float)
-    values = loglog_interp(t, loss, t2 + taus) if math.isfinite(t2) else np.full(taus.shape, np.nan)
-    if not np.all(np.isfinite(values)) or taus.size < 3:
-        return float("nan")
-    return -power_law_fit(taus, values)[0]
+#: Start of the init study's Phase III window in x_d (``phase3_taus``: 1 <= x_d <= x_hi d) and the
+#: fewest grid samples of its tail fit.
+PHASE3_X_LO = 1.0
+TAIL_MIN_POINTS = 3
+
+
+def decay_exponent(t: np.ndarray, loss: np.ndarray, t2: float, d: int, a: float, x_hi: float) -> float:
+    """beta with L(T2 + tau) ~ tau^-beta: the library's one tail exponent (``phases.tail_exponent``,
+    origin T2 = ``phases.tail_origin``) on the grid samples of the window 1 <= x_d <= x_hi d."""
+    return tail_exponent(t, loss, t2, d, a, PHASE3_X_LO, x_hi, TAIL_MIN_POINTS)[0]
 
 
 def log_d_exponent(d_values, rho_t1) -> dict:
@@ -307,7 +310,7 @@ def run_rows(run: dict, *, delta: float, eps, s0: float, phase3_eps: float, x_hi
                 "final_above": bool(passages.get("final_above", False)),
                 "min_margin": float(passages.get("min_margin", np.nan)),
                 "mse_T2": value_at(t, stats["mse"], t2) if ok else np.nan,
-                "beta": decay_exponent(t, stats["loss"], t2, taus) if ok and taus.size else np.nan,
+                "beta": decay_exponent(t, stats["loss"], t2, d, a, x_hi) if ok and taus.size else np.nan,
             }
             for key, value in row.items():
                 rows.setdefault(key, []).append(value)

@@ -90,13 +90,13 @@ import numpy as np
 from scipy.integrate import BDF, Radau
 from scipy.optimize import brentq
 
+from .. import phases
 from ..claims import Claim, finding
 from ..flow import STAT_NAMES, Trajectory, check_times
 from ..model import check_problem, spectrum
 from ..phases import stopping_times, threshold_report
 from ..sgd import fourth_moment
-from ..statistics import count_interval, mean_ci, power_law_fit
-from ..theory import phase3_loss, recovery_index
+from ..statistics import count_interval, mean_ci
 from . import StudyInputError
 
 #: Outcomes of ``classify_endpoint``.
@@ -350,36 +350,24 @@ def classify_endpoint(
     return {"status": status, "loss": loss, "grad_norm": grad, "hess_min_eig": hmin}
 
 
-def tail_window(t: np.ndarray, d: int, a: float, x_min: float, x_max_frac: float) -> np.ndarray:
-    """Mask of the times with x_min <= x_d(t) <= x_max_frac * d (the Phase III power-law window).
+def tail_window(t: np.ndarray, t_origin: float, d: int, a: float, x_min: float,
+                x_max_frac: float) -> np.ndarray:
+    """Mask of the times with x_min <= x_d(t - t_origin) <= x_max_frac * d (``phases.tail_window``).
 
     Empty when x_min > x_max_frac * d: d is then too small for a power-law window.
     """
-    if not (x_min > 0 and 0 < x_max_frac <= 1):
-        raise ValueError(f"need x_min > 0 and 0 < x_max_frac <= 1, got x_min = {x_min}, "
-                         f"x_max_frac = {x_max_frac}")
-    x = recovery_index(np.asarray(t, dtype=np.float64), int(d), float(a))
-    return (x >= x_min) & (x <= x_max_frac * d)
+    return phases.tail_window(t, t_origin, d, a, x_min, x_max_frac)
 
 
-def tail_exponent(
-    t: np.ndarray, loss: np.ndarray, d: int, a: float, x_min: float, x_max_frac: float, min_points: int = 5
-) -> tuple[float, int]:
-    """(beta, n): least-squares slope -d log L / d log t on the tail window, and its sample count.
+def tail_exponent(t: np.ndarray, loss: np.ndarray, t_origin: float, d: int, a: float, x_min: float,
+                  x_max_frac: float, min_points: int) -> tuple[float, int]:
+    """(beta, n): the library's one tail exponent (``phases.tail_exponent``: origin T2, the window
+    x_min <= x_d(t - T2) <= x_max_frac d on the grid samples), and its sample count.
 
     beta is NaN when the window holds fewer than min_points samples or a loss there is not
     positive and finite (a run stuck away from w* is classified by ``classify_endpoint`` instead).
     """
-    t, loss = np.asarray(t, dtype=np.float64), np.asarray(loss, dtype=np.float64)
-    if t.shape != loss.shape or t.ndim != 1:
-        raise ValueError(f"t and loss must be 1-D of one length, got {t.shape} and {loss.shape}")
-    if int(min_points) != min_points or min_points < 2:
-        raise ValueError(f"min_points must be an integer >= 2, got {min_points}")
-    window = tail_window(t, d, a, x_min, x_max_frac)
-    n = int(window.sum())
-    if n < min_points or not np.all(np.isfinite(loss[window]) & (loss[window] > 0)):
-        return float("nan"), n
-    return -power_law_fit(t[window], loss[window], min_points)[0], n
+    return phases.tail_exponent(t, loss, t_origin, d, a, x_min, x_max_frac, min_points)
 
 
 def log_gap(t: np.ndarray, loss: np.ndarray, t_ref: np.ndarray, loss_ref: np.ndarray) -> float:
@@ -417,6 +405,12 @@ def _time_names(eps) -> list[str]:
     return ["T1", "T_third", "T1_prime"] + [f"T2_eps{e:g}" for e in eps]
 
 
+def tail_eps(eps) -> float:
+    """The eps of the tail fit's origin T2(eps): the largest of the stopping eps (the first T2, the
+    Phase III start of Fig. 4 and of the scaling study at eps = 0.1)."""
+    return float(max(eps))
+
+
 def flow_rows(flows: list[dict], *, delta: float, eps, s0: float, loss_tol: float, grad_tol: float,
               tail_x_min: float, tail_x_max_frac: float, tail_min_points: int) -> list[dict]:
     """One row per flow run: stopping times, threshold report, end point (``classify_endpoint``)
@@ -439,7 +433,8 @@ def flow_rows(flows: list[dict], *, delta: float, eps, s0: float, loss_tol: floa
             row |= {"crossings": rep["crossings"], "min_margin": rep["min_margin"]}
             row |= classify_endpoint(f["w_final"][r], f["lam"], f["wstar"][r], kappa, loss_tol, grad_tol)
             if row["status"] == "global":
-                row["beta"], row["tail_points"] = tail_exponent(f["t"], stats["loss"], d, a, tail_x_min,
+                t2 = phases.tail_origin(f["t"], stats["s"], stats["u"], tail_eps(eps))
+                row["beta"], row["tail_points"] = tail_exponent(f["t"], stats["loss"], t2, d, a, tail_x_min,
                                                                 tail_x_max_frac, tail_min_points)
             else:
                 row["beta"], row["tail_points"] = float("nan"), 0
@@ -503,8 +498,8 @@ def summarise(flows: list[dict], sgds: list[dict], *, delta: float, eps, s0: flo
     if a > 1:  # the same fit on the linearised Gaussian Phase III loss: 1 - 1/a plus the window's bias
         for d in sorted({d for _, d in by_law_d}):
             t = by_law_d[("gaussian", d)]["t"]
-            window_theory[d] = tail_exponent(t, phase3_loss(t, spectrum(d, a)), d, a, tail_x_min,
-                                             tail_x_max_frac, tail_min_points)[0]
+            window_theory[d] = phases.tail_exponent_exact(t, 0.0, spectrum(d, a), None, a, tail_x_min,
+                                                          tail_x_max_frac, tail_min_points)
     return {
         "a": a, "beta_theory": theory, "eps": np.asarray(eps),
         "window_theory_d": np.asarray(sorted(window_theory), dtype=np.int64),

@@ -23,7 +23,8 @@ DELTA, S_MAX = 0.01, 0.02
 ESCAPE_D, ESCAPE_SEEDS, A = (1000, 10000), tuple(range(6)), 2.0
 TAIL_D, TAIL_SEEDS, TAIL_X_LO, TAIL_X_HI = 20000, tuple(range(8)), 100.0, 0.02
 ESCAPE_CHECKS = {"escape.log_d", "escape.rate"}
-ALL = ESCAPE_CHECKS | {"loss.tail_exponent"}
+ALL = ESCAPE_CHECKS | {"loss.tail_exponent", "phase3.gamma_law", "escape.faster_with_a"}
+FIG3_A, FIG3_D, FIG3_SEEDS = (1.5, 2.0, 3.0), 300, (0, 1, 2)
 
 # loss.tail_exponent's derived origin term (T2 - T1') / tau_lo is small only when the window starts late:
 # x_lo = 100 puts tau_lo ~ 1e3 past a Phase II of ~50, and 8 seeds make its CI narrow enough to see
@@ -31,13 +32,17 @@ ALL = ESCAPE_CHECKS | {"loss.tail_exponent"}
 DEFECTS = {
     "wrong spectrum exponent": {
         "changes": "runs simulated with a = 2.4, the claims told a = 2 (spectrum, rho_true, prediction)",
-        "fails": {"escape.log_d", "escape.rate", "loss.tail_exponent"}, "passes": set()},
+        "fails": {"escape.log_d", "escape.rate", "loss.tail_exponent", "phase3.gamma_law"}, "passes": set()},
     "time scale off by a constant": {
         "changes": "the recorded time grid multiplied by 1.1 before the claims",
-        "fails": {"escape.log_d", "escape.rate"}, "passes": {"loss.tail_exponent"}},
+        "fails": {"escape.log_d", "escape.rate"},
+        "passes": {"loss.tail_exponent", "phase3.gamma_law", "escape.faster_with_a"}},
     "stale seed": {
         "changes": "every seed runs seed 0's target and start (the claims pair it with its own seed)",
         "fails": {"escape.log_d", "escape.rate"}, "passes": set()},
+    "spectrum exponent ignored": {
+        "changes": "every run of the a-sweep simulated at a = 2 (the sweep's a not passed on)",
+        "fails": {"escape.faster_with_a"}, "passes": set()},
 }
 
 
@@ -94,8 +99,38 @@ def _tail_claim(defect):
     return scaling.claim_loss_tail_exponent(summary, level=LEVEL, min_decades=1.0)
 
 
+def _gamma_claim(defect):
+    runs = []
+    for seed in TAIL_SEEDS:
+        lam, ws, _ = problem(A, TAIL_D, seed, base_seed=0)  # what the claims are told
+        a_sim = 2.4 if defect == "wrong spectrum exponent" else A
+        t, st = _flow(a_sim, TAIL_D, 0 if defect == "stale seed" else seed, 3.0e4, 20)
+        t = t * 1.1 if defect == "time scale off by a constant" else t
+        runs.append({"t": t, **st, "lam": lam, "wstar": ws, "a": A, "d": TAIL_D, "seed": seed,
+                     "sigma_star2": float(np.sum(ws**2) / TAIL_D)})
+    window = {"front_factor": 30.0, "gamma_rtol": 0.1}
+    summary = scaling.summarise(runs, s0=0.05, eps_max=0.3, eps_min=1e-3, eps_per_decade=4, phase3_eps=0.1,
+                                loss_x_lo=TAIL_X_LO, loss_x_hi_frac=TAIL_X_HI, **window)
+    groups = scaling.collapse_by_group(summary, front_factor=30.0, rtol=0.1)
+    return scaling.claim_phase3_gamma_law(groups, rtol=0.1)
+
+
+def _faster_claim(defect):
+    medians = []
+    for a in FIG3_A:
+        a_sim = A if defect == "spectrum exponent ignored" else a
+        t1 = []
+        for seed in FIG3_SEEDS:
+            t, st = _flow(a_sim, FIG3_D, seed, 20.0, 50)
+            t = t * 1.1 if defect == "time scale off by a constant" else t
+            t1.append(phases.stopping_times(t, st, DELTA, [0.1], 0.05)["T1"])
+        medians.append(float(np.median(t1)))
+    return paper.claim_escape_faster_with_a(list(FIG3_A), medians)
+
+
 def _results(defect):
-    return {c.id: c.passed for c in [*_escape_claims(defect), _tail_claim(defect)]}
+    return {c.id: c.passed for c in [*_escape_claims(defect), _tail_claim(defect), _gamma_claim(defect),
+                                     _faster_claim(defect)]}
 
 
 def test_checks_pass_on_the_undamaged_small_run():

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import gamma
 
 from .. import phases, statistics
-from ..claims import Claim, check
+from ..claims import Claim, check, finding
 from ..model import full_recovery_time
 from ..phases import convergence_time, settled_time
 from ..theory import S_d, loss_law_constant, phase2_eps_floor, phase2_exponents, recovery_index
@@ -251,36 +251,37 @@ def _median(x):
 
 def claim_phase3_gamma_law(groups: dict, *, rtol: float) -> Claim:
     """Phase III collapse, per (a, d): the median over seeds of 1 - MSE(T2 + tau)/MSE(T2) over
-    1 - S_d(tau), and 1 - S_d over the Gamma law Gamma(1 - 1/a) x_d / d, stay within rtol of 1
-    over their windows (``scaling.collapse_windows``).  groups maps (a, d) to
-    {"run_vs_S_d": (min, max), "S_d_vs_gamma_law": (min, max)} (NaN: empty window).  A pair
-    whose Gamma-law window is empty (the tail correction is never small enough at that d) is
-    reported as such; every pair needs a non-empty window against S_d."""
-    measured, passed, evaluated = {}, bool(groups), 0
+    1 - S_d(tau) stays within rtol of 1 over its window (``scaling.collapse_windows``).
+
+    Basis of rtol: S_d(tau) = d^-1 sum_i e^{-16 lam_i tau} is the exact Phase III loss ratio when
+    the unlearned modes carry equal weight; a run weights mode i by w*_i^2, chi-square with one
+    degree of freedom, so over the >= front_factor modes that the window starts with the ratio
+    scatters by sqrt(2 / front_factor) per run (~25% at 30) and ~sqrt(2 / front_factor) / sqrt(seeds)
+    (~11% for 5 seeds) in the median.  groups maps (a, d) to {"run_vs_S_d": (min, max),
+    "S_d_vs_gamma_law": (min, max)} (NaN: empty window).  The second pair compares two
+    deterministic functions of the spectrum, S_d and its asymptote Gamma(1 - 1/a) x_d / d: it is
+    reported, not checked.  Every (a, d) needs a non-empty window against S_d."""
+    measured, passed = {}, bool(groups)
     for (a, d), g in sorted(groups.items()):
         row = {}
         for name in ("run_vs_S_d", "S_d_vs_gamma_law"):
             lo, hi = (float(v) for v in g[name])
-            if math.isfinite(lo):
-                row[name] = {"min": lo, "max": hi}
-                passed &= bool(abs(lo - 1) <= rtol and abs(hi - 1) <= rtol)
-                evaluated += name == "S_d_vs_gamma_law"
-            else:
-                row[name] = "window empty at this d"
-                passed &= name != "run_vs_S_d"
+            row[name] = {"min": lo, "max": hi} if math.isfinite(lo) else "window empty at this d"
+        lo, hi = (float(v) for v in g["run_vs_S_d"])
+        passed &= bool(math.isfinite(lo) and abs(lo - 1) <= rtol and abs(hi - 1) <= rtol)
         measured[f"a={a:g}, d={d:g}"] = row
     return check(
         "phase3.gamma_law",
         "After T2 the MSE ratio follows the ideal Phase III dynamics S_d(tau) = d^-1 sum e^{-16 lam_i tau} "
-        "once the front x_d(tau) has passed the modes learned by T2, and S_d follows "
-        "1 - Gamma(1 - 1/a) x_d / d where the tail correction is small (median over seeds, extremes "
-        "over each window, per a and d).",
+        "once the front x_d(tau) has passed the modes learned by T2 (median over seeds, extremes over "
+        "the window, per a and d); S_d against its Gamma-law asymptote 1 - Gamma(1 - 1/a) x_d / d is "
+        "reported beside it.",
         measured,
         1.0,
         rtol,
-        bool(passed and evaluated),
-        basis=("derived: S_d(tau) is the exact Phase III loss ratio; 10% from the chi-square scatter of "
-               "the w*_i^2 weights"),
+        passed,
+        basis=("derived: S_d is the exact Phase III loss ratio for equal weights; the w*_i^2 weights are "
+               "chi-square(1), so the median over seeds scatters by sqrt(2 / front_factor / seeds)"),
     )
 
 
@@ -330,36 +331,35 @@ def claim_loss_tail_exponent(summary: dict, *, level: float, min_decades: float)
     )
 
 
-def claim_phase2_T2_exponent(summary: dict, *, predictions: dict) -> Claim:
-    """Phase II time T2(eps) - T1' ~ eps^{-p}: per a, at the largest d, the exponent fitted over
-    the paper's range (d^{-(a-1)/2} <= eps <= eps_max) respects the paper's bound p <= 2a/(a-1)
-    (the bound's log(1/eps) factor only loosens it); the measured p and which of the bound and
-    the tail-mass heuristic a/(a-1) it is closer to are reported, as is the exponent below the
-    bound's floor.  The bound is not assumed tight.  summary: T2_exponent and
-    T2_exponent_below_floor per run; predictions[a]: (bound, heuristic) (``theory.phase2_exponents``)."""
+def claim_phase2_T2_exponent(summary: dict, *, predictions: dict, level: float) -> Claim:
+    """Finding: the Phase II time T2(eps) - T1' ~ eps^{-p}; per a, at the largest d, the exponent
+    fitted over the paper's range (d^{-(a-1)/2} <= eps <= eps_max), its seed interval, and the
+    paper's upper bound 2a/(a-1) (its log(1/eps) factor only loosens it) and the tail-mass
+    heuristic a/(a-1) beside it; also the exponent below the bound's floor.  Not a check: the
+    measured exponents (~1.7 at a = 2) sit far below the bound (4), which then cannot fail on this
+    data.  summary: T2_exponent and T2_exponent_below_floor per run; predictions[a]: (bound,
+    heuristic) (``theory.phase2_exponents``)."""
     a_values, d_values, exponents, exponents_below = (summary[k] for k in ("a", "d", "T2_exponent",
                                                                            "T2_exponent_below_floor"))
-    measured, passed = {}, True
+    measured, intervals = {}, {}
     for a, d, m in _largest_d(a_values, d_values):
         bound, heuristic = predictions[a]
         p = np.asarray(exponents, float)[m]
-        mean = float(np.mean(p)) if np.all(np.isfinite(p)) else float("nan")
+        mean, lo, hi = statistics.mean_ci(p, level)
         closer = "heuristic a/(a-1)" if abs(mean - heuristic) < abs(mean - bound) else "bound 2a/(a-1)"
         measured[f"a={a:g}"] = {"d": d, "exponent_mean": mean, "exponent_min": float(np.min(p)),
                                 "exponent_max": float(np.max(p)), "bound": bound, "heuristic": heuristic,
                                 "closer_to": closer if math.isfinite(mean) else None,
-                                "exponent_below_floor_median": _median(np.asarray(exponents_below)[m])}
-        passed &= bool(math.isfinite(mean) and float(np.max(p)) <= bound)
-    return check(
+                                "below_bound": bool(np.all(p <= bound)),
+                                "exponent_below_floor_median": _median(np.asarray(exponents_below)[m]),
+                                "complete": bool(np.all(np.isfinite(p)))}
+        intervals[f"a={a:g}"] = {"exponent_mean": mean, "ci": [lo, hi], "level": level}
+    return finding(
         "phase2.T2_exponent",
-        "The Phase II time T2(eps) - T1' grows no faster than the paper's bound eps^{-2a/(a-1)} log(1/eps) "
-        "over d^{-(a-1)/2} <= eps <= eps_max (every seed's fitted exponent below 2a/(a-1)); the measured "
-        "exponent is reported beside the bound and the tail-mass heuristic a/(a-1).",
-        measured,
-        "exponent <= 2a/(a-1)",
-        None,
-        passed,
-        basis="derived: the paper's upper bound eps^{-2a/(a-1)} log(1/eps) on T2 - T1'",
+        "Finding: the exponent p of T2(eps) - T1' ~ eps^-p over d^{-(a-1)/2} <= eps <= eps_max, with its "
+        "seed interval, beside the paper's bound 2a/(a-1) and the tail-mass heuristic a/(a-1).",
+        measured=measured,
+        interval=intervals,
     )
 
 
@@ -371,5 +371,5 @@ def claims(summary: dict, *, gamma_rtol: float, loss_min_decades: float,
     return [
         claim_phase3_gamma_law(groups, rtol=gamma_rtol),
         claim_loss_tail_exponent(summary, level=confidence_level, min_decades=loss_min_decades),
-        claim_phase2_T2_exponent(summary, predictions=predictions),
+        claim_phase2_T2_exponent(summary, predictions=predictions, level=confidence_level),
     ]

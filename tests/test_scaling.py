@@ -133,8 +133,8 @@ def test_claims_of_the_scaling_study():
     assert t2.kind == "finding" and t2.measured["a=2"]["closer_to"].startswith("heuristic")
     assert t2.measured["a=2"]["exponent_mean"] == 2.1
     assert np.isnan(t2.interval["a=2"]["ci"]).all()  # one run at the largest d: no spread
-    above = scaling.claim_phase2_T2_exponent({"a": a, "d": d, "T2_exponent": np.array([2, 4.5, 1.5, 1.4]),
-                                              "T2_exponent_below_floor": below}, predictions=preds, level=0.95)
+    high = {"a": a, "d": d, "T2_exponent": np.array([2, 4.5, 1.5, 1.4]), "T2_exponent_below_floor": below}
+    above = scaling.claim_phase2_T2_exponent(high, predictions=preds, level=0.95)
     assert above.measured["a=2"]["below_bound"] is False
     nan = float("nan")
     groups = {(2.0, 1e4): {"run_vs_S_d": (0.95, 1.02), "S_d_vs_gamma_law": (0.96, 0.99)},

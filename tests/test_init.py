@@ -211,3 +211,24 @@ def test_cli_rejects_bad_arguments(tmp_path):
                           "--seeds", "0", *INIT, "--starts", "ball", "--out", str(tmp_path / "x.npz")],
                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""})
     assert res.returncode == 2 and "unknown --starts" in res.stderr
+
+
+def test_phase3_universal_judges_measurable_runs_and_names_the_unmeasured():
+    """Two seeds per start at one (a, d): 'close' matches the paper, 'far' has a 30% gap, 'short' has
+    no tail window long enough for a fit (NaN) and is unmeasured, not 'not universal'."""
+    nan = float("nan")
+    starts = [I.PAPER_START, "close", "far", "short"]
+    gap = {I.PAPER_START: 0.0, "close": 0.02, "far": 0.3, "short": nan}
+    keys = ("start", "a", "d", "seed", "ok", "phase3_gap", "beta", "beta_paper", "mse_T2")
+    rows = {k: [] for k in keys}
+    for name in starts:
+        for seed in (0, 1):
+            row = (name, 2.0, 100, seed, True, gap[name], nan if name == "short" else 0.5, 0.5, 1e-3)
+            for k, v in zip(keys, row, strict=True):
+                rows[k].append(v)
+    rows = {k: np.asarray(v) for k, v in rows.items()}
+    c = I.claim_phase3_universal(rows, rtol=0.1, beta_atol=0.1, x_hi=0.25, eps=0.01, level=0.95)
+    assert (c.measured["universal"], c.measured["not_universal"], c.measured["unmeasured"]) == (
+        ["close"], ["far"], ["short"])
+    assert c.interval["far"]["runs_within_thresholds"]["count"] == 0
+    assert c.interval["short"]["runs_within_thresholds"] is None and not c.measured["complete"]

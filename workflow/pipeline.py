@@ -108,9 +108,15 @@ def all_flow_files(cfg) -> list[str]:
     return sorted(set().union(*(flow_files(cfg, s) for s in FLOW_SECTIONS)))
 
 
-def gd_files(cfg) -> list[str]:
+def gd_files(cfg, step="gd_eta") -> list[str]:
+    """GD runs of Fig. 2 at the paper's step (step="gd_eta") or at the refined one ("gd_eta_refined")."""
     c = cfg["fig2"]
-    return expand(GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
+    return expand(GD_NPZ, eta=num(c[step]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def all_gd_files(cfg) -> list[str]:
+    """Every GD run: the paper's step and its refinement (the convergence test of gd.matches_flow)."""
+    return gd_files(cfg) + gd_files(cfg, "gd_eta_refined")
 
 
 def sgd_files(cfg, section, law="gaussian") -> list[str]:
@@ -239,11 +245,14 @@ def simulate_scaling(cfg, w) -> dict:
 
 
 def simulate_gd(cfg, w) -> dict:
+    # every GD run records on multiples of the paper's step (record_step), so the runs at gd_eta and
+    # gd_eta_refined share their times; the flow reference is integrated on those same times
     grid = cfg["time_grid"]
     return {
         "method": "gd", "eta": w["eta"], "a": w["a"], "d": w["d"], "seed": cfg["fig2"]["seeds"],
         "base_seed": cfg["base_seed"], "t_max": cfg["fig2"]["gd_t_max"], "t_min": grid["t_min"],
-        "points_per_decade": grid["points_per_decade"],
+        "points_per_decade": grid["points_per_decade"], "record_step": cfg["fig2"]["gd_eta"],
+        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
     }
 
 
@@ -338,7 +347,7 @@ class Simulation:
 
 SIMULATIONS = {
     "simulate_flow": Simulation(FLOW_NPZ, all_flow_files, simulate_flow),
-    "simulate_gd": Simulation(GD_NPZ, gd_files, simulate_gd),
+    "simulate_gd": Simulation(GD_NPZ, all_gd_files, simulate_gd),
     "simulate_phase3": Simulation(PHASE3_NPZ, phase3_files, simulate_phase3),
     "simulate_sgd": Simulation(SGD_NPZ, all_sgd_files, simulate_sgd),
     "simulate_escape": Simulation(ESCAPE_NPZ, escape_files, simulate_escape),

@@ -44,8 +44,10 @@ def parse_args(argv=None):
     p.add_argument("--escape-log-d-r2", type=float, required=True)
     p.add_argument("--escape-rate-rtol", type=float, required=True)
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
-    p.add_argument("--volterra-phase1-rtol", type=float, required=True)
-    p.add_argument("--volterra-theta-atol", type=float, required=True)
+    p.add_argument("--volterra-phase1-k2", type=float, required=True,
+                   help="first-order corrected Phase I form: remainder <= this * E1^2 + exact-form error")
+    p.add_argument("--volterra-order-min", type=float, required=True,
+                   help="least observed order of the exact and Phase IIb forms when the grid is halved")
     p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
     p.add_argument("--fragments", nargs="*", required=True,
                    help="claims files written by the studies (prdynamics.io.save_claims), merged in")
@@ -68,8 +70,8 @@ def main(argv=None) -> int:
         fig1_sgd=(load_result(f, required=paper.SGD_KEYS) for f in args.fig1_sgd),
         fig1_flow=[load_result(f) for f in args.fig1_flow],
         delta=args.delta, eps=args.eps, s0=args.s0, sgd_value_rtol=args.sgd_value_rtol)
-    criteria = {k: getattr(args, k) for k in ("escape_log_d_r2", "escape_rate_rtol", "volterra_phase1_rtol",
-                                              "volterra_theta_atol", "frozen_mse_rtol", "gd_order",
+    criteria = {k: getattr(args, k) for k in ("escape_log_d_r2", "escape_rate_rtol", "volterra_phase1_k2",
+                                              "volterra_order_min", "frozen_mse_rtol", "gd_order",
                                               "gd_ratio_eta_h", "sgd_time_rtol", "sgd_value_rtol",
                                               "confidence_level")}
     criteria["gd_reference_floor"] = args.gd_reference_factor * args.flow_rtol

@@ -37,8 +37,8 @@ rule claims:
         " --frozen-mse-rtol {params.claims[frozen_mse_rtol]}"
         " --escape-log-d-r2 {params.claims[escape_log_d_r2]}"
         " --escape-rate-rtol {params.claims[escape_rate_rtol]}"
-        " --volterra-phase1-rtol {params.claims[volterra_phase1_rtol]}"
-        " --volterra-theta-atol {params.claims[volterra_theta_atol]}"
+        " --volterra-phase1-k2 {params.claims[volterra_phase1_k2]}"
+        " --volterra-order-min {params.claims[volterra_order_min]}"
         " --confidence-level {params.level}"
         " --fragments {input.fragments} --out {output} > {log} 2>&1"
 

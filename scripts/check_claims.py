@@ -26,7 +26,7 @@ def parse_args(argv=None):
                    help="GD runs at fig2.gd_eta (with their flow reference)")
     p.add_argument("--fig2-gd-refined", nargs="+", required=True,
                    help="GD runs at fig2.gd_eta_refined, the same seeds in the same order")
-    p.add_argument("--phase3", nargs="+", required=True)
+    p.add_argument("--phase3", nargs="+", required=True, help="Phase III runs from every fig4.u_start_levels")
     p.add_argument("--fig1-sgd", nargs="+", required=True, help="small-eta SGD files (replicas = seeds)")
     p.add_argument("--fig1-flow", nargs="+", required=True, help="flow runs of the same (a, d, seeds)")
     p.add_argument("--sgd-time-rtol", type=float, required=True)
@@ -40,7 +40,8 @@ def parse_args(argv=None):
     p.add_argument("--gd-reference-factor", type=float, required=True,
                    help="gaps below this * --flow-rtol at the refined step are dropped")
     p.add_argument("--flow-rtol", type=float, required=True, help="the flow reference's tolerance")
-    p.add_argument("--frozen-mse-rtol", type=float, required=True)
+    p.add_argument("--frozen-order-min", type=float, required=True,
+                   help="least log-log slope of the flow-frozen gap against 1 - |u(T2)|")
     p.add_argument("--escape-log-d-r2", type=float, required=True)
     p.add_argument("--escape-rate-rtol", type=float, required=True)
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
         fig1_flow=[load_result(f) for f in args.fig1_flow],
         delta=args.delta, eps=args.eps, s0=args.s0, sgd_value_rtol=args.sgd_value_rtol)
     criteria = {k: getattr(args, k) for k in ("escape_log_d_r2", "escape_rate_rtol", "volterra_phase1_k2",
-                                              "volterra_order_min", "frozen_mse_rtol", "gd_order",
+                                              "volterra_order_min", "frozen_order_min", "gd_order",
                                               "gd_ratio_eta_h", "sgd_time_rtol", "sgd_value_rtol",
                                               "confidence_level")}
     criteria["gd_reference_floor"] = args.gd_reference_factor * args.flow_rtol

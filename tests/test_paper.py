@@ -69,14 +69,14 @@ def test_claims_come_in_the_order_of_checks_json():
                      "theta_abs_err": [1e-5], "theta_abs_err_coarse": [4e-5], "delta_abs_err": [1e-5],
                      "delta_abs_err_coarse": [3.5e-5], "s_phase1": 0.1},
         "fig3_a": [1.5, 2.0], "fig3_T1_median": [3.0, 2.0], "T2_by_eps": {0.1: [5.0]},
-        "frozen_mse_gaps": [0.01],
+        "frozen_mse_gaps": {0: {0.9: 0.01, 0.95: 0.005, 0.99: 0.001}},
         "gd_flow_gaps": ([{"eta": 0.01, "seed": 0, "h_max": 10.0, "T_s_third": 0.02, "T_u_0.9": 0.01,
                            "mse": 0.002}],
                          [{"eta": 0.005, "seed": 0, "h_max": 10.0, "T_s_third": 0.0101, "T_u_0.9": 0.005,
                            "mse": 0.00099}]), "sgd_flow_gaps_by_a": {2.0: [0.1]},
     }
     found = paper.claims(summary, escape_log_d_r2=0.9, escape_rate_rtol=0.05, volterra_phase1_k2=1.0,
-                         volterra_order_min=1.0, frozen_mse_rtol=0.02, gd_order=1.0,
+                         volterra_order_min=1.0, frozen_order_min=0.5, gd_order=1.0,
                          gd_ratio_eta_h=1.0, gd_reference_floor=1e-4,
                          sgd_time_rtol=0.35, sgd_value_rtol=0.1, confidence_level=0.95)
     assert [c.id for c in found] == [

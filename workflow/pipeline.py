@@ -43,11 +43,13 @@ WILDCARDS = {
     "batch": r"[0-9]+",
     "sigma2": r"[0-9.e+-]+",
     "law": r"[a-z_]+",
+    "u_start": r"0\.[0-9]+",
 }
 
 FLOW_NPZ = "results/sims/flow/a{a}_d{d}/seed{seed}.npz"
 GD_NPZ = "results/sims/gd/eta{eta}/a{a}_d{d}/seed{seed}.npz"
 PHASE3_NPZ = "results/sims/phase3/a{a}_d{d}/seed{seed}.npz"
+PHASE3_LEVELS_NPZ = "results/sims/phase3_levels/u{u_start}/a{a}_d{d}/seed{seed}.npz"
 ESCAPE_NPZ = "results/sims/escape/a{a}_d{d}/seed{seed}.npz"
 VOLTERRA_NPZ = "results/sims/volterra/a{a}_d{d}/seed{seed}.npz"
 SGD_NPZ = "results/sims/sgd/{law}/eta{eta}_b{batch}_noise{sigma2}/a{a}_d{d}.npz"
@@ -152,6 +154,13 @@ def volterra_files(cfg) -> list[str]:
 def phase3_files(cfg) -> list[str]:
     c = cfg["fig4"]
     return expand(PHASE3_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def phase3_level_files(cfg) -> list[str]:
+    """Phase III runs of Fig. 4's seeds from each |u(T2)| of fig4.u_start_levels (phase3.frozen_approx)."""
+    c = cfg["fig4"]
+    return expand(PHASE3_LEVELS_NPZ, u_start=[num(u) for u in c["u_start_levels"]], a=num(c["a"]), d=c["d"],
+                  seed=c["seeds"])
 
 
 def scaling_files(cfg) -> list[str]:
@@ -266,6 +275,10 @@ def simulate_phase3(cfg, w) -> dict:
     }
 
 
+def simulate_phase3_levels(cfg, w) -> dict:
+    return simulate_phase3(cfg, w) | {"u_start": float(w["u_start"])}
+
+
 def sgd_run(cfg, w, *, law, seeds, batch, sigma2, t_max, t_min, points_per_decade, backend,
             law_param=None) -> dict:
     """Options of an online-SGD run of scripts/simulate_sgd.py (one eta, or the grid's list of them)."""
@@ -349,6 +362,7 @@ SIMULATIONS = {
     "simulate_flow": Simulation(FLOW_NPZ, all_flow_files, simulate_flow),
     "simulate_gd": Simulation(GD_NPZ, all_gd_files, simulate_gd),
     "simulate_phase3": Simulation(PHASE3_NPZ, phase3_files, simulate_phase3),
+    "simulate_phase3_levels": Simulation(PHASE3_LEVELS_NPZ, phase3_level_files, simulate_phase3_levels),
     "simulate_sgd": Simulation(SGD_NPZ, all_sgd_files, simulate_sgd),
     "simulate_escape": Simulation(ESCAPE_NPZ, escape_files, simulate_escape),
     "simulate_volterra": Simulation(VOLTERRA_NPZ, volterra_files, simulate_volterra),

@@ -11,7 +11,7 @@ rule claims:
         volterra=THEORY_VOLTERRA,
         fig2_gd=gd_files(config),
         fig2_gd_refined=gd_files(config, "gd_eta_refined"),
-        phase3=phase3_files(config),
+        phase3=phase3_level_files(config),
         fig1_sgd=sgd_files(config, "fig1"),
         fig1_flow=flow_files(config, "fig1"),
         fragments=expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES),
@@ -34,7 +34,7 @@ rule claims:
         " --s0 {params.stop[s0]}"
         " --gd-order {params.claims[gd_order]} --gd-ratio-eta-h {params.claims[gd_ratio_eta_h]}"
         " --gd-reference-factor {params.claims[gd_reference_factor]} --flow-rtol {params.flow[rtol]}"
-        " --frozen-mse-rtol {params.claims[frozen_mse_rtol]}"
+        " --frozen-order-min {params.claims[frozen_order_min]}"
         " --escape-log-d-r2 {params.claims[escape_log_d_r2]}"
         " --escape-rate-rtol {params.claims[escape_rate_rtol]}"
         " --volterra-phase1-k2 {params.claims[volterra_phase1_k2]}"

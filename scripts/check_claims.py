@@ -22,9 +22,11 @@ def parse_args(argv=None):
     p.add_argument("--population", nargs="+", required=True, help="every population flow npz")
     p.add_argument("--fig3", nargs="+", required=True, help="flow runs over a at fixed d")
     p.add_argument("--escape", required=True, help="the escape theory npz (theory_escape rule)")
-    p.add_argument("--fig2-flow", nargs="+", required=True)
-    p.add_argument("--fig2-gd", nargs="+", required=True)
-    p.add_argument("--phase3", nargs="+", required=True)
+    p.add_argument("--fig2-gd", nargs="+", required=True,
+                   help="GD runs at fig2.gd_eta (with their flow reference)")
+    p.add_argument("--fig2-gd-refined", nargs="+", required=True,
+                   help="GD runs at fig2.gd_eta_refined, the same seeds in the same order")
+    p.add_argument("--phase3", nargs="+", required=True, help="Phase III runs from every fig4.u_start_levels")
     p.add_argument("--fig1-sgd", nargs="+", required=True, help="small-eta SGD files (replicas = seeds)")
     p.add_argument("--fig1-flow", nargs="+", required=True, help="flow runs of the same (a, d, seeds)")
     p.add_argument("--sgd-time-rtol", type=float, required=True)
@@ -32,11 +34,19 @@ def parse_args(argv=None):
     p.add_argument("--delta", type=float, required=True)
     p.add_argument("--eps", type=float, nargs="+", required=True)
     p.add_argument("--s0", type=float, required=True)
-    p.add_argument("--gd-flow-time-rtol", type=float, required=True)
-    p.add_argument("--frozen-mse-rtol", type=float, required=True)
+    p.add_argument("--gd-order", type=float, required=True, help="GD's order p in eta")
+    p.add_argument("--gd-ratio-eta-h", type=float, required=True,
+                   help="gap ratio within a factor 1 + this * eta * h_max of (eta ratio)^p")
+    p.add_argument("--gd-reference-factor", type=float, required=True,
+                   help="gaps below this * --flow-rtol at the refined step are dropped")
+    p.add_argument("--flow-rtol", type=float, required=True, help="the flow reference's tolerance")
+    p.add_argument("--frozen-order-min", type=float, required=True,
+                   help="least log-log slope of the flow-frozen gap against 1 - |u(T2)|")
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
-    p.add_argument("--volterra-phase1-rtol", type=float, required=True)
-    p.add_argument("--volterra-theta-atol", type=float, required=True)
+    p.add_argument("--volterra-phase1-k2", type=float, required=True,
+                   help="first-order corrected Phase I form: remainder <= this * E1^2 + exact-form error")
+    p.add_argument("--volterra-order-min", type=float, required=True,
+                   help="least observed order of the exact and Phase IIb forms when the grid is halved")
     p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
     p.add_argument("--fragments", nargs="*", required=True,
                    help="claims files written by the studies (prdynamics.io.save_claims), merged in")
@@ -54,13 +64,16 @@ def main(argv=None) -> int:
         volterra=load_result(args.volterra, required=paper.VOLTERRA_KEYS),
         fig3=map(load_result, args.fig3),
         phase3=(load_result(f, required=paper.PHASE3_KEYS) for f in args.phase3),
-        fig2_flow=map(load_result, args.fig2_flow), fig2_gd=map(load_result, args.fig2_gd),
+        fig2_gd=(load_result(f, required=paper.GD_KEYS) for f in args.fig2_gd),
+        fig2_gd_refined=(load_result(f, required=paper.GD_KEYS) for f in args.fig2_gd_refined),
         fig1_sgd=(load_result(f, required=paper.SGD_KEYS) for f in args.fig1_sgd),
         fig1_flow=[load_result(f) for f in args.fig1_flow],
         delta=args.delta, eps=args.eps, s0=args.s0, sgd_value_rtol=args.sgd_value_rtol)
-    criteria = {k: getattr(args, k) for k in ("volterra_phase1_rtol",
-                                              "volterra_theta_atol", "frozen_mse_rtol", "gd_flow_time_rtol",
-                                              "sgd_time_rtol", "sgd_value_rtol", "confidence_level")}
+    criteria = {k: getattr(args, k) for k in ("volterra_phase1_k2",
+                                              "volterra_order_min", "frozen_order_min", "gd_order",
+                                              "gd_ratio_eta_h", "sgd_time_rtol", "sgd_value_rtol",
+                                              "confidence_level")}
+    criteria["gd_reference_floor"] = args.gd_reference_factor * args.flow_rtol
     found = paper.claims(summary, **criteria)
     try:
         results = merge(found, *(load_claims(f) for f in args.fragments))

@@ -1,12 +1,16 @@
 #!/usr/bin/env python
 """Population dynamics (gradient flow or fixed-step GD) for one (a, d): one npz per seed.
 
-Every option but --eta (gd) and --rtol, --atol (flow) is required: the pipeline passes each one
-from config (workflow/pipeline.py); by hand, give them all. Examples:
+Every option but --eta and --record-step (gd only) is required: the pipeline passes each one from
+config (workflow/pipeline.py); by hand, give them all. A GD run records at multiples of
+--record-step (a multiple of --eta), so runs at eta and eta/2 share their times, and stores the
+flow (at --rtol, --atol) on those same times as flow_s, flow_u, flow_mse: the GD-flow gap needs no
+interpolation. Examples:
     python scripts/simulate_flow.py --method flow --a 2 --d 1000 --seed 0 --base-seed 0 --t-max 1e5 \
         --t-min 1e-3 --points-per-decade 20 --rtol 1e-7 --atol 1e-12 --out x.npz
-    python scripts/simulate_flow.py --method gd --eta 1e-2 --a 2 --d 1000 --seed 0 1 --base-seed 0 \
-        --t-max 1e3 --t-min 1e-3 --points-per-decade 20 --out s0.npz s1.npz
+    python scripts/simulate_flow.py --method gd --eta 5e-3 --record-step 1e-2 --a 2 --d 1000 --seed 0 1 \
+        --base-seed 0 --t-max 1e3 --t-min 1e-3 --points-per-decade 20 --rtol 1e-7 --atol 1e-12 \
+        --out s0.npz s1.npz
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, run
 from tqdm import tqdm
 
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
-from prdynamics.gd import integrate_gd
+from prdynamics.gd import gd_record_steps, integrate_gd
 from prdynamics.io import provenance, save_result
 from prdynamics.seeding import problem
 
@@ -34,8 +38,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
     p.add_argument("--method", choices=("flow", "gd"), required=True)
     p.add_argument("--eta", type=float, help="GD step (required by --method gd)")
-    p.add_argument("--rtol", type=float, help="flow: relative tolerance (required by --method flow)")
-    p.add_argument("--atol", type=float, help="flow: absolute tolerance (required by --method flow)")
+    p.add_argument("--record-step", type=float,
+                   help="GD records at multiples of this step, a multiple of --eta (required by --method gd)")
+    p.add_argument("--rtol", type=float, help="flow (and GD's flow reference): relative tolerance (required)")
+    p.add_argument("--atol", type=float, help="flow (and GD's flow reference): absolute tolerance (required)")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     check_seed_outputs(p, args)
@@ -43,9 +49,23 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"need 0 < --t-min < --t-max, got {args.t_min}, {args.t_max}")
     if args.method == "gd" and not (args.eta is not None and args.eta > 0):
         p.error(f"--eta must be positive with --method gd, got {args.eta}")
-    if args.method == "flow" and (args.rtol is None or args.atol is None):
-        p.error("--method flow needs --rtol and --atol")
+    if args.rtol is None or args.atol is None:
+        p.error(f"--method {args.method} needs --rtol and --atol")
+    if args.method == "gd":
+        if args.record_step is None:
+            p.error("--method gd needs --record-step")
+        ratio = args.record_step / args.eta
+        if not (ratio >= 1 - 1e-9 and abs(ratio - round(ratio)) <= 1e-9 * ratio):
+            p.error(f"--record-step must be a whole multiple of --eta, got {args.record_step} / {args.eta}")
     return args
+
+
+def gd_record_times(t_eval: np.ndarray, record_step: float, eta: float) -> np.ndarray:
+    """Times that make integrate_gd (first step at or after each time) record at step m n, where
+    n record_step is the first multiple of record_step at or after each of t_eval and m =
+    record_step / eta: half a step of eta below n record_step, clear of rounding for any m."""
+    n = gd_record_steps(t_eval, record_step)
+    return (n - 0.5 * eta / record_step) * record_step
 
 
 def main(argv=None) -> int:
@@ -66,17 +86,22 @@ def run_seed(args: argparse.Namespace, seed: int, out: str) -> None:
         bar.update(done - bar.n)  # update() honours mininterval; refresh() would not
 
     start = time.perf_counter()
+    ctl = StepController(rtol=args.rtol, atol=args.atol)
+    reference = {}
     if args.method == "flow":
-        ctl = StepController(rtol=args.rtol, atol=args.atol)
         traj = integrate_flow(lam, wstar, w0, t_eval, ctl, progress)
     else:
-        traj = integrate_gd(lam, wstar, w0, t_eval, args.eta, progress)
+        traj = integrate_gd(lam, wstar, w0, gd_record_times(t_eval, args.record_step, args.eta), args.eta,
+                            progress)
+        flow = integrate_flow(lam, wstar, w0, traj.t, ctl)
+        reference = {f"flow_{k}": flow.stats[k] for k in ("s", "u", "mse")}
     bar.close()
     elapsed = time.perf_counter() - start
 
     arrays = {
         "t": traj.t, **traj.stats,
         "lam": lam, "wstar": wstar, "w0": w0, "w_final": traj.w_final,
+        **reference,
         "a": args.a, "d": args.d, "seed": seed, "base_seed": args.base_seed,
         "method": args.method, "eta": args.eta if args.method == "gd" else np.nan,
         "sigma_star2": float(np.sum(wstar**2) / args.d),

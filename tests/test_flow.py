@@ -174,7 +174,8 @@ def test_gd_divergence_is_reported():
 
 @pytest.mark.parametrize("script,extra", [
     ("simulate_flow", options(FLOW, **{"--t-max": "50"})),
-    ("simulate_flow", options(FLOW, **{"--t-max": "50", "--method": "gd", "--eta": "0.05"})),
+    ("simulate_flow", options(FLOW, **{"--t-max": "50", "--method": "gd", "--eta": "0.025",
+                                     "--record-step": "0.05"})),
     ("simulate_phase3", options(PHASE3, **{"--tau-max-factor": "0.5"})),
 ])
 def test_seeds_run_in_one_process_give_the_files_of_single_runs(script, extra, tmp_path):

@@ -43,11 +43,13 @@ WILDCARDS = {
     "batch": r"[0-9]+",
     "sigma2": r"[0-9.e+-]+",
     "law": r"[a-z_]+",
+    "u_start": r"0\.[0-9]+",
 }
 
 FLOW_NPZ = "results/sims/flow/a{a}_d{d}/seed{seed}.npz"
 GD_NPZ = "results/sims/gd/eta{eta}/a{a}_d{d}/seed{seed}.npz"
 PHASE3_NPZ = "results/sims/phase3/a{a}_d{d}/seed{seed}.npz"
+PHASE3_LEVELS_NPZ = "results/sims/phase3_levels/u{u_start}/a{a}_d{d}/seed{seed}.npz"
 ESCAPE_NPZ = "results/sims/escape/a{a}_d{d}/seed{seed}.npz"
 VOLTERRA_NPZ = "results/sims/volterra/a{a}_d{d}/seed{seed}.npz"
 SGD_NPZ = "results/sims/sgd/{law}/eta{eta}_b{batch}_noise{sigma2}/a{a}_d{d}.npz"
@@ -108,9 +110,15 @@ def all_flow_files(cfg) -> list[str]:
     return sorted(set().union(*(flow_files(cfg, s) for s in FLOW_SECTIONS)))
 
 
-def gd_files(cfg) -> list[str]:
+def gd_files(cfg, step="gd_eta") -> list[str]:
+    """GD runs of Fig. 2 at the paper's step (step="gd_eta") or at the refined one ("gd_eta_refined")."""
     c = cfg["fig2"]
-    return expand(GD_NPZ, eta=num(c["gd_eta"]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
+    return expand(GD_NPZ, eta=num(c[step]), a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def all_gd_files(cfg) -> list[str]:
+    """Every GD run: the paper's step and its refinement (the convergence test of gd.matches_flow)."""
+    return gd_files(cfg) + gd_files(cfg, "gd_eta_refined")
 
 
 def sgd_files(cfg, section, law="gaussian") -> list[str]:
@@ -146,6 +154,13 @@ def volterra_files(cfg) -> list[str]:
 def phase3_files(cfg) -> list[str]:
     c = cfg["fig4"]
     return expand(PHASE3_NPZ, a=num(c["a"]), d=c["d"], seed=c["seeds"])
+
+
+def phase3_level_files(cfg) -> list[str]:
+    """Phase III runs of Fig. 4's seeds from each |u(T2)| of fig4.u_start_levels (phase3.frozen_approx)."""
+    c = cfg["fig4"]
+    return expand(PHASE3_LEVELS_NPZ, u_start=[num(u) for u in c["u_start_levels"]], a=num(c["a"]), d=c["d"],
+                  seed=c["seeds"])
 
 
 def scaling_files(cfg) -> list[str]:
@@ -239,11 +254,14 @@ def simulate_scaling(cfg, w) -> dict:
 
 
 def simulate_gd(cfg, w) -> dict:
+    # every GD run records on multiples of the paper's step (record_step), so the runs at gd_eta and
+    # gd_eta_refined share their times; the flow reference is integrated on those same times
     grid = cfg["time_grid"]
     return {
         "method": "gd", "eta": w["eta"], "a": w["a"], "d": w["d"], "seed": cfg["fig2"]["seeds"],
         "base_seed": cfg["base_seed"], "t_max": cfg["fig2"]["gd_t_max"], "t_min": grid["t_min"],
-        "points_per_decade": grid["points_per_decade"],
+        "points_per_decade": grid["points_per_decade"], "record_step": cfg["fig2"]["gd_eta"],
+        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
     }
 
 
@@ -255,6 +273,10 @@ def simulate_phase3(cfg, w) -> dict:
         "points_per_decade": grid["points_per_decade"],
         "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
     }
+
+
+def simulate_phase3_levels(cfg, w) -> dict:
+    return simulate_phase3(cfg, w) | {"u_start": float(w["u_start"])}
 
 
 def sgd_run(cfg, w, *, law, seeds, batch, sigma2, t_max, t_min, points_per_decade, backend,
@@ -338,8 +360,9 @@ class Simulation:
 
 SIMULATIONS = {
     "simulate_flow": Simulation(FLOW_NPZ, all_flow_files, simulate_flow),
-    "simulate_gd": Simulation(GD_NPZ, gd_files, simulate_gd),
+    "simulate_gd": Simulation(GD_NPZ, all_gd_files, simulate_gd),
     "simulate_phase3": Simulation(PHASE3_NPZ, phase3_files, simulate_phase3),
+    "simulate_phase3_levels": Simulation(PHASE3_LEVELS_NPZ, phase3_level_files, simulate_phase3_levels),
     "simulate_sgd": Simulation(SGD_NPZ, all_sgd_files, simulate_sgd),
     "simulate_escape": Simulation(ESCAPE_NPZ, escape_files, simulate_escape),
     "simulate_volterra": Simulation(VOLTERRA_NPZ, volterra_files, simulate_volterra),

@@ -9,9 +9,9 @@ rule claims:
         fig3=flow_files(config, "fig3"),
         escape=THEORY_ESCAPE,
         volterra=THEORY_VOLTERRA,
-        fig2_flow=flow_files(config, "fig2"),
         fig2_gd=gd_files(config),
-        phase3=phase3_files(config),
+        fig2_gd_refined=gd_files(config, "gd_eta_refined"),
+        phase3=phase3_level_files(config),
         fig1_sgd=sgd_files(config, "fig1"),
         fig1_flow=flow_files(config, "fig1"),
         fragments=expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES),
@@ -22,18 +22,21 @@ rule claims:
     params:
         stop=config["stopping"],
         claims=config["claims"],
+        flow=config["flow"],
         level=config["confidence_level"],
     shell:
         "python {input.script} --population {input.population} --fig3 {input.fig3}"
-        " --escape {input.escape} --volterra {input.volterra} --fig2-flow {input.fig2_flow} --fig2-gd {input.fig2_gd}"
+        " --escape {input.escape} --volterra {input.volterra} --fig2-gd {input.fig2_gd}"
+        " --fig2-gd-refined {input.fig2_gd_refined}"
         " --phase3 {input.phase3} --fig1-sgd {input.fig1_sgd} --fig1-flow {input.fig1_flow}"
         " --sgd-time-rtol {params.claims[sgd_time_rtol]}"
         " --sgd-value-rtol {params.claims[sgd_value_rtol]} --delta {params.stop[delta]} --eps {params.stop[eps]}"
         " --s0 {params.stop[s0]}"
-        " --gd-flow-time-rtol {params.claims[gd_flow_time_rtol]}"
-        " --frozen-mse-rtol {params.claims[frozen_mse_rtol]}"
-        " --volterra-phase1-rtol {params.claims[volterra_phase1_rtol]}"
-        " --volterra-theta-atol {params.claims[volterra_theta_atol]}"
+        " --gd-order {params.claims[gd_order]} --gd-ratio-eta-h {params.claims[gd_ratio_eta_h]}"
+        " --gd-reference-factor {params.claims[gd_reference_factor]} --flow-rtol {params.flow[rtol]}"
+        " --frozen-order-min {params.claims[frozen_order_min]}"
+        " --volterra-phase1-k2 {params.claims[volterra_phase1_k2]}"
+        " --volterra-order-min {params.claims[volterra_order_min]}"
         " --confidence-level {params.level}"
         " --fragments {input.fragments} --out {output} > {log} 2>&1"
 

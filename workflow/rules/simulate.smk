@@ -42,6 +42,19 @@ rule simulate_phase3:
         "python scripts/simulate_phase3.py {params.options} --out {output} > {log} 2>&1"
 
 
+rule simulate_phase3_levels:
+    output:
+        seed_outputs(config, PHASE3_LEVELS_NPZ, "fig4"),
+    log:
+        "logs/simulate_phase3_levels/u{u_start}_a{a}_d{d}.log",
+    benchmark:
+        "results/benchmarks/simulate_phase3_levels/u{u_start}_a{a}_d{d}.tsv"
+    params:
+        options=job_options("simulate_phase3_levels"),
+    shell:
+        "python scripts/simulate_phase3.py {params.options} --out {output} > {log} 2>&1"
+
+
 rule simulate_sgd:
     output:
         SGD_NPZ,

@@ -110,50 +110,84 @@ def claim_escape_rate(a_values, d_values, ratios, *, level: float, d_min: int = 
     )
 
 
-def claim_volterra(volterra: dict, *, phase1_rtol: float, theta_atol: float) -> list[Claim]:
-    """The Volterra reduction reproduces the simulated u: the Phase I form while s is small
-    (it drops the -3 int s of Theta, an error ~ e^{3 rho int s} - 1), the exact form throughout,
-    and the Phase IIb equation for Delta = 1 - u from T1' on (same tolerance as the exact form).
+def _orders(fine, coarse) -> np.ndarray:
+    """Observed order of convergence log2(err(2h) / err(h)) per run."""
+    fine, coarse = np.asarray(fine, float), np.asarray(coarse, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log2(coarse / fine)
+
+
+def claim_volterra(volterra: dict, *, phase1_k2: float, order_min: float) -> list[Claim]:
+    """The Volterra reduction reproduces the simulated u, each with a derived criterion.
+
+    * volterra.phase1: the Phase I form (Theta = t) drops the -3 int s of Theta.  Its error is
+      the first-order effect of that term: with Theta_eps = t - 3 eps int s (the run's own s),
+      u_eps = U e^{eps c} per time at leading order (each mode's factor e^{-12 lam_i eps int s}),
+      so the form corrected to first order, u_0 + du/deps, leaves the remainder
+      E2 = U (e^c - 1 - c) <= U (e^c - 1)^2 / 2 = E1^2 / 2 (c >= 0; E1 = the uncorrected error).
+      Check, per run: E2 <= phase1_k2 E1^2 (phase1_k2 = 1: a factor 2 for modes with different c_i
+      and for c < 0).  The exact form's error on the same window (quadrature and flow tolerance) is
+      reported, not added to the bound: it shares the kernel, so adding it would hide a kernel error.
+    * volterra.theta_exact, volterra.phase2b: exact given s, so their error is quadrature (and the
+      flow's tolerance); the solver is second order (trapezoid Theta, quadratic or linear u), so on a
+      grid twice as coarse the error grows by 2^2; a model error (a kernel off by a factor, a wrong
+      Theta) does not shrink with the grid (order ~0).  Check, per run: observed order
+      log2(err(2h) / err(h)) >= order_min (1: halfway between a model error and the formal order).
 
     volterra: the errors per run of the theory_volterra file (VOLTERRA_KEYS)."""
-    p1, th = np.asarray(volterra["phase1_rel_err"], float), np.asarray(volterra["theta_abs_err"], float)
-    de = np.asarray(volterra["delta_abs_err"], float)
+    e1 = np.asarray(volterra["phase1_rel_err"], float)
+    e2 = np.asarray(volterra["phase1_corrected_rel_err"], float)
+    ex = np.asarray(volterra["phase1_exact_rel_err"], float)
+    th, de = np.asarray(volterra["theta_abs_err"], float), np.asarray(volterra["delta_abs_err"], float)
+    p_th = _orders(th, volterra["theta_abs_err_coarse"])
+    p_de = _orders(de, volterra["delta_abs_err_coarse"])
     s_phase1 = volterra["s_phase1"]
+    bound = phase1_k2 * e1**2
     return [
         check(
             "volterra.phase1",
-            f"The Phase I Volterra form (Theta = t) matches the simulated u within the relative "
-            f"tolerance (relative to the largest |u| of the window) until s exceeds {s_phase1:g}, "
-            "in every run.",
-            {"max_relative_error": float(p1.max()), "per_run": p1.tolist()},
-            0.0,
-            phase1_rtol,
-            bool(p1.size) and bool(np.all(p1 <= phase1_rtol)),
-            basis=("derived: the Phase I form drops -3 int s of Theta, first-order error e^{3 rho int s} -"
-                   " 1; 1.5x factor post-hoc"),
+            f"The Phase I Volterra form (Theta = t) matches the simulated u while s <= {s_phase1:g} up to "
+            "the first-order effect of the -3 int s it drops: corrected to first order in that term "
+            "(built from the run's own s), its remaining error is second order, at most E1^2 (E1: the "
+            "uncorrected error, relative to the largest |u| of the window), in every run.",
+            {"max_relative_error": float(e1.max()), "per_run": e1.tolist(),
+             "corrected_relative_error": e2.tolist(), "remainder_over_E1_squared": (e2 / e1**2).tolist(),
+             "exact_form_relative_error": ex.tolist()},
+            {"corrected_relative_error": "<= volterra_phase1_k2 * E1^2"},
+            {"volterra_phase1_k2": phase1_k2},
+            bool(e1.size) and bool(np.all(e2 <= bound)),
+            basis=("derived: the dropped -3 int s multiplies each mode by e^{-12 lam_i int s}, so after "
+                   "the first-order correction the remainder is (e^c - 1 - c) <= (e^c - 1)^2 / 2 of the "
+                   "uncorrected error E1; tolerance E1^2 (factor 2)"),
         ),
         check(
             "volterra.theta_exact",
             "The exact-Theta Volterra form, fed the simulated s(t), reproduces the simulated u(t) "
-            "through all three phases within the absolute tolerance, in every run.",
-            {"max_abs_error": float(th.max()), "per_run": th.tolist()},
-            0.0,
-            theta_atol,
-            bool(th.size) and bool(np.all(th <= theta_atol)),
-            basis=("convergence: the exact-Theta form differs only by quadrature and flow tolerance (rtol "
-                   "1e-7), far below 1e-4"),
+            "through all three phases up to quadrature error: on a grid twice as coarse its largest "
+            "absolute error grows at least at first order (the solver is second order), in every run.",
+            {"max_abs_error": float(th.max()), "per_run": th.tolist(),
+             "per_run_coarse": list(map(float, volterra["theta_abs_err_coarse"])),
+             "observed_order": p_th.tolist()},
+            {"observed_order": f">= {order_min}"},
+            {"volterra_order_min": order_min},
+            bool(th.size) and bool(np.all(p_th >= order_min)),
+            basis=("convergence: exact given s, so the error is the second-order quadrature's; halving "
+                   "the grid must shrink it at order >= 1 (a model error does not shrink)"),
         ),
         check(
             "volterra.phase2b",
             "From T1' on, Delta = 1 - u solved from the Phase IIb Volterra equation (kernel K_Theta, "
-            "started from w(T1'), fed the simulated s) matches 1 - |u| of the simulation within the "
-            "absolute tolerance, in every run.",
-            {"max_abs_error": float(de.max()) if de.size else float("nan"), "per_run": de.tolist()},
-            0.0,
-            theta_atol,
-            bool(de.size) and bool(np.all(de <= theta_atol)),
-            basis=("convergence: the Phase IIb equation is exact given s; differences are quadrature and "
-                   "flow tolerance, far below 1e-4"),
+            "started from w(T1'), fed the simulated s) matches 1 - |u| of the simulation up to "
+            "quadrature error: on a grid twice as coarse its largest absolute error grows at least at "
+            "first order, in every run.",
+            {"max_abs_error": float(de.max()) if de.size else float("nan"), "per_run": de.tolist(),
+             "per_run_coarse": list(map(float, volterra["delta_abs_err_coarse"])),
+             "observed_order": p_de.tolist()},
+            {"observed_order": f">= {order_min}"},
+            {"volterra_order_min": order_min},
+            bool(de.size) and bool(np.all(p_de >= order_min)),
+            basis=("convergence: the Phase IIb equation is exact given s, so its error is quadrature; "
+                   "halving the grid must shrink it at order >= 1 (a model error does not shrink)"),
         ),
     ]
 
@@ -189,38 +223,99 @@ def claim_phase2_converges(t2_by_eps: dict[float, list[float]], *, level: float)
     )
 
 
-def claim_frozen_approximation(max_relative_gaps: list[float], *, rtol: float) -> Claim:
-    """After T2 the flow's MSE matches the frozen-statistics approximation within rtol."""
-    worst = float(np.max(max_relative_gaps)) if max_relative_gaps else float("nan")
+def frozen_gap(run: dict) -> float:
+    """Largest relative MSE gap between the flow and the frozen-statistics flow after T2."""
+    return float(np.max(np.abs(run["mse"] - run["frozen_mse"]) / run["frozen_mse"]))
+
+
+def claim_frozen_approximation(gaps_by_seed: dict[int, dict[float, float]], *, order_min: float) -> Claim:
+    """The frozen-statistics flow is the limit of the flow as |u(T2)| -> 1: its MSE gap shrinks at
+    first order in 1 - |u(T2)|.
+
+    gaps_by_seed[seed][u_start]: the largest relative MSE gap of the run started at |u(T2)| = u_start.
+    Derivation (fixed before the data): near w*, with e = w - w~*, the flow is
+    de/dt = -(8 Q + 16 Q w* w*^T Q) e + O(e^2) (the Hessian at w*), the frozen flow de/dt = -8 Q e.
+    The dropped rank-one term is 16 Q w* (w*^T Q e) = 16 Q w* (u - 1) + O(e^2): the right-hand sides
+    differ by O(1 - u(tau)) <= O(1 - u_start), so the gap is O((1 - u_start)^1).  Per seed, the
+    log-log slope of the gap against 1 - u_start over the levels must be >= order_min (0.5: halfway
+    between a frozen flow that is not the flow's limit, slope 0, and the derived order 1; the
+    constant in front of (1 - u) is not derived, so the upper side is not tested).
+    """
+    per_seed, passed = {}, bool(gaps_by_seed)
+    for seed, by_u in sorted(gaps_by_seed.items()):
+        levels = sorted(by_u)
+        fit = linear_fit(np.log([1 - u for u in levels]), np.log([by_u[u] for u in levels]))
+        per_seed[str(seed)] = {"order": fit["slope"], "gap": {f"{u:g}": by_u[u] for u in levels}}
+        passed &= bool(len(levels) >= 2 and math.isfinite(fit["slope"]) and fit["slope"] >= order_min)
+    orders = [v["order"] for v in per_seed.values()]
     return check(
         "phase3.frozen_approx",
-        "After T2 (|u| = 0.9) the MSE of the flow matches dw_i/dt = 8 lam_i (w*_i - w_i) "
-        "within the tolerance, relative, at every time.",
-        {"max_relative_mse_gap": worst, "per_run": [float(g) for g in max_relative_gaps]},
-        0.0,
-        rtol,
-        bool(max_relative_gaps) and worst <= rtol,
-        basis="derived: the frozen flow is exact as |u| -> 1; 2% not derived (post-hoc)",
+        "After T2 the MSE of the flow approaches that of dw_i/dt = 8 lam_i (w*_i - w_i) as |u(T2)| -> 1: "
+        "the largest relative MSE gap, measured from each |u(T2)| level, shrinks with 1 - |u(T2)| at "
+        "log-log slope at least the tolerance, per seed (derived order 1).",
+        {"order_min_over_seeds": float(np.min(orders)) if orders else float("nan"),
+         "order_max_over_seeds": float(np.max(orders)) if orders else float("nan"), "per_seed": per_seed},
+        {"order": 1.0},
+        {"frozen_order_min": order_min},
+        passed,
+        basis=("derived: the frozen flow drops the rank-one term 16 Q w* w*^T Q e of the Hessian at w*, "
+               "first order in 1 - u, so the gap shrinks like 1 - |u(T2)|; slope >= 0.5 tested"),
     )
 
 
-def claim_gd_matches_flow(gaps: list[dict[str, float]], *, rtol: float) -> Claim:
-    """Population GD matches the flow: every relative gap of every run is within rtol.
+def claim_gd_matches_flow(coarse: list[dict], fine: list[dict], *, order: float, ratio_eta_h: float,
+                          reference_floor: float) -> Claim:
+    """Population GD converges to the flow at first order: halving eta halves every GD-flow gap.
 
-    gaps[r] maps a measure (a crossing time, the MSE) to the relative GD-flow gap of run r.
+    coarse[r], fine[r]: gd_flow_gaps of run r at the paper's step and at the refined one (same
+    seed, same recorded times).  Derivation (fixed before the data): GD is explicit Euler on the
+    flow, so its global error is e(t) = eta e1(t) + eta^2 e2(t) + ...; each gap is a smooth
+    function of e at leading order (crossing times by the same linear interpolation on the same
+    times, the MSE gap on the same times), so gap(eta) / gap(eta / m) = m^p (1 + O(eta h)) with
+    p = order = 1.  The O(eta h) term is (2/3) eta h for a decay at rate h (Euler's 1 - eta h
+    against e^{-eta h}) and (1/3) eta rho for an escape at rate rho; h_max = 8 lam_1 + 16 w*^T Q^2 w*
+    bounds the Hessian at w* and rho_true, so the ratio must lie within a factor
+    1 + ratio_eta_h * eta * h_max of m^p (ratio_eta_h = 1: 1.5x the larger term).  A component
+    whose refined gap is below reference_floor (gd_reference_factor * flow.rtol) is dropped and
+    reported: there the flow reference's own error is no longer negligible.
     """
-    worst = {k: float(max(g[k] for g in gaps)) for k in gaps[0]} if gaps else {}
-    finite = all(math.isfinite(v) for v in worst.values())
+    per_run, passed, used = [], bool(coarse) and len(coarse) == len(fine), 0
+    for c, f in zip(coarse, fine, strict=True):
+        m = c["eta"] / f["eta"]
+        expected = m ** order
+        factor = 1 + ratio_eta_h * c["eta"] * c["h_max"]
+        row = {"seed": c["seed"], "eta_h_max": c["eta"] * c["h_max"], "tolerance_factor": factor,
+               "ratio": {}, "dropped": [], "gap_coarse": {}, "gap_fine": {}}
+        for k in GD_GAPS:
+            row["gap_coarse"][k], row["gap_fine"][k] = c[k], f[k]
+            if not (math.isfinite(c[k]) and math.isfinite(f[k])):
+                row["ratio"][k] = float("nan")
+                passed = False
+                continue
+            if f[k] < reference_floor:
+                row["dropped"].append(k)
+                continue
+            ratio = c[k] / f[k]
+            row["ratio"][k] = ratio
+            used += 1
+            passed &= bool(expected / factor <= ratio <= expected * factor)
+        per_run.append(row)
+    ratios = [v for r in per_run for v in r["ratio"].values()]
     return check(
         "gd.matches_flow",
-        "Population GD with the paper's step matches the gradient flow on the same seeds: the times "
-        "at which s crosses 1/3 and |u| crosses 0.9, and the MSE at every GD time, agree within the "
-        "relative tolerance.",
-        {"max_relative_gap": worst, "runs": len(gaps)},
-        0.0,
-        rtol,
-        bool(worst) and finite and max(worst.values()) <= rtol,
-        basis="convergence: GD with step eta is the flow up to O(eta); 5% not derived (post-hoc)",
+        "Population GD converges to the gradient flow at first order in eta: on the same seeds and "
+        "recorded times, halving the step halves each GD-flow gap (times at which s crosses 1/3 and "
+        "|u| crosses 0.9, largest relative MSE gap), per run and gap, within 1 + eta h_max.",
+        {"ratio_min": float(np.nanmin(ratios)) if ratios else float("nan"),
+         "ratio_max": float(np.nanmax(ratios)) if ratios else float("nan"),
+         "ratios_tested": used, "per_run": per_run},
+        {"ratio": (coarse[0]["eta"] / fine[0]["eta"]) ** order if coarse else float("nan")},
+        {"factor": "1 + gd_ratio_eta_h * eta * h_max", "gd_ratio_eta_h": ratio_eta_h,
+         "reference_floor": reference_floor},
+        passed and used > 0,
+        basis=("convergence: GD is explicit Euler on the flow (global error O(eta)), so each GD-flow gap "
+               "halves with eta up to a factor 1 + eta h_max from the O(eta^2) term, h_max = 8 lam_1 + "
+               "16 w*^T Q^2 w*"),
     )
 
 
@@ -286,8 +381,9 @@ def claim_sgd_tracks_flow(gaps_by_a: dict[float, list[float]], *, time_rtol: flo
 
 #: What summarise reads from the escape and Volterra theory files, the Phase III runs and the SGD files.
 ESCAPE_KEYS = ("a", "d", "T1", "T1_u", "T1_u_pred", "rho_fit", "rho_true")
-VOLTERRA_KEYS = ("phase1_rel_err", "theta_abs_err", "delta_abs_err", "s_phase1")
-PHASE3_KEYS = ("tau", "mse", "frozen_mse")
+VOLTERRA_KEYS = ("phase1_rel_err", "phase1_corrected_rel_err", "phase1_exact_rel_err", "theta_abs_err",
+                 "theta_abs_err_coarse", "delta_abs_err", "delta_abs_err_coarse", "s_phase1")
+PHASE3_KEYS = ("tau", "mse", "frozen_mse", "seed", "u_start")
 SGD_KEYS = ("t", "u", "mse", "seed", "diverged")
 
 #: Below this MSE the flow's own absolute accuracy (atol ~ 1e-12 per coordinate) no longer fixes
@@ -295,18 +391,42 @@ SGD_KEYS = ("t", "u", "mse", "seed", "diverged")
 MSE_FLOOR = 1e-10
 
 
-def gd_flow_gaps(flow: dict, gd: dict) -> dict[str, float]:
-    """Relative GD-flow gaps: crossing times of s = 1/3 and |u| = 0.9, and the MSE on GD's times."""
-    if (flow["seed"], flow["a"], flow["d"]) != (gd["seed"], gd["a"], gd["d"]):
-        raise ValueError("GD and flow runs are not paired by (seed, a, d)")
-    gaps = {}
+#: The GD-flow gaps of gd.matches_flow: crossing times of s = 1/3 and |u| = 0.9, relative MSE gap.
+GD_GAPS = ("T_s_third", "T_u_0.9", "mse")
+#: What gd_flow_gaps reads from a GD file: GD's statistics and the flow's on the same times.
+GD_KEYS = ("t", "s", "u", "mse", "flow_s", "flow_u", "flow_mse", "lam", "wstar", "eta", "seed", "a", "d")
+
+
+def gd_rate_bound(lam, wstar) -> float:
+    """h_max = 8 lam_1 + 16 w*^T Q^2 w*: bounds the largest eigenvalue of the Hessian at w*
+    (8 Q + 16 Q w* w*^T Q, Weyl) and the escape rate rho_true (< 4 lam_1 + 8 w*^T Q^2 w*)."""
+    lam, wstar = np.asarray(lam, float), np.asarray(wstar, float)
+    return float(8 * lam.max() + 16 * np.sum(lam**2 * wstar**2))
+
+
+def gd_flow_gaps(gd: dict) -> dict:
+    """Relative GD-flow gaps of one GD run against the flow stored with it on the same times:
+    crossing times of s = 1/3 and |u| = 0.9 (each interpolated linearly on those times) and the
+    largest relative MSE gap; with the run's eta, seed and h_max (gd_rate_bound)."""
+    gaps = {"eta": float(gd["eta"]), "seed": int(gd["seed"]), "h_max": gd_rate_bound(gd["lam"], gd["wstar"])}
     for name, key, level in (("T_s_third", "s", THRESHOLD), ("T_u_0.9", "u", 0.9)):
-        t_flow = first_upcrossing(flow["t"], np.abs(flow[key]), level)
+        t_flow = first_upcrossing(gd["t"], np.abs(gd[f"flow_{key}"]), level)
         t_gd = first_upcrossing(gd["t"], np.abs(gd[key]), level)
         gaps[name] = abs(t_gd - t_flow) / t_flow
-    mse_flow = np.exp(np.interp(np.log(gd["t"]), np.log(flow["t"]), np.log(flow["mse"])))
-    gaps["mse"] = float(np.max(np.abs(gd["mse"] - mse_flow) / mse_flow))
+    gaps["mse"] = float(np.max(np.abs(gd["mse"] - gd["flow_mse"]) / gd["flow_mse"]))
     return gaps
+
+
+def paired_gd_gaps(coarse, fine) -> tuple[list[dict], list[dict]]:
+    """gd_flow_gaps of the GD runs at the paper's step and at the refined step, paired by seed on
+    the same recorded times (ValueError otherwise)."""
+    out_c, out_f = [], []
+    for c, f in zip(coarse, fine, strict=True):
+        if (c["seed"], c["a"], c["d"]) != (f["seed"], f["a"], f["d"]) or not np.allclose(c["t"], f["t"]):
+            raise ValueError("GD runs at the two steps are not paired by (seed, a, d) on the same times")
+        out_c.append(gd_flow_gaps(c))
+        out_f.append(gd_flow_gaps(f))
+    return out_c, out_f
 
 
 def sgd_flow_gaps(sgd: dict, flows: dict, value_rtol: float) -> list[float]:
@@ -323,16 +443,26 @@ def sgd_flow_gaps(sgd: dict, flows: dict, value_rtol: float) -> list[float]:
     return gaps
 
 
-def summarise(*, population: list[dict], escape: dict, volterra: dict, fig3, phase3, fig2_flow, fig2_gd,
-              fig1_sgd, fig1_flow, delta: float, eps, s0: float, sgd_value_rtol: float) -> dict:
+def frozen_gaps(runs) -> dict[int, dict[float, float]]:
+    """frozen_gap of each Phase III run, by seed and then by |u(T2)| level."""
+    out: dict[int, dict[float, float]] = defaultdict(dict)
+    for r in runs:
+        out[int(r["seed"])][float(r["u_start"])] = frozen_gap(r)
+    return dict(out)
+
+
+def summarise(*, population: list[dict], escape: dict, volterra: dict, fig3, phase3, fig2_gd,
+              fig2_gd_refined, fig1_sgd, fig1_flow, delta: float, eps, s0: float,
+              sgd_value_rtol: float) -> dict:
     """The measurements the paper's claims compare, from the loaded results.
 
     population: every population flow run; escape, volterra: the theory files; fig3: flow runs
-    over a at fixed d; phase3: the frozen-statistics runs; fig2_flow, fig2_gd: flow and GD runs,
-    paired in order; fig1_sgd: small-eta SGD files (replicas = seeds), fig1_flow: the flow runs of
-    the same (a, d, seeds).  fig3, phase3, fig2_* and fig1_sgd are read once, in order (they may
-    be generators).  delta, eps, s0: the stopping times; sgd_value_rtol: the value band of the
-    SGD time-warp gap.
+    over a at fixed d; phase3: the frozen-statistics runs from every |u(T2)| level; fig2_gd,
+    fig2_gd_refined: GD runs at the paper's step and at the refined one (each with its flow
+    reference), paired in order; fig1_sgd: small-eta SGD files (replicas = seeds), fig1_flow:
+    the flow runs of the same (a, d, seeds).  fig3, phase3, fig2_gd* and fig1_sgd are read
+    once, in order (they may be generators).  delta, eps, s0: the stopping times;
+    sgd_value_rtol: the value band of the SGD time-warp gap.
     """
     def times(run):
         return stopping_times(run["t"], run, delta, eps, s0)
@@ -356,15 +486,15 @@ def summarise(*, population: list[dict], escape: dict, volterra: dict, fig3, pha
         "volterra": {k: volterra[k] for k in VOLTERRA_KEYS},
         "fig3_a": fig3_a, "fig3_T1_median": [float(np.median(fig3_t1[a])) for a in fig3_a],
         "T2_by_eps": {e: [times(r)[f"T2_eps{e:g}"] for r in population] for e in eps},
-        "frozen_mse_gaps": [float(np.max(np.abs(r["mse"] - r["frozen_mse"]) / r["frozen_mse"]))
-                            for r in phase3],
-        "gd_flow_gaps": [gd_flow_gaps(f, g) for f, g in zip(fig2_flow, fig2_gd, strict=True)],
+        "frozen_mse_gaps": frozen_gaps(phase3),
+        "gd_flow_gaps": paired_gd_gaps(fig2_gd, fig2_gd_refined),
         "sgd_flow_gaps_by_a": {r["a"]: sgd_flow_gaps(r, flows, sgd_value_rtol) for r in fig1_sgd},
     }
 
 
-def claims(summary: dict, *, volterra_phase1_rtol: float,
-           volterra_theta_atol: float, frozen_mse_rtol: float, gd_flow_time_rtol: float,
+def claims(summary: dict, *, volterra_phase1_k2: float,
+           volterra_order_min: float, frozen_order_min: float, gd_order: float, gd_ratio_eta_h: float,
+           gd_reference_floor: float,
            sgd_time_rtol: float, sgd_value_rtol: float, confidence_level: float) -> list[Claim]:
     """The paper's claims on the measurements of ``summarise``, in the order of checks.json."""
     return [
@@ -373,12 +503,12 @@ def claims(summary: dict, *, volterra_phase1_rtol: float,
                            summary["escape_T1_u_pred"], level=confidence_level),
         claim_escape_rate(summary["escape_a"], summary["escape_d"], summary["escape_rate_ratio"],
                           level=confidence_level),
-        *claim_volterra(summary["volterra"], phase1_rtol=volterra_phase1_rtol,
-                        theta_atol=volterra_theta_atol),
+        *claim_volterra(summary["volterra"], phase1_k2=volterra_phase1_k2, order_min=volterra_order_min),
         claim_escape_faster_with_a(summary["fig3_a"], summary["fig3_T1_median"]),
         claim_phase2_converges(summary["T2_by_eps"], level=confidence_level),
-        claim_frozen_approximation(summary["frozen_mse_gaps"], rtol=frozen_mse_rtol),
-        claim_gd_matches_flow(summary["gd_flow_gaps"], rtol=gd_flow_time_rtol),
+        claim_frozen_approximation(summary["frozen_mse_gaps"], order_min=frozen_order_min),
+        claim_gd_matches_flow(*summary["gd_flow_gaps"], order=gd_order, ratio_eta_h=gd_ratio_eta_h,
+                              reference_floor=gd_reference_floor),
         claim_sgd_tracks_flow(summary["sgd_flow_gaps_by_a"], time_rtol=sgd_time_rtol,
                               value_rtol=sgd_value_rtol),
     ]

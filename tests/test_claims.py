@@ -54,7 +54,7 @@ def test_check_artifacts_fails_on_a_failed_check_not_on_a_finding(tmp_path):
     save_claims(path, good)
     res = _check_artifacts(path, tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "all 1 checks" in res.stdout and "1 findings" in res.stdout
+    assert "1 of 1 checks" in res.stdout and "1 findings" in res.stdout
     save_claims(path, [*good, check("a.fail", "f", 2, 1, 0, False, basis="derived: exact")])
     res = _check_artifacts(path, tmp_path)
     assert res.returncode == 1 and "a.fail: check FAILED" in res.stderr
@@ -64,3 +64,20 @@ def test_check_artifacts_fails_on_a_failed_check_not_on_a_finding(tmp_path):
     path.write_text(json.dumps(items))
     res = _check_artifacts(path, tmp_path)
     assert res.returncode == 1 and "a finding has no pass/fail" in res.stderr
+
+
+def test_a_known_failure_is_reported_not_fatal_and_a_stale_entry_is_named(tmp_path):
+    import check_artifacts
+
+    path = tmp_path / "checks.json"
+    save_claims(path, [check("a.pass", "p", 1, 1, 0, True, basis="derived: exact"),
+                       check("a.fail", "f", 2, 1, 0, False, basis="derived: exact")])
+    bad, notes = check_artifacts.failed_claims(path, {"a.fail": "the data disagree, see README"})
+    assert bad == [] and notes == ["KNOWN FAILURE a.fail: the data disagree, see README"]
+    bad, notes = check_artifacts.failed_claims(path, {})
+    assert bad == ["a.fail: check FAILED (measured 2)"]
+    bad, notes = check_artifacts.failed_claims(path, {"a.fail": "why", "a.pass": "why"})
+    assert bad == []
+    assert notes[0] == "a.pass is listed in known_failures but now passes: remove it from the config"
+    bad, notes = check_artifacts.failed_claims(path, {"a.fail": "why", "a.typo": "why"})
+    assert bad == [] and notes[1] == f"known_failures names a.typo, which is no check of {path}"

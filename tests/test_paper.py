@@ -85,4 +85,12 @@ def test_claims_come_in_the_order_of_checks_json():
         "volterra.phase2b", "escape.faster_with_a", "phase2.converges", "phase3.frozen_approx",
         "gd.matches_flow", "sgd.tracks_flow"]
     assert all(c.passed for c in found if c.kind == "check")
-    assert [c.id for c in found if c.kind == "finding"] == ["phase2.converges"]
+    assert [c.id for c in found if c.kind == "finding"] == ["phase2.converges", "sgd.tracks_flow"]
+
+
+def test_sgd_tracks_flow_counts_the_replicas_inside_the_band():
+    c = paper.claim_sgd_tracks_flow({2.0: [0.1, 0.5, float("inf")], 0.0: [0.0, 0.2, 0.3]}, time_rtol=0.35,
+                                    value_rtol=0.1, level=0.95)
+    assert c.kind == "finding" and c.measured["max_time_warp_gap"] == {"0.0": 0.3, "2.0": float("inf")}
+    assert c.interval["replicas_within_time_rtol"]["2.0"]["count"] == 1  # 0.5 and a diverged one outside
+    assert c.interval["replicas_within_time_rtol"]["0.0"]["fraction_ci"][1] == 1.0

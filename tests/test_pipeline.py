@@ -16,6 +16,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIG2 = "figures/fig2_population_dynamics"
+sys.path.insert(0, str(ROOT / "workflow"))
+from pipeline import load_config  # noqa: E402
+
+#: Checks the quick config is registered to fail (config known_failures, README).
+KNOWN_FAILURES = load_config(ROOT / "config/quick.yaml")["known_failures"]
 
 
 def snakemake(cwd, *args, overrides=(), timeout=900):
@@ -81,7 +86,8 @@ def test_checks_json_lists_every_claim(quick_run):
         assert set(c) == {"id", "kind", "statement", "measured", "expected", "tolerance", "basis", "interval",
                           "passed"}
         if c["kind"] == "check":
-            assert c["passed"] is True and c["basis"].split(":")[0] in ("derived", "convergence", "interval")
+            assert c["basis"].split(":")[0] in ("derived", "convergence", "interval")
+            assert c["passed"] is True or c["id"] in KNOWN_FAILURES, c["id"]
         else:
             assert c["kind"] == "finding" and c["passed"] is None and c["interval"] is not None
 
@@ -171,7 +177,8 @@ def test_failed_claim_fails_the_run_and_names_it(quick_run):
     assert res.returncode != 0
     assert "gd.matches_flow: check FAILED" in out
     checks = json.loads((quick_run / "results/checks.json").read_text())
-    assert "gd.matches_flow" in [c["id"] for c in checks if c["kind"] == "check" and not c["passed"]]
+    failed = [c["id"] for c in checks if c["kind"] == "check" and not c["passed"]]
+    assert set(failed) == {"gd.matches_flow"} | set(KNOWN_FAILURES)
     # restore the passing state for the other tests
     assert snakemake(quick_run, "--cores", "2").returncode == 0
 

@@ -8,11 +8,14 @@ Plain Python with no Snakemake globals: every function takes the merged config a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
+import yaml
 from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
 from snakemake.io import expand
@@ -23,15 +26,94 @@ from prdynamics.model import escape_time_scale, full_recovery_time
 ROOT = Path(__file__).resolve().parents[1]
 #: The Snakefile's `configfile:`; every other config file is merged on top of it.
 CONFIG = ROOT / "config/config.yaml"
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 
 
 def load_config(*overrides: str | Path) -> dict:
     """config/config.yaml with each override merged on top, key by key (a list replaces the whole
-    list), as `snakemake --configfile <overrides>` merges them."""
+    list), as `snakemake --configfile <overrides>` merges them; checked (check_config)."""
     cfg = load_configfile(CONFIG)
     for path in overrides:
         update_config(cfg, load_configfile(path))
+    check_config(cfg)
     return cfg
+
+
+def _strict_integer(checker, x) -> bool:
+    """An integer as written: 2000, not 2000.0 (which would spell itself '2000.0' in file names)."""
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+#: The schema's draft, with "integer" meaning an int as written (jsonschema also takes 2000.0).
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+)
+
+
+def _leaves(value, key=()):
+    """(key path, value) of every scalar in a nested config."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _leaves(v, (*key, str(k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*key, str(i)))
+    else:
+        yield key, value
+
+
+def _spelling_hint(e) -> str:
+    """How to write a number that YAML read as text, or an integer written as a float."""
+    if e.validator != "type":
+        return ""
+    types = set(e.validator_value if isinstance(e.validator_value, list) else [e.validator_value])
+    x = e.instance
+    if isinstance(x, str):
+        try:
+            value = float(x)
+        except ValueError:
+            return ""
+        if "integer" in types and value.is_integer() and math.isfinite(value):
+            return f"; {x!r} is read as text: write the integer in digits, {int(value)}"
+        if "number" in types and math.isfinite(value):
+            return f"; {x!r} is read as text (YAML reads an exponent only after a dot and with a sign): " \
+                   f"write {_yaml_float(value)}"
+    if "integer" in types and isinstance(x, float) and x.is_integer():
+        return f"; write the integer in digits, {int(x)} (no decimal point or exponent)"
+    return ""
+
+
+def _yaml_float(value: float) -> str:
+    """A spelling of value that YAML 1.1 reads as this float: 1e-3 -> 0.001, 1e-7 -> 1.0e-07."""
+    text = repr(value)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    mantissa += "" if "." in mantissa else ".0"
+    return f"{mantissa}e{exponent if exponent[0] in '+-' else '+' + exponent}"
+
+
+def config_errors(cfg: Mapping, schema_path: str | Path = SCHEMA) -> list[str]:
+    """One line per bad key: NaN and infinity by name, then every schema error (with a hint on how
+    to write a number that YAML read as text, or an integer written with an exponent)."""
+    lines = [(key, f"{value} is not allowed, every value must be a finite number")
+             for key, value in _leaves(cfg) if isinstance(value, float) and not math.isfinite(value)]
+    with open(schema_path) as fh:
+        schema = yaml.safe_load(fh)
+    for e in Validator(schema).iter_errors(cfg):
+        if any(isinstance(v, float) and not math.isfinite(v) for _, v in _leaves(e.instance)):
+            continue  # named above
+        hint = next(filter(None, map(_spelling_hint, [e, *e.context])), "")
+        lines.append((tuple(map(str, e.absolute_path)), f"{e.message}{hint}"))
+    return [f"config key '{'.'.join(key) or '<top level>'}': {msg}" for key, msg in sorted(lines)]
+
+
+def check_config(cfg: Mapping, schema_path: str | Path = SCHEMA) -> None:
+    """Stop before any job runs, naming every bad key in one short line each (config_errors)."""
+    lines = config_errors(cfg, schema_path)
+    if lines:
+        raise WorkflowError("invalid configuration:\n" + "\n".join(f"  {line}" for line in lines))
 
 
 #: The rules' wildcard_constraints; the same patterns read a file name back into its wildcards.
@@ -262,7 +344,7 @@ def sgd_run(cfg, w, *, law, seeds, batch, sigma2, t_max, t_min, points_per_decad
     """Options of an online-SGD run of scripts/simulate_sgd.py (one eta, or the grid's list of them)."""
     return {
         "a": w["a"], "d": w["d"], "seed": seeds, "base_seed": cfg["base_seed"], "eta": w["eta"],
-        "batch": batch, "sigma": float(sigma2) ** 0.5, "input_law": law,
+        "batch": batch, "sigma2": sigma2, "input_law": law,
         **({} if law_param is None else {"law_param": law_param}),
         "t_max": t_max, "t_min": t_min, "points_per_decade": points_per_decade,
         "blowup": cfg["sgd_blowup"], "backend": backend,

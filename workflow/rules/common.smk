@@ -4,9 +4,6 @@ import json
 import os
 import sys
 
-import jsonschema
-import yaml
-from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow"))
 from pipeline import (  # simulation file patterns, file lists and job options
@@ -24,6 +21,7 @@ from pipeline import (  # simulation file patterns, file lists and job options
     SIMULATIONS,
     VOLTERRA_NPZ,
     WILDCARDS,
+    check_config,
     cli,
     escape_files,
     finite_files,
@@ -67,22 +65,6 @@ CHECKS = "results/checks.json"
 
 wildcard_constraints:
     **WILDCARDS,
-
-
-def check_config(cfg, schema_path):
-    """Stop before any job runs, naming every bad key in one short line each."""
-    with open(schema_path) as fh:
-        schema = yaml.safe_load(fh)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(
-        validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))
-    )
-    if errors:
-        lines = [
-            f"  config key '{'.'.join(map(str, e.absolute_path)) or '<top level>'}': {e.message}"
-            for e in errors
-        ]
-        raise WorkflowError("invalid configuration:\n" + "\n".join(lines))
 
 
 def job_options(rule):

@@ -10,8 +10,20 @@ import tempfile
 from pathlib import Path
 
 from prdynamics.claims import Claim, plain
-from prdynamics.io import save_claims
+from prdynamics.io import WriteError, save_claims
 from prdynamics.model import check_memory
+
+
+def _report_write_error(kind, exc, tb, _default=sys.excepthook):
+    """A failed write ends a CLI with one line naming the file and the cause (exit code 1), not a
+    traceback; every other error keeps Python's report."""
+    if isinstance(exc, WriteError):
+        print(f"error: {exc}", file=sys.stderr)
+    else:
+        _default(kind, exc, tb)
+
+
+sys.excepthook = _report_write_error  # every CLI imports this module
 
 
 def finite_float(text: str) -> float:

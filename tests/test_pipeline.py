@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 FIG2 = "figures/fig2_population_dynamics"
 
 
-def snakemake(cwd, *args, overrides=(), timeout=900):
+def snakemake(cwd, *args, overrides=(), timeout=900, env=None):
     """Run Snakemake on the quick config, plus override files merged on top of it."""
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--configfile", "config/quick.yaml", *overrides, *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
     )
 
 
@@ -143,6 +143,26 @@ def test_result_of_another_config_value_is_refused(quick_run, tmp_path):
                             or ("points_per_decade = 20" in p and p.startswith("results/sims/init/"))
                             for p in problems), problems
     assert {p.split("/")[2] for p in problems} == {"finite", "init"}
+
+
+@pytest.mark.pipeline
+def test_failed_write_fails_the_job_and_reruns_exactly_it(quick_run):
+    """A full disk while theory_escape saves its npz: the job fails with one line naming the file and
+    the cause, nothing half-written is left, and the next run plans that job (and what reads it) only."""
+    escape = "results/theory/escape.npz"
+    env = os.environ | {"PRDYNAMICS_FAIL_WRITE": escape, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "tests/data/fail_write"), os.environ.get("PYTHONPATH", "")])}
+    res = snakemake(quick_run, "--cores", "1", "--forcerun", "theory_escape", escape, env=env)
+    assert res.returncode != 0
+    log = (quick_run / "logs/theory/escape.log").read_text()
+    assert "Traceback" not in log
+    assert log.strip().splitlines()[-1] == (
+        f"error: {escape}: not written (No space left on device); the previous file, if any, is unchanged")
+    assert not list(quick_run.rglob("*.tmp"))
+    res = snakemake(quick_run, "-n")
+    assert planned_rules(res.stdout + res.stderr) == {"theory_escape", "figure_theory_escape",
+                                                      "figure_scaling", "claims", "checks"}
+    assert snakemake(quick_run, "--cores", "2").returncode == 0  # restore for the other tests
 
 
 @pytest.mark.pipeline

@@ -45,7 +45,7 @@ def main(argv=None) -> int:
             escape_time_prediction(r["lam"], r["wstar"], r["w0"], args.delta),
             first_upcrossing(r["t"], np.abs(r["u"]), args.delta),
         ))
-    cols = np.array(rows, dtype=finite_float).T
+    cols = np.array(rows, dtype=float).T
     names = ("a", "d", "seed", "rho_true", "amplitude", "fit_start", "rho_fit", "T1", "T1_u_pred", "T1_u")
     arrays = dict(zip(names, cols, strict=True)) | {"delta": args.delta, "s_max": args.s_max}
     inputs = {"delta": args.delta, "s_max": args.s_max, "runs": list(args.runs)}

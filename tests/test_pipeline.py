@@ -166,6 +166,24 @@ def test_failed_write_fails_the_job_and_reruns_exactly_it(quick_run):
 
 
 @pytest.mark.pipeline
+def test_figure_and_claims_of_another_config_value_are_refused(quick_run, tmp_path):
+    """Not rebuilt after a config change, Fig. 2, Fig. 4 and checks.json are named by their records."""
+    override = tmp_path / "other.yaml"
+    override.write_text("fig2:\n  eps: 0.1\nclaims:\n  frozen_mse_rtol: 0.03\n")
+    res = subprocess.run([sys.executable, "scripts/check_artifacts.py", "--config", "config/quick.yaml",
+                          str(override)], cwd=quick_run, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1
+    problems = res.stderr.split("problems:", 1)[1].strip().splitlines()
+    assert sorted(problems) == [
+        f"{FIG2}.provenance.json: {FIG2} was made with eps = 0.05, the config now gives 0.1",
+        "figures/fig4_phase3_frozen.provenance.json: figures/fig4_phase3_frozen was made with rtol = 0.02, "
+        "the config now gives 0.03",
+        "results/checks.provenance.json: results/checks was made with claims.frozen_mse_rtol = 0.02, "
+        "the config now gives 0.03",
+    ], problems
+
+
+@pytest.mark.pipeline
 def test_figure_target_rebuilds_only_its_chain(quick_run):
     (quick_run / f"{FIG2}.png").unlink()
     res = snakemake(quick_run, "-n", "--cores", "2", f"{FIG2}.png")
@@ -218,8 +236,17 @@ def test_sigkill_then_resume_on_one_core_gives_identical_results(quick_run, tmp_
 def test_html_report_holds_every_figure(quick_run):
     res = snakemake(quick_run, "--report", "results/report.html")
     assert res.returncode == 0, res.stderr[-3000:]
+    assert not re.search(r"\((INFO|WARNING|ERROR|SEVERE)/\d\)", res.stdout + res.stderr), res.stderr[-3000:]
     page = (quick_run / "results/report.html").read_text(errors="replace")
     assert len(page) > 100_000  # self-contained: figures are embedded
+    assert "system-message" not in page and "Undefined substitution" not in page
+    # the claims and every table are rendered in the page (downloads are base64: no plain text)
+    for claim in json.loads((quick_run / "results/checks.json").read_text()):
+        assert claim["id"] in page, claim["id"]
+    tables = [*sorted((quick_run / "results/tables").glob("*.md")), quick_run / "results/checks_table.md"]
+    for table in tables:
+        header = next(line for line in table.read_text().splitlines() if line.startswith("| "))
+        assert header in page, table.name
     if shutil.which("chromium") is None:
         pytest.skip("headless check needs Debian's chromium (apt-get install chromium)")
     res = subprocess.run(

@@ -4,21 +4,31 @@ import json
 import os
 import sys
 
-
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow"))
-from pipeline import (  # simulation file patterns, file lists and job options
+from pipeline import (  # simulation file patterns, file lists, job options, notebook parameters
+    CHECKS,
     ESCAPE_NPZ,
+    FIGURES,
+    FINITE_STUDY,
     FINITE_NPZ,
     FLOW_NPZ,
     FLOW_SECTIONS,
     GD_NPZ,
     INIT_NPZ,
+    INIT_STUDY,
+    INPUTS_STUDY,
     INPUTS_FLOW_NPZ,
     INPUTS_SGD_NPZ,
     PHASE3_NPZ,
     SCALING_NPZ,
+    SGD_GRID_STUDY,
     SGD_NPZ,
+    SIDECAR,
     SIMULATIONS,
+    TABLES,
+    THEORY_ESCAPE,
+    THEORY_SCALING,
+    THEORY_VOLTERRA,
     VOLTERRA_NPZ,
     WILDCARDS,
     check_config,
@@ -32,6 +42,7 @@ from pipeline import (  # simulation file patterns, file lists and job options
     inputs_sgd_files,
     phase3_files,
     population_files,
+    recorded_params,
     scaling_files,
     seed_outputs,
     sgd_files,
@@ -40,27 +51,13 @@ from pipeline import (  # simulation file patterns, file lists and job options
     volterra_files,
 )
 
-THEORY_ESCAPE = "results/theory/escape.npz"
-THEORY_VOLTERRA = "results/theory/volterra.npz"
-FIGURES = {
-    "fig1": "figures/fig1_sgd_mse",
-    "fig2": "figures/fig2_population_dynamics",
-    "fig3": "figures/fig3_escape_over_a",
-    "fig4": "figures/fig4_phase3_frozen",
-    "fig5": "figures/fig5_sgd_label_noise",
-    "fig6": "figures/fig6_one_minus_u",
-    "theory_escape": "figures/theory_escape",
-    "theory_volterra": "figures/theory_volterra",
-}
-TABLES = {
-    "stopping_times": "results/tables/stopping_times",
-    "threshold_check": "results/tables/threshold_check",
-}
-# Studies beyond the paper figures register here from workflow/rules/<study>.smk; each writes its
-# claims to CLAIMS_FRAGMENT, and the claims rule merges every fragment into CHECKS.
+# Studies beyond the paper figures register their claims here; each writes its claims to
+# CLAIMS_FRAGMENT, and the claims rule merges every fragment into CHECKS. Figures, tables and the
+# files the notebooks read are named in workflow/pipeline.py (FIGURES, TABLES), with the parameters
+# of each notebook rule (RECORDED), which its job records beside what it makes.
 CLAIM_STUDIES = []
 CLAIMS_FRAGMENT = "results/claims/{study}.json"
-CHECKS = "results/checks.json"
+CHECKS_TABLE = "results/checks_table"  # the claims as a table, shown in the report
 
 
 wildcard_constraints:
@@ -81,7 +78,7 @@ def figure_outputs(name):
     """PDF and PNG of a figure; the PNG goes into the HTML report with its caption."""
     stem = FIGURES[name]
     png = report(f"{stem}.png", caption=report_caption(name), category="Figures")
-    return [f"{stem}.pdf", png]
+    return [f"{stem}.pdf", png, SIDECAR.format(stem=stem)]
 
 
 def table_outputs(*names):
@@ -91,55 +88,40 @@ def table_outputs(*names):
     for name in names:
         stem = TABLES[name]
         csv = report(f"{stem}.csv", caption=report_caption(name), category="Tables")
-        out += [csv, f"{stem}.md", f"{stem}.provenance.json"]
+        out += [csv, f"{stem}.md", SIDECAR.format(stem=stem)]
     return out
 
 
-def notebook_parameters(**params):
-    """Papermill parameters as one JSON (valid YAML) string for `papermill -y`.
+def notebook_parameters(rule):
+    """Papermill parameters of a notebook rule as one JSON (valid YAML) string for `papermill -y`:
+    pipeline.RECORDED's, from config, which the job also records (scripts/record_params.py).
 
-    Rules build it at parse time from the same helpers as their input, never from `input`: Snakemake
-    leaves params derived from input out of its params-change trigger, and a changed value (e.g.
-    fig2.eps) must rerun the notebook."""
-    return json.dumps(params)
+    Rules build it at parse time, never from `input`: Snakemake leaves params derived from input out
+    of its params-change trigger, and a changed value (e.g. fig2.eps) must rerun the notebook.
+    """
+    return json.dumps(recorded_params(config, rule))
 
 
 def all_targets():
     figures = [out for name in FIGURES for out in figure_outputs(name)]
     tables = [f"{stem}.{ext}" for stem in TABLES.values() for ext in ("csv", "md")]
-    return figures + tables + [CHECKS, "results/checks.ok"]
+    claims = [CHECKS, f"{CHECKS_TABLE}.csv", f"{CHECKS_TABLE}.md"]
+    return figures + tables + claims + ["results/checks.ok"]
 
 
-# ---- studies beyond the paper: outputs and claims, one block each ----
+# ---- studies beyond the paper: their claims, one block each (figures and tables: pipeline.py) ----
 
 # study: scaling
-THEORY_SCALING = "results/theory/scaling.npz"
-FIGURES["theory_phase3"] = "figures/theory_phase3_collapse"
-FIGURES["theory_loss_law"] = "figures/theory_loss_law"
-FIGURES["theory_phase2"] = "figures/theory_phase2_T2"
-TABLES["scaling_laws"] = "results/tables/scaling_laws"
 CLAIM_STUDIES.append("scaling")
 
 # study: sgd_grid
-SGD_GRID_STUDY = "results/studies/sgd_grid.npz"
-FIGURES["sgd_grid"] = "figures/sgd_grid"
-TABLES["sgd_grid_table"] = "results/tables/sgd_grid"
 CLAIM_STUDIES.append("sgd_grid")
 
 # study: init
-INIT_STUDY = "results/studies/init.npz"
-FIGURES["init"] = "figures/init"
-TABLES["init_table"] = "results/tables/init"
 CLAIM_STUDIES.append("init")
 
 # study: inputs
-INPUTS_STUDY = "results/studies/inputs.npz"
-FIGURES["inputs"] = "figures/inputs"
-TABLES["inputs_table"] = "results/tables/inputs"
 CLAIM_STUDIES.append("inputs")
 
 # study: finite
-FINITE_STUDY = "results/studies/finite.npz"
-FIGURES["finite"] = "figures/finite"
-TABLES["finite_table"] = "results/tables/finite"
 CLAIM_STUDIES.append("finite")

@@ -16,14 +16,15 @@ rule claims:
         fig1_flow=flow_files(config, "fig1"),
         fragments=expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES),
     output:
-        report(CHECKS, caption=report_caption("checks"), category="Claims"),
-        SIDECAR.format(stem=CHECKS.removesuffix(".json")),
+        checks=report(CHECKS, caption=report_caption("checks"), category="Claims"),
+        record=SIDECAR.format(stem=CHECKS.removesuffix(".json")),
     log:
         "logs/checks/claims.log",
     params:
         stop=recorded_params(config, "claims")["stop"],
         claims=recorded_params(config, "claims")["claims"],
         record=json.dumps(recorded_params(config, "claims")),
+        rule="claims",
     shell:
         "python {input.script} --population {input.population} --fig3 {input.fig3}"
         " --escape {input.escape} --volterra {input.volterra} --fig2-flow {input.fig2_flow} --fig2-gd {input.fig2_gd}"
@@ -37,8 +38,8 @@ rule claims:
         " --escape-rate-rtol {params.claims[escape_rate_rtol]}"
         " --volterra-phase1-rtol {params.claims[volterra_phase1_rtol]}"
         " --volterra-theta-atol {params.claims[volterra_theta_atol]}"
-        " --fragments {input.fragments} --out {output[0]} > {log} 2>&1"
-        " && python scripts/record_params.py {rule} '{params.record}' >> {log} 2>&1"
+        " --fragments {input.fragments} --out {output.checks} > {log} 2>&1"
+        " && python scripts/record_params.py {params.rule} '{params.record}' >> {log} 2>&1"
 
 
 rule claims_table:
@@ -46,16 +47,16 @@ rule claims_table:
         script="scripts/render_claims.py",
         checks=CHECKS,
     output:
-        report(
-            CHECKS_TABLE + ".csv",
+        csv=report(
+            f"{CHECKS_TABLE}.csv",
             caption=report_caption("checks_table"),
             category="Claims",
         ),
-        CHECKS_TABLE + ".md",
+        md=f"{CHECKS_TABLE}.md",
     log:
         "logs/checks/claims_table.log",
     shell:
-        "python {input.script} {input.checks} --out {output[0]} > {log} 2>&1"
+        "python {input.script} {input.checks} --out {output.csv} > {log} 2>&1"
 
 
 rule checks:

@@ -93,7 +93,7 @@ def table_outputs(*names):
 
 
 def notebook_parameters(rule):
-    """Papermill parameters of a notebook rule as one JSON (valid YAML) string for `papermill -y`:
+    """Papermill parameters of a notebook job, as one JSON (valid YAML) string for `papermill -y`,
     pipeline.RECORDED's, from config, which the job also records (scripts/record_params.py).
 
     Rules build it at parse time, never from `input`: Snakemake leaves params derived from input out

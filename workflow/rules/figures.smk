@@ -3,7 +3,7 @@ NOTEBOOK_CMD = (
     "jupytext --to ipynb --set-kernel python3 -o - {input.notebook}"
     " | papermill - {output.executed} -k python3 --no-progress-bar -y '{params.parameters}'"
     " > {log} 2>&1"
-    " && python scripts/record_params.py {rule} '{params.parameters}' >> {log} 2>&1"
+    " && python scripts/record_params.py {params.rule} '{params.parameters}' >> {log} 2>&1"
 )
 
 
@@ -21,6 +21,7 @@ rule figure1:
         "results/benchmarks/notebooks/fig1_sgd_mse.tsv"
     params:
         parameters=notebook_parameters("figure1"),
+        rule="figure1",
     shell:
         NOTEBOOK_CMD
 
@@ -38,6 +39,7 @@ rule figure5:
         "results/benchmarks/notebooks/fig5_sgd_label_noise.tsv"
     params:
         parameters=notebook_parameters("figure5"),
+        rule="figure5",
     shell:
         NOTEBOOK_CMD
 
@@ -56,6 +58,7 @@ rule figure2:
         "results/benchmarks/notebooks/fig2_population_dynamics.tsv"
     params:
         parameters=notebook_parameters("figure2"),
+        rule="figure2",
     shell:
         NOTEBOOK_CMD
 
@@ -73,6 +76,7 @@ rule figure3:
         "results/benchmarks/notebooks/fig3_escape_over_a.tsv"
     params:
         parameters=notebook_parameters("figure3"),
+        rule="figure3",
     shell:
         NOTEBOOK_CMD
 
@@ -90,6 +94,7 @@ rule figure4:
         "results/benchmarks/notebooks/fig4_phase3_frozen.tsv"
     params:
         parameters=notebook_parameters("figure4"),
+        rule="figure4",
     shell:
         NOTEBOOK_CMD
 
@@ -107,6 +112,7 @@ rule figure6:
         "results/benchmarks/notebooks/fig6_one_minus_u.tsv"
     params:
         parameters=notebook_parameters("figure6"),
+        rule="figure6",
     shell:
         NOTEBOOK_CMD
 
@@ -124,6 +130,7 @@ rule tables:
         "results/benchmarks/notebooks/tables_stopping_times.tsv"
     params:
         parameters=notebook_parameters("tables"),
+        rule="tables",
     shell:
         NOTEBOOK_CMD
 
@@ -141,6 +148,7 @@ rule figure_theory_escape:
         "results/benchmarks/notebooks/theory_escape.tsv"
     params:
         parameters=notebook_parameters("figure_theory_escape"),
+        rule="figure_theory_escape",
     shell:
         NOTEBOOK_CMD
 
@@ -158,5 +166,6 @@ rule figure_theory_volterra:
         "results/benchmarks/notebooks/theory_volterra.tsv"
     params:
         parameters=notebook_parameters("figure_theory_volterra"),
+        rule="figure_theory_volterra",
     shell:
         NOTEBOOK_CMD

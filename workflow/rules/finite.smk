@@ -53,5 +53,6 @@ rule figure_finite:
         "results/benchmarks/finite/notebook.tsv"
     params:
         parameters=notebook_parameters("figure_finite"),
+        rule="figure_finite",
     shell:
         NOTEBOOK_CMD

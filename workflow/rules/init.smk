@@ -57,5 +57,6 @@ rule figure_init:
         "results/benchmarks/init/notebook.tsv"
     params:
         parameters=notebook_parameters("figure_init"),
+        rule="figure_init",
     shell:
         NOTEBOOK_CMD

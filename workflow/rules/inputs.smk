@@ -68,5 +68,6 @@ rule figure_inputs:
         "results/benchmarks/inputs/notebook.tsv"
     params:
         parameters=notebook_parameters("figure_inputs"),
+        rule="figure_inputs",
     shell:
         NOTEBOOK_CMD

@@ -56,5 +56,6 @@ rule figure_scaling:
         "results/benchmarks/notebooks/scaling.tsv"
     params:
         parameters=notebook_parameters("figure_scaling"),
+        rule="figure_scaling",
     shell:
         NOTEBOOK_CMD

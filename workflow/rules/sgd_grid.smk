@@ -57,5 +57,6 @@ rule figure_sgd_grid:
         "results/benchmarks/sgd_grid/notebook.tsv"
     params:
         parameters=notebook_parameters("figure_sgd_grid"),
+        rule="figure_sgd_grid",
     shell:
         NOTEBOOK_CMD

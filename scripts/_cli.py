@@ -6,10 +6,68 @@ import argparse
 import json
 import math
 import sys
+import tempfile
+from pathlib import Path
 
 from prdynamics.claims import Claim, plain
-from prdynamics.io import save_claims
+from prdynamics.io import WriteError, save_claims
 from prdynamics.model import check_memory
+
+
+def _report_write_error(kind, exc, tb, _default=sys.excepthook):
+    """A failed write ends a CLI with one line naming the file and the cause (exit code 1), not a
+    traceback; every other error keeps Python's report."""
+    if isinstance(exc, WriteError):
+        print(f"error: {exc}", file=sys.stderr)
+    else:
+        _default(kind, exc, tb)
+
+
+sys.excepthook = _report_write_error  # every CLI imports this module
+
+
+def finite_float(text: str) -> float:
+    """argparse type of every float option: a number, refusing NaN and infinity by name."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if math.isnan(x):
+        raise argparse.ArgumentTypeError(f"NaN is not a valid value (got {text!r})")
+    if math.isinf(x):
+        raise argparse.ArgumentTypeError(f"infinity is not a valid value (got {text!r})")
+    return x
+
+
+def output_file(suffix: str):
+    """argparse type of an output path: it must end in suffix, and a file must be creatable in its
+    folder (the nearest existing one: writers create the missing ones), checked by creating and
+    removing a temporary file there before any work starts."""
+
+    def check(text: str) -> str:
+        path = Path(text)
+        if path.suffix != suffix:
+            raise argparse.ArgumentTypeError(f"{text}: an output file must end in {suffix}")
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: is a directory")
+        folder = path.absolute().parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: {folder} is not a directory")
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(f"{text}: cannot write in {folder} ({exc.strerror})") from None
+        return text
+
+    check.__name__ = f"{suffix} output file"
+    return check
+
+
+npz_output = output_file(".npz")
+json_output = output_file(".json")
 
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,11 +75,12 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
     Several seeds share one process because start-up and loading the compiled kernels cost more
     than a small run; each seed's file is the same as a run of that seed alone."""
-    p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
+    p.add_argument("--a", type=finite_float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seed", type=int, nargs="+", required=True, help="run seeds (target and start)")
     p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
-    p.add_argument("--out", nargs="+", required=True, help="output .npz files, one per --seed, in order")
+    p.add_argument("--out", type=npz_output, nargs="+", required=True,
+                   help="output .npz files, one per --seed, in order")
 
 
 def check_run_arguments(p: argparse.ArgumentParser, args: argparse.Namespace, d_min: int = 2,

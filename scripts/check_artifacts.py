@@ -24,7 +24,16 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-from pipeline import SIMULATIONS, load_config, recorded_inputs, wildcards_of  # noqa: E402
+from pipeline import (  # noqa: E402
+    RECORDED,
+    SIDECAR,
+    SIMULATIONS,
+    load_config,
+    param_differences,
+    recorded_inputs,
+    recorded_params,
+    wildcards_of,
+)
 
 CLAIM_FIELDS = {"id", "kind", "statement", "measured", "expected", "tolerance", "basis", "interval", "passed"}
 
@@ -170,6 +179,34 @@ def provenance_mismatches(root: Path, cfg: dict) -> list[str]:
     return problems
 
 
+def stale_records(root: Path, cfg: dict) -> list[str]:
+    """Figures, tables and the claims file whose recorded parameters (<stem>.provenance.json,
+    written by scripts/record_params.py) differ from what the config gives their rule
+    (pipeline.recorded_params, the function that builds the rule's params), one line per key.
+
+    A stem with no artifact is not checked (the existence check names it); an artifact without a
+    record, or with a record of another rule, is a problem."""
+    problems = []
+    for rule in RECORDED:
+        want = recorded_params(cfg, rule)
+        for stem in RECORDED[rule].stems:
+            if not any((root / f"{stem}{ext}").exists() for ext in (".png", ".pdf", ".csv", ".json")):
+                continue
+            sidecar = SIDECAR.format(stem=stem)
+            try:
+                record = json.loads((root / sidecar).read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                problems.append(f"{sidecar}: no readable record of the parameters that made {stem} ({exc})")
+                continue
+            if record.get("rule") != rule or "params" not in record:
+                problems.append(f"{sidecar}: not a parameter record of rule {rule}")
+                continue
+            for key, got, given in param_differences(record["params"], want):
+                problems.append(f"{sidecar}: {stem} was made with {key} = {got!r}, "
+                                f"the config now gives {given!r}")
+    return problems
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", help="artifacts to check (default: the README's output table)")
@@ -191,7 +228,7 @@ def main(argv=None) -> int:
         ([f"{checks}: missing"], [])
     errors += claim_errors
     if not args.no_provenance:
-        errors += provenance_mismatches(Path("."), cfg)
+        errors += provenance_mismatches(Path("."), cfg) + stale_records(Path("."), cfg)
     for path in paths:
         print(f"ok  {path}" if not any(e.startswith(f"{path}:") for e in errors) else f"BAD {path}")
     for note in notes:

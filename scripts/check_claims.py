@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _cli import write_claims
+from _cli import finite_float, json_output, write_claims
 
 from prdynamics.claims import failed_checks, merge
 from prdynamics.io import load_claims, load_result
@@ -29,28 +29,29 @@ def parse_args(argv=None):
     p.add_argument("--phase3", nargs="+", required=True, help="Phase III runs from every fig4.u_start_levels")
     p.add_argument("--fig1-sgd", nargs="+", required=True, help="small-eta SGD files (replicas = seeds)")
     p.add_argument("--fig1-flow", nargs="+", required=True, help="flow runs of the same (a, d, seeds)")
-    p.add_argument("--sgd-time-rtol", type=float, required=True)
-    p.add_argument("--sgd-value-rtol", type=float, required=True)
-    p.add_argument("--delta", type=float, required=True)
-    p.add_argument("--eps", type=float, nargs="+", required=True)
-    p.add_argument("--s0", type=float, required=True)
-    p.add_argument("--gd-order", type=float, required=True, help="GD's order p in eta")
-    p.add_argument("--gd-ratio-eta-h", type=float, required=True,
+    p.add_argument("--sgd-time-rtol", type=finite_float, required=True)
+    p.add_argument("--sgd-value-rtol", type=finite_float, required=True)
+    p.add_argument("--delta", type=finite_float, required=True)
+    p.add_argument("--eps", type=finite_float, nargs="+", required=True)
+    p.add_argument("--s0", type=finite_float, required=True)
+    p.add_argument("--gd-order", type=finite_float, required=True, help="GD's order p in eta")
+    p.add_argument("--gd-ratio-eta-h", type=finite_float, required=True,
                    help="gap ratio within a factor 1 + this * eta * h_max of (eta ratio)^p")
-    p.add_argument("--gd-reference-factor", type=float, required=True,
+    p.add_argument("--gd-reference-factor", type=finite_float, required=True,
                    help="gaps below this * --flow-rtol at the refined step are dropped")
-    p.add_argument("--flow-rtol", type=float, required=True, help="the flow reference's tolerance")
-    p.add_argument("--frozen-order-min", type=float, required=True,
+    p.add_argument("--flow-rtol", type=finite_float, required=True, help="the flow reference's tolerance")
+    p.add_argument("--frozen-order-min", type=finite_float, required=True,
                    help="least log-log slope of the flow-frozen gap against 1 - |u(T2)|")
     p.add_argument("--volterra", required=True, help="the Volterra theory npz (theory_volterra rule)")
-    p.add_argument("--volterra-phase1-k2", type=float, required=True,
+    p.add_argument("--volterra-phase1-k2", type=finite_float, required=True,
                    help="first-order corrected Phase I form: remainder <= this * E1^2 + exact-form error")
-    p.add_argument("--volterra-order-min", type=float, required=True,
+    p.add_argument("--volterra-order-min", type=finite_float, required=True,
                    help="least observed order of the exact and Phase IIb forms when the grid is halved")
-    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
+    p.add_argument("--confidence-level", type=finite_float, required=True,
+                   help="level of every finding's interval")
     p.add_argument("--fragments", nargs="*", required=True,
                    help="claims files written by the studies (prdynamics.io.save_claims), merged in")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", type=json_output, required=True)
     p.add_argument("--strict", action="store_true")
     return p.parse_args(argv)
 

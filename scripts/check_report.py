@@ -61,7 +61,7 @@ def expected_names(readme: Path) -> list[str]:
         stem, _, exts = token.partition(".{")
         if token.startswith("figures/"):
             names.append(Path(stem).name + ".png")
-        elif token.startswith("results/tables/"):
+        elif token.startswith("results/tables/") or "{csv" in token:
             names.append(Path(stem).name + ".csv")
         elif token == "results/checks.json":
             names.append("checks.json")

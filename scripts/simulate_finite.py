@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from _cli import check_run_arguments, check_seed_list
+from _cli import check_run_arguments, check_seed_list, finite_float, npz_output
 
 from prdynamics.flow import STAT_NAMES, log_time_grid
 from prdynamics.gd import integrate_gd
@@ -32,18 +32,18 @@ from prdynamics.studies.finite import FINITE_STAT_NAMES, draw_sample, run_gd
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
+    p.add_argument("--a", type=finite_float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seeds", type=int, nargs="+", required=True, help="run seeds (target, start, sample)")
     p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
     p.add_argument("--n-over-d", type=int, nargs="+", required=True, help="sample sizes n = n_over_d * d")
-    p.add_argument("--sigma2", type=float, required=True, help="label-noise variance sigma^2 >= 0")
-    p.add_argument("--eta", type=float, required=True, help="GD step")
-    p.add_argument("--horizon-factor", type=float, required=True,
+    p.add_argument("--sigma2", type=finite_float, required=True, help="label-noise variance sigma^2 >= 0")
+    p.add_argument("--eta", type=finite_float, required=True, help="GD step")
+    p.add_argument("--horizon-factor", type=finite_float, required=True,
                    help="horizon T = factor * d^a H_{d,a} / 16 (the population's full-recovery time)")
-    p.add_argument("--t-min", type=float, default=None, help="first record time (default: eta)")
+    p.add_argument("--t-min", type=finite_float, default=None, help="first record time (default: eta)")
     p.add_argument("--points-per-decade", type=int, required=True, help="record-grid resolution")
-    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--out", type=npz_output, required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     if min(args.n_over_d) < 1 or len(set(args.n_over_d)) != len(args.n_over_d):

@@ -21,7 +21,14 @@ import sys
 import time
 
 import numpy as np
-from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, run_each_seed, run_inputs
+from _cli import (
+    add_run_arguments,
+    check_run_arguments,
+    check_seed_outputs,
+    finite_float,
+    run_each_seed,
+    run_inputs,
+)
 from tqdm import tqdm
 
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
@@ -33,15 +40,17 @@ from prdynamics.seeding import problem
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_arguments(p)
-    p.add_argument("--t-max", type=float, required=True, help="final time")
-    p.add_argument("--t-min", type=float, required=True, help="first output time")
+    p.add_argument("--t-max", type=finite_float, required=True, help="final time")
+    p.add_argument("--t-min", type=finite_float, required=True, help="first output time")
     p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
     p.add_argument("--method", choices=("flow", "gd"), required=True)
-    p.add_argument("--eta", type=float, help="GD step (required by --method gd)")
-    p.add_argument("--record-step", type=float,
+    p.add_argument("--eta", type=finite_float, help="GD step (required by --method gd)")
+    p.add_argument("--record-step", type=finite_float,
                    help="GD records at multiples of this step, a multiple of --eta (required by --method gd)")
-    p.add_argument("--rtol", type=float, help="flow (and GD's flow reference): relative tolerance (required)")
-    p.add_argument("--atol", type=float, help="flow (and GD's flow reference): absolute tolerance (required)")
+    p.add_argument("--rtol", type=finite_float,
+                   help="flow (and GD's flow reference): relative tolerance (required)")
+    p.add_argument("--atol", type=finite_float,
+                   help="flow (and GD's flow reference): absolute tolerance (required)")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     check_seed_outputs(p, args)

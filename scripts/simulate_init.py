@@ -18,7 +18,7 @@ import sys
 import time
 
 import numpy as np
-from _cli import check_run_arguments, check_seed_list, memory_refused
+from _cli import check_run_arguments, check_seed_list, finite_float, memory_refused, npz_output
 
 from prdynamics.flow import STAT_NAMES, StepController, integrate_flow, log_time_grid
 from prdynamics.io import provenance, save_result
@@ -29,18 +29,18 @@ from prdynamics.theory import escape_rate
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
+    p.add_argument("--a", type=finite_float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 3")
     p.add_argument("--seeds", type=int, nargs="+", required=True, help="run seeds (targets)")
     p.add_argument("--starts", nargs="+", default=None,
                    help="start names (default: every start of prdynamics.studies.init.study_starts)")
     p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
-    p.add_argument("--t-max", type=float, required=True, help="final time")
-    p.add_argument("--t-min", type=float, required=True, help="first output time")
+    p.add_argument("--t-max", type=finite_float, required=True, help="final time")
+    p.add_argument("--t-min", type=finite_float, required=True, help="first output time")
     p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
-    p.add_argument("--rtol", type=float, required=True, help="flow: relative tolerance")
-    p.add_argument("--atol", type=float, required=True, help="flow: absolute tolerance")
-    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--rtol", type=finite_float, required=True, help="flow: relative tolerance")
+    p.add_argument("--atol", type=finite_float, required=True, help="flow: absolute tolerance")
+    p.add_argument("--out", type=npz_output, required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args, d_min=3, why=" (the warm start needs it)")
     check_seed_list(p, args.seeds, args.base_seed, "--seeds")

@@ -23,7 +23,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one dense LU per step: threads only slow it down
 
 import numpy as np  # noqa: E402
-from _cli import check_run_arguments, check_seed_list  # noqa: E402
+from _cli import check_run_arguments, check_seed_list, finite_float, npz_output  # noqa: E402
 
 from prdynamics.flow import STAT_NAMES, log_time_grid  # noqa: E402
 from prdynamics.io import provenance, save_result  # noqa: E402
@@ -34,20 +34,20 @@ from prdynamics.studies.inputs import integrate_flow_product, kappa_of  # noqa: 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
+    p.add_argument("--a", type=finite_float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seed", type=int, nargs="+", required=True, help="run seeds, one row each")
     p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
     p.add_argument("--input-law", choices=INPUT_LAWS, required=True, help="law of the standardised z")
-    p.add_argument("--law-param", type=float, default=None,
+    p.add_argument("--law-param", type=finite_float, default=None,
                    help="the parameter of student_t (nu > 4) and sparse (Bernoulli p); required by them")
-    p.add_argument("--t-max", type=float, required=True, help="final time")
-    p.add_argument("--t-min", type=float, required=True, help="first output time")
+    p.add_argument("--t-max", type=finite_float, required=True, help="final time")
+    p.add_argument("--t-min", type=finite_float, required=True, help="first output time")
     p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
-    p.add_argument("--rtol", type=float, required=True, help="solver relative tolerance")
-    p.add_argument("--atol", type=float, required=True, help="solver absolute tolerance")
+    p.add_argument("--rtol", type=finite_float, required=True, help="solver relative tolerance")
+    p.add_argument("--atol", type=finite_float, required=True, help="solver absolute tolerance")
     p.add_argument("--method", choices=("BDF", "Radau"), default="BDF", help="stiff solver")
-    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--out", type=npz_output, required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     if args.d > 5000:

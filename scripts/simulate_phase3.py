@@ -13,7 +13,14 @@ import argparse
 import sys
 import time
 
-from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, run_each_seed, run_inputs
+from _cli import (
+    add_run_arguments,
+    check_run_arguments,
+    check_seed_outputs,
+    finite_float,
+    run_each_seed,
+    run_inputs,
+)
 
 from prdynamics.flow import StepController, frozen_statistics, integrate_flow, log_time_grid, overlap_crossing
 from prdynamics.io import provenance, save_result
@@ -24,13 +31,13 @@ from prdynamics.seeding import problem
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_arguments(p)
-    p.add_argument("--u-start", type=float, required=True, help="T2 is the first time |u| = u_start")
-    p.add_argument("--tau-max-factor", type=float, required=True,
+    p.add_argument("--u-start", type=finite_float, required=True, help="T2 is the first time |u| = u_start")
+    p.add_argument("--tau-max-factor", type=finite_float, required=True,
                    help="tau runs to factor * d^a H_{d,a} / 16")
-    p.add_argument("--tau-min", type=float, required=True, help="first output time after T2")
+    p.add_argument("--tau-min", type=finite_float, required=True, help="first output time after T2")
     p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
-    p.add_argument("--rtol", type=float, required=True, help="flow: relative tolerance")
-    p.add_argument("--atol", type=float, required=True, help="flow: absolute tolerance")
+    p.add_argument("--rtol", type=finite_float, required=True, help="flow: relative tolerance")
+    p.add_argument("--atol", type=finite_float, required=True, help="flow: absolute tolerance")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     check_seed_outputs(p, args)

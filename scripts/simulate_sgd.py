@@ -8,7 +8,7 @@ diverges is flagged (diverged, diverged_step) and is NaN from then on.
 Every option but --law-param and --workers is required: the pipeline passes each one from config
 (workflow/pipeline.py). Example:
     python scripts/simulate_sgd.py --a 2 --d 1000 --seed 0 1 2 --base-seed 0 --eta 1e-3 --batch 1 \\
-        --sigma 0 --input-law gaussian --t-max 1e3 --t-min 1e-3 --points-per-decade 20 \\
+        --sigma2 0 --input-law gaussian --t-max 1e3 --t-min 1e-3 --points-per-decade 20 \\
         --blowup 1e6 --backend cpu --out x.npz
 """
 
@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from _cli import check_run_arguments, check_seed_list
+from _cli import check_run_arguments, check_seed_list, finite_float, npz_output
 from tqdm import tqdm
 
 from prdynamics.flow import log_time_grid
@@ -30,25 +30,28 @@ from prdynamics.sgd import INPUT_LAWS, check_law, run_sgd
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--a", type=float, required=True, help="spectrum exponent, a >= 0")
+    p.add_argument("--a", type=finite_float, required=True, help="spectrum exponent, a >= 0")
     p.add_argument("--d", type=int, required=True, help="dimension, d >= 2")
     p.add_argument("--seed", type=int, nargs="+", required=True, help="run seeds, one replica each")
     p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
-    p.add_argument("--eta", type=float, required=True, help="step size (SGD time t = steps * eta)")
+    p.add_argument("--eta", type=finite_float, required=True, help="step size (SGD time t = steps * eta)")
     p.add_argument("--batch", type=int, required=True, help="samples per step")
-    p.add_argument("--sigma", type=float, required=True, help="label noise standard deviation")
+    p.add_argument("--sigma2", type=finite_float, required=True,
+                   help="label noise variance sigma^2, as config's sigma2 (the npz's sigma is its root)")
     p.add_argument("--input-law", choices=INPUT_LAWS, required=True, help="law of the standardised z")
-    p.add_argument("--law-param", type=float, default=None,
+    p.add_argument("--law-param", type=finite_float, default=None,
                    help="the parameter of student_t (nu > 4) and sparse (Bernoulli p); required by them")
-    p.add_argument("--t-max", type=float, required=True, help="final SGD time")
-    p.add_argument("--t-min", type=float, required=True, help="first output time (raised to eta if smaller)")
+    p.add_argument("--t-max", type=finite_float, required=True, help="final SGD time")
+    p.add_argument("--t-min", type=finite_float, required=True,
+                   help="first output time (raised to eta if smaller)")
     p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
-    p.add_argument("--blowup", type=float, required=True, help="s = w^T Q w above this marks divergence")
+    p.add_argument("--blowup", type=finite_float, required=True,
+                   help="s = w^T Q w above this marks divergence")
     p.add_argument("--workers", type=int, default=1, help="cpu backend: threads over replicas (speed only)")
     p.add_argument("--backend", choices=("cpu", "cuda"), required=True,
                    help="cpu (the reference) or cuda (optional GPU kernel, Gaussian inputs; "
                         "other random numbers, the same law)")
-    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--out", type=npz_output, required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
     check_seed_list(p, args.seed, args.base_seed, "--seed")
@@ -56,8 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--eta must be positive, got {args.eta}")
     if args.batch < 1:
         p.error(f"--batch must be >= 1, got {args.batch}")
-    if not (math.isfinite(args.sigma) and args.sigma >= 0):
-        p.error(f"--sigma must be >= 0, got {args.sigma}")
+    if not args.sigma2 >= 0:
+        p.error(f"--sigma2 must be >= 0, got {args.sigma2}")
     if args.input_law in ("student_t", "sparse") and args.law_param is None:
         p.error(f"--input-law {args.input_law} needs --law-param")
     try:
@@ -79,6 +82,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def noise_std(args: argparse.Namespace) -> float:
+    """The label noise standard deviation sigma of --sigma2 (the kernels take sigma)."""
+    return float(args.sigma2) ** 0.5
+
+
 def first_time(args: argparse.Namespace) -> float:
     """The first output time: --t-min, raised to the first step's time eta (the inputs record --t-min)."""
     return max(args.t_min, args.eta)
@@ -95,15 +103,16 @@ def main(argv=None) -> int:
         bar.update(steps - bar.n)
         bar.set_postfix(t=f"{t:.3g}", refresh=False)
 
+    sigma = noise_std(args)
     start = time.perf_counter()
     try:
         if args.backend == "cuda":
             from prdynamics.sgd_cuda import run_sgd_cuda
 
-            res = run_sgd_cuda(args.a, args.d, args.seed, args.eta, args.batch, args.sigma, t_eval,
+            res = run_sgd_cuda(args.a, args.d, args.seed, args.eta, args.batch, sigma, t_eval,
                                base_seed=args.base_seed, blowup=args.blowup, progress=progress)
         else:
-            res = run_sgd(args.a, args.d, args.seed, args.eta, args.batch, args.sigma, t_eval,
+            res = run_sgd(args.a, args.d, args.seed, args.eta, args.batch, sigma, t_eval,
                           input_law=args.input_law, law_param=args.law_param, base_seed=args.base_seed,
                           blowup=args.blowup, progress=progress, workers=args.workers)
     except (MemoryError, RuntimeError, ValueError) as exc:  # size check, no GPU, d out of range
@@ -117,7 +126,7 @@ def main(argv=None) -> int:
         "t": res.t, **res.stats,
         "lam": res.lam, "wstar": res.wstar, "w0": res.w0, "w_final": res.w_final,
         "a": args.a, "d": args.d, "seed": np.asarray(args.seed, dtype=np.int64),
-        "base_seed": args.base_seed, "eta": args.eta, "batch": args.batch, "sigma": args.sigma,
+        "base_seed": args.base_seed, "eta": args.eta, "batch": args.batch, "sigma": sigma,
         "input_dist": args.input_law,
         "law_param": np.nan if args.law_param is None else args.law_param,
         "fourth_moment": res.info["fourth_moment"],

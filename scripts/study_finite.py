@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _cli import write_claims
+from _cli import finite_float, json_output, npz_output, write_claims
 
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.studies import StudyInputError, finite
@@ -25,19 +25,23 @@ from prdynamics.studies import StudyInputError, finite
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="npz files of simulate_finite.py")
-    p.add_argument("--match-c", type=float, required=True, help="large-n deviations must be <= c sqrt(d/n)")
-    p.add_argument("--floor-factor", type=float, required=True,
+    p.add_argument("--match-c", type=finite_float, required=True,
+                   help="large-n deviations must be <= c sqrt(d/n)")
+    p.add_argument("--floor-factor", type=finite_float, required=True,
                    help="sample-limited when L(T) >= factor x population L(T)")
-    p.add_argument("--fit-min", type=float, required=True, help="n/d from which slopes in n are fitted")
-    p.add_argument("--floor-slope-tol", type=float, required=True, help="noise-floor slope within this of -1")
-    p.add_argument("--overfit-ratio", type=float, required=True,
+    p.add_argument("--fit-min", type=finite_float, required=True,
+                   help="n/d from which slopes in n are fitted")
+    p.add_argument("--floor-slope-tol", type=finite_float, required=True,
+                   help="noise-floor slope within this of -1")
+    p.add_argument("--overfit-ratio", type=finite_float, required=True,
                    help="overfits when train < ratio x test loss")
-    p.add_argument("--rate-fraction", type=float, required=True,
+    p.add_argument("--rate-fraction", type=finite_float, required=True,
                    help="approaching w* when the MSE's log-log slope over the last decade is at least "
                         "this fraction of the population GD's")
-    p.add_argument("--out", required=True, help="summary npz")
-    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
-    p.add_argument("--claims", required=True, help="claims fragment (JSON)")
+    p.add_argument("--out", type=npz_output, required=True, help="summary npz")
+    p.add_argument("--confidence-level", type=finite_float, required=True,
+                   help="level of every finding's interval")
+    p.add_argument("--claims", type=json_output, required=True, help="claims fragment (JSON)")
     args = p.parse_args(argv)
     if not args.floor_factor > 1:
         p.error(f"--floor-factor must be > 1, got {args.floor_factor}")

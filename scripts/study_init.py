@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _cli import write_claims
+from _cli import finite_float, json_output, npz_output, write_claims
 
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.studies import init
@@ -23,23 +23,26 @@ from prdynamics.studies import init
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="simulate_init.py npz files")
-    p.add_argument("--delta", type=float, required=True, help="T1 level of |u|, s, |u^(2)|")
-    p.add_argument("--eps", type=float, nargs="+", required=True, help="T2(eps) tolerances")
-    p.add_argument("--s0", type=float, required=True, help="T1' margin above 1/3")
-    p.add_argument("--phase3-eps", type=float, required=True, help="Phase III starts at T2(phase3-eps)")
-    p.add_argument("--x-hi", type=float, required=True, help="Phase III window: 1 <= x_d <= x_hi d")
-    p.add_argument("--p-min", type=float, required=True, help="T1 grows like log d when p >= p-min")
-    p.add_argument("--escaped-max", type=float, required=True,
+    p.add_argument("--delta", type=finite_float, required=True, help="T1 level of |u|, s, |u^(2)|")
+    p.add_argument("--eps", type=finite_float, nargs="+", required=True, help="T2(eps) tolerances")
+    p.add_argument("--s0", type=finite_float, required=True, help="T1' margin above 1/3")
+    p.add_argument("--phase3-eps", type=finite_float, required=True,
+                   help="Phase III starts at T2(phase3-eps)")
+    p.add_argument("--x-hi", type=finite_float, required=True, help="Phase III window: 1 <= x_d <= x_hi d")
+    p.add_argument("--p-min", type=finite_float, required=True, help="T1 grows like log d when p >= p-min")
+    p.add_argument("--escaped-max", type=finite_float, required=True,
                    help="a start has a plateau when at most this fraction of runs is past T1's levels"
                         " at t_min")
-    p.add_argument("--phase3-rtol", type=float, required=True, help="universal Phase III: gap <= this")
-    p.add_argument("--beta-atol", type=float, required=True, help="... and |beta - beta_paper| <= this")
+    p.add_argument("--phase3-rtol", type=finite_float, required=True, help="universal Phase III: gap <= this")
+    p.add_argument("--beta-atol", type=finite_float, required=True,
+                   help="... and |beta - beta_paper| <= this")
     p.add_argument("--overlap-draws", type=int, required=True,
                    help="draws of each start per (a, d) for the d-scaling of |u(0)| (no integration)")
     p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed")
-    p.add_argument("--out", required=True, help="output summary .npz")
-    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
-    p.add_argument("--claims", required=True, help="output claims fragment .json")
+    p.add_argument("--out", type=npz_output, required=True, help="output summary .npz")
+    p.add_argument("--confidence-level", type=finite_float, required=True,
+                   help="level of every finding's interval")
+    p.add_argument("--claims", type=json_output, required=True, help="output claims fragment .json")
     args = p.parse_args(argv)
     if args.overlap_draws < 2:
         p.error(f"--overlap-draws must be >= 2, got {args.overlap_draws}")

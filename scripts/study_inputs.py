@@ -19,7 +19,7 @@ import argparse
 import sys
 import time
 
-from _cli import write_claims
+from _cli import finite_float, json_output, npz_output, write_claims
 
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.studies import StudyInputError
@@ -30,20 +30,25 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--flows", nargs="+", required=True, help="product-flow npz, one per (law, d)")
     p.add_argument("--sgd", nargs="*", required=True, help="SGD npz, one per (law, eta)")
-    p.add_argument("--delta", type=float, required=True, help="T1 level (stopping.delta)")
-    p.add_argument("--eps", type=float, nargs="+", required=True, help="T2(eps) levels")
-    p.add_argument("--s0", type=float, required=True, help="T1' margin above 1/3")
-    p.add_argument("--loss-tol", type=float, required=True, help="final loss below this: global minimum")
-    p.add_argument("--grad-tol", type=float, required=True, help="gradient norm below this: stationary")
-    p.add_argument("--tail-x-min", type=float, required=True, help="tail window starts at x_d = this")
-    p.add_argument("--tail-x-max-frac", type=float, required=True, help="tail window ends at x_d = this * d")
+    p.add_argument("--delta", type=finite_float, required=True, help="T1 level (stopping.delta)")
+    p.add_argument("--eps", type=finite_float, nargs="+", required=True, help="T2(eps) levels")
+    p.add_argument("--s0", type=finite_float, required=True, help="T1' margin above 1/3")
+    p.add_argument("--loss-tol", type=finite_float, required=True,
+                   help="final loss below this: global minimum")
+    p.add_argument("--grad-tol", type=finite_float, required=True,
+                   help="gradient norm below this: stationary")
+    p.add_argument("--tail-x-min", type=finite_float, required=True, help="tail window starts at x_d = this")
+    p.add_argument("--tail-x-max-frac", type=finite_float, required=True,
+                   help="tail window ends at x_d = this * d")
     p.add_argument("--tail-min-points", type=int, required=True, help="fewest samples of a tail fit")
-    p.add_argument("--tail-atol", type=float, required=True, help="|beta - beta_gauss| deemed the same")
-    p.add_argument("--sgd-log-atol", type=float, required=True,
+    p.add_argument("--tail-atol", type=finite_float, required=True,
+                   help="|beta - beta_gauss| deemed the same")
+    p.add_argument("--sgd-log-atol", type=finite_float, required=True,
                    help="max |log L_sgd - log L_flow| deemed tracking")
-    p.add_argument("--out", required=True, help="study npz")
-    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
-    p.add_argument("--claims", required=True, help="claims fragment (JSON)")
+    p.add_argument("--out", type=npz_output, required=True, help="study npz")
+    p.add_argument("--confidence-level", type=finite_float, required=True,
+                   help="level of every finding's interval")
+    p.add_argument("--claims", type=json_output, required=True, help="claims fragment (JSON)")
     args = p.parse_args(argv)
     for name in ("loss_tol", "grad_tol", "tail_x_min", "tail_x_max_frac", "tail_atol", "sgd_log_atol"):
         if not getattr(args, name) > 0:

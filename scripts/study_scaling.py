@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _cli import write_claims
+from _cli import finite_float, json_output, npz_output, write_claims
 
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.studies import scaling
@@ -30,21 +30,22 @@ from prdynamics.studies import scaling
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="flow npz files of the scaling study")
-    p.add_argument("--s0", type=float, required=True, help="T1': s stays above 1/3 + s0")
-    p.add_argument("--eps-max", type=float, required=True, help="largest eps of the T2(eps) grid")
-    p.add_argument("--eps-min", type=float, required=True, help="smallest eps of the T2(eps) grid")
+    p.add_argument("--s0", type=finite_float, required=True, help="T1': s stays above 1/3 + s0")
+    p.add_argument("--eps-max", type=finite_float, required=True, help="largest eps of the T2(eps) grid")
+    p.add_argument("--eps-min", type=finite_float, required=True, help="smallest eps of the T2(eps) grid")
     p.add_argument("--eps-per-decade", type=int, required=True)
-    p.add_argument("--phase3-eps", type=float, required=True, help="Phase III starts at T2(phase3_eps)")
-    p.add_argument("--front-factor", type=float, required=True,
+    p.add_argument("--phase3-eps", type=finite_float, required=True,
+                   help="Phase III starts at T2(phase3_eps)")
+    p.add_argument("--front-factor", type=finite_float, required=True,
                    help="collapse window: x_d(tau) >= front_factor * x_d(T2)")
-    p.add_argument("--loss-x-lo", type=float, required=True, help="loss window: x_d >= this")
-    p.add_argument("--loss-x-hi-frac", type=float, required=True, help="loss window: x_d <= this * d")
-    p.add_argument("--gamma-rtol", type=float, required=True)
-    p.add_argument("--loss-min-decades", type=float, required=True,
+    p.add_argument("--loss-x-lo", type=finite_float, required=True, help="loss window: x_d >= this")
+    p.add_argument("--loss-x-hi-frac", type=finite_float, required=True, help="loss window: x_d <= this * d")
+    p.add_argument("--gamma-rtol", type=finite_float, required=True)
+    p.add_argument("--loss-min-decades", type=finite_float, required=True,
                    help="loss tail: the fit window must span this many decades of tau")
-    p.add_argument("--confidence-level", type=float, required=True, help="level of the seed CIs")
-    p.add_argument("--out", required=True, help="output npz")
-    p.add_argument("--claims-out", required=True, help="output claims JSON")
+    p.add_argument("--confidence-level", type=finite_float, required=True, help="level of the seed CIs")
+    p.add_argument("--out", type=npz_output, required=True, help="output npz")
+    p.add_argument("--claims-out", type=json_output, required=True, help="output claims JSON")
     args = p.parse_args(argv)
     if not 0 < args.eps_min < args.eps_max < 1:
         p.error("need 0 < --eps-min < --eps-max < 1")

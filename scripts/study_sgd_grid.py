@@ -24,7 +24,7 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from _cli import write_claims  # noqa: E402
+from _cli import finite_float, json_output, npz_output, write_claims  # noqa: E402
 
 from prdynamics.io import load_result, provenance, save_result  # noqa: E402
 from prdynamics.studies import StudyInputError, sgd_grid  # noqa: E402
@@ -34,18 +34,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sgd", nargs="+", required=True, help="SGD result files of the grid")
     p.add_argument("--flow", nargs="+", required=True, help="flow result files, one per seed")
-    p.add_argument("--delta", type=float, required=True, help="T1 level")
-    p.add_argument("--s0", type=float, required=True, help="T1' margin above 1/3")
-    p.add_argument("--eps", type=float, required=True, help="T2(eps)")
-    p.add_argument("--target-time", type=float, required=True, help="target MSE = flow's MSE at this time")
-    p.add_argument("--floor-window", type=float, required=True, help="late window t >= this * t_max")
-    p.add_argument("--edge-factor", type=float, required=True, help="edge claim: factor around eta_ms")
-    p.add_argument("--loss-factor", type=float, required=True,
+    p.add_argument("--delta", type=finite_float, required=True, help="T1 level")
+    p.add_argument("--s0", type=finite_float, required=True, help="T1' margin above 1/3")
+    p.add_argument("--eps", type=finite_float, required=True, help="T2(eps)")
+    p.add_argument("--target-time", type=finite_float, required=True,
+                   help="target MSE = flow's MSE at this time")
+    p.add_argument("--floor-window", type=finite_float, required=True, help="late window t >= this * t_max")
+    p.add_argument("--edge-factor", type=finite_float, required=True, help="edge claim: factor around eta_ms")
+    p.add_argument("--loss-factor", type=finite_float, required=True,
                    help="edge claim: flow-like means a late loss within this factor of the flow's")
-    p.add_argument("--flow-time-rtol", type=float, required=True, help="tolerance of the small-eta claim")
-    p.add_argument("--out", required=True, help="output study .npz")
-    p.add_argument("--confidence-level", type=float, required=True, help="level of every finding's interval")
-    p.add_argument("--claims", required=True, help="output claims fragment (.json)")
+    p.add_argument("--flow-time-rtol", type=finite_float, required=True,
+                   help="tolerance of the small-eta claim")
+    p.add_argument("--out", type=npz_output, required=True, help="output study .npz")
+    p.add_argument("--confidence-level", type=finite_float, required=True,
+                   help="level of every finding's interval")
+    p.add_argument("--claims", type=json_output, required=True, help="output claims fragment (.json)")
     args = p.parse_args(argv)
     for name in ("delta", "s0", "eps", "floor_window"):
         if not 0 < getattr(args, name) < 1:

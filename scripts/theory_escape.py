@@ -17,6 +17,7 @@ import argparse
 import sys
 
 import numpy as np
+from _cli import finite_float, npz_output
 
 from prdynamics.io import load_result, provenance, save_result
 from prdynamics.phases import escape_time, first_upcrossing, growth_rate
@@ -26,9 +27,9 @@ from prdynamics.theory import escape_amplitude, escape_time_prediction
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="escape-run npz files")
-    p.add_argument("--delta", type=float, required=True)
-    p.add_argument("--s-max", type=float, required=True, help="end of the fit window in s")
-    p.add_argument("--out", required=True)
+    p.add_argument("--delta", type=finite_float, required=True)
+    p.add_argument("--s-max", type=finite_float, required=True, help="end of the fit window in s")
+    p.add_argument("--out", type=npz_output, required=True)
     args = p.parse_args(argv)
     if not (0 < args.delta < 1 and 0 < args.s_max < 1 / 3):
         p.error("need 0 < --delta < 1 and 0 < --s-max < 1/3")

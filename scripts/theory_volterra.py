@@ -26,6 +26,7 @@ import argparse
 import sys
 
 import numpy as np
+from _cli import finite_float, npz_output
 
 from prdynamics.flow import StepController, integrate_flow
 from prdynamics.io import load_result, provenance, save_result
@@ -40,12 +41,13 @@ PHASE1_EPS = 1e-4
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="flow npz files on a fine grid")
-    p.add_argument("--s-phase1", type=float, required=True,
+    p.add_argument("--s-phase1", type=finite_float, required=True,
                    help="Phase I comparison stops where s exceeds this")
-    p.add_argument("--s0", type=float, required=True, help="Phase IIb starts at T1': s stays above 1/3 + s0")
-    p.add_argument("--rtol", type=float, required=True, help="flow tolerance used to reach w(T1')")
-    p.add_argument("--atol", type=float, required=True, help="flow absolute tolerance")
-    p.add_argument("--out", required=True)
+    p.add_argument("--s0", type=finite_float, required=True,
+                   help="Phase IIb starts at T1': s stays above 1/3 + s0")
+    p.add_argument("--rtol", type=finite_float, required=True, help="flow tolerance used to reach w(T1')")
+    p.add_argument("--atol", type=finite_float, required=True, help="flow absolute tolerance")
+    p.add_argument("--out", type=npz_output, required=True)
     args = p.parse_args(argv)
     if not 0 < args.s_phase1 < 1 / 3:
         p.error("--s-phase1 must lie in (0, 1/3)")

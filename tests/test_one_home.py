@@ -89,9 +89,9 @@ def test_restated_default_is_caught(tmp_path):
     """Put a default back on simulate_flow.py's --rtol: the check names it."""
     script = tmp_path / "simulate_flow.py"
     text = (ROOT / "scripts/simulate_flow.py").read_text()
-    assert 'p.add_argument("--rtol", type=float, help=' in text
-    script.write_text(text.replace('p.add_argument("--rtol", type=float, help=',
-                                   'p.add_argument("--rtol", type=float, default=1e-7, help='))
+    assert 'p.add_argument("--rtol", type=finite_float,\n' in text
+    script.write_text(text.replace('p.add_argument("--rtol", type=finite_float,\n',
+                                   'p.add_argument("--rtol", type=finite_float, default=1e-7,\n'))
     assert restated_defaults(parser_of(ROOT / "scripts/simulate_flow.py"), {"--rtol", "--t-max"}) == []
     assert restated_defaults(parser_of(script), {"--rtol", "--t-max"}) == ["--rtol (default 1e-07)"]
 

@@ -23,11 +23,11 @@ from pipeline import load_config  # noqa: E402
 KNOWN_FAILURES = load_config(ROOT / "config/quick.yaml")["known_failures"]
 
 
-def snakemake(cwd, *args, overrides=(), timeout=900):
+def snakemake(cwd, *args, overrides=(), timeout=900, env=None):
     """Run Snakemake on the quick config, plus override files merged on top of it."""
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--configfile", "config/quick.yaml", *overrides, *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
     )
 
 
@@ -157,6 +157,48 @@ def test_result_of_another_config_value_is_refused(quick_run, tmp_path):
 
 
 @pytest.mark.pipeline
+def test_failed_write_fails_the_job_and_reruns_exactly_it(quick_run):
+    """A full disk while theory_escape saves its npz: the job fails with one line naming the file and
+    the cause, nothing half-written is left, and the next run plans that job (and what reads it) only."""
+    escape = "results/theory/escape.npz"
+    env = os.environ | {"PRDYNAMICS_FAIL_WRITE": escape, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "tests/data/fail_write"), os.environ.get("PYTHONPATH", "")])}
+    try:
+        res = snakemake(quick_run, "--cores", "1", "--forcerun", "theory_escape", escape, env=env)
+        assert res.returncode != 0
+        log = (quick_run / "logs/theory/escape.log").read_text()
+        assert "Traceback" not in log
+        assert log.strip().splitlines()[-1] == (f"error: {escape}: not written (No space left on device); "
+                                                "the previous file, if any, is unchanged")
+        assert not list(quick_run.rglob("*.tmp"))
+        res = snakemake(quick_run, "-n")
+        out = res.stdout + res.stderr
+        assert res.returncode == 0 and "Job stats:" in out, out[-3000:]
+        assert planned_rules(out) == {"theory_escape", "figure_theory_escape", "figure_scaling", "claims",
+                                      "claims_table", "checks", "all"}, out[-3000:]
+    finally:
+        assert snakemake(quick_run, "--cores", "2").returncode == 0  # restore for the other tests
+
+
+@pytest.mark.pipeline
+def test_figure_and_claims_of_another_config_value_are_refused(quick_run, tmp_path):
+    """Not rebuilt after a config change, Fig. 2, Fig. 4 and checks.json are named by their records."""
+    override = tmp_path / "other.yaml"
+    override.write_text("fig2:\n  eps: 0.1\nclaims:\n  frozen_mse_rtol: 0.03\n")
+    res = subprocess.run([sys.executable, "scripts/check_artifacts.py", "--config", "config/quick.yaml",
+                          str(override)], cwd=quick_run, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1
+    problems = res.stderr.split("problems:", 1)[1].strip().splitlines()
+    assert sorted(problems) == [
+        f"{FIG2}.provenance.json: {FIG2} was made with eps = 0.05, the config now gives 0.1",
+        "figures/fig4_phase3_frozen.provenance.json: figures/fig4_phase3_frozen was made with rtol = 0.02, "
+        "the config now gives 0.03",
+        "results/checks.provenance.json: results/checks was made with claims.frozen_mse_rtol = 0.02, "
+        "the config now gives 0.03",
+    ], problems
+
+
+@pytest.mark.pipeline
 def test_figure_target_rebuilds_only_its_chain(quick_run):
     (quick_run / f"{FIG2}.png").unlink()
     res = snakemake(quick_run, "-n", "--cores", "2", f"{FIG2}.png")
@@ -210,8 +252,17 @@ def test_sigkill_then_resume_on_one_core_gives_identical_results(quick_run, tmp_
 def test_html_report_holds_every_figure(quick_run):
     res = snakemake(quick_run, "--report", "results/report.html")
     assert res.returncode == 0, res.stderr[-3000:]
+    assert not re.search(r"\((INFO|WARNING|ERROR|SEVERE)/\d\)", res.stdout + res.stderr), res.stderr[-3000:]
     page = (quick_run / "results/report.html").read_text(errors="replace")
     assert len(page) > 100_000  # self-contained: figures are embedded
+    assert "system-message" not in page and "Undefined substitution" not in page
+    # the claims and every table are rendered in the page (downloads are base64: no plain text)
+    for claim in json.loads((quick_run / "results/checks.json").read_text()):
+        assert claim["id"] in page, claim["id"]
+    tables = [*sorted((quick_run / "results/tables").glob("*.md")), quick_run / "results/checks_table.md"]
+    for table in tables:
+        header = next(line for line in table.read_text().splitlines() if line.startswith("| "))
+        assert header in page, table.name
     if shutil.which("chromium") is None:
         pytest.skip("headless check needs Debian's chromium (apt-get install chromium)")
     res = subprocess.run(

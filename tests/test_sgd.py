@@ -283,17 +283,18 @@ SGD_KEYS = ("t", "s", "u", "s2", "u2", "mse", "loss", "lam", "wstar", "w0", "w_f
 def test_cli_writes_a_loadable_npz(tmp_path):
     out = tmp_path / "sub" / "sgd.npz"
     argv = ["--a", "1.5", "--d", "16", "--seed", "0", "3", "--law-param", "0.5", "--out", str(out),
-            *options(SGD, **{"--eta": "0.01", "--batch": "2", "--sigma": "0.1", "--t-max": "2",
+            *options(SGD, **{"--eta": "0.01", "--batch": "2", "--sigma2": "0.01", "--t-max": "2",
                              "--input-law": "sparse"})]
     assert _cli().main(argv) == 0
     res = load_result(out, required=SGD_KEYS)
     assert res["s"].shape == (2, res["t"].size) and res["wstar"].shape == (2, 16)
     assert res["t"][0] >= 0.01 and res["t"][-1] == pytest.approx(2.0)
     assert res["input_dist"] == "sparse" and res["law_param"] == 0.5 and list(res["seed"]) == [0, 3]
-    direct = run_sgd(1.5, 16, [0, 3], 0.01, 2, 0.1, log_time_grid(0.01, 2.0, 20),
+    direct = run_sgd(1.5, 16, [0, 3], 0.01, 2, 0.01**0.5, log_time_grid(0.01, 2.0, 20),
                      input_law="sparse", law_param=0.5, base_seed=0, blowup=1e6)
     assert _same(res["s"], direct.stats["s"]) and np.array_equal(res["t"], direct.t)
     assert res["provenance"]["inputs"]["eta"] == 0.01
+    assert res["provenance"]["inputs"]["sigma2"] == 0.01 and res["sigma"] == 0.01**0.5  # variance in, std out
 
 
 def test_cli_all_diverged_still_writes(tmp_path):
@@ -306,7 +307,7 @@ def test_cli_all_diverged_still_writes(tmp_path):
 
 
 @pytest.mark.parametrize("bad", [
-    {"--eta": "0"}, {"--batch": "0"}, {"--sigma": "-1"}, {"--input-law": "student_t"},
+    {"--eta": "0"}, {"--batch": "0"}, {"--sigma2": "-1"}, {"--input-law": "student_t"},
     {"--input-law": "sparse"}, {"--t-max": "0.001"},
 ])
 def test_cli_rejects_bad_arguments(bad, tmp_path, capsys):

@@ -8,11 +8,14 @@ Plain Python with no Snakemake globals: every function takes the merged config a
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
+import yaml
 from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
 from snakemake.io import expand
@@ -23,15 +26,94 @@ from prdynamics.model import escape_time_scale, full_recovery_time
 ROOT = Path(__file__).resolve().parents[1]
 #: The Snakefile's `configfile:`; every other config file is merged on top of it.
 CONFIG = ROOT / "config/config.yaml"
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
 
 
 def load_config(*overrides: str | Path) -> dict:
     """config/config.yaml with each override merged on top, key by key (a list replaces the whole
-    list), as `snakemake --configfile <overrides>` merges them."""
+    list), as `snakemake --configfile <overrides>` merges them; checked (check_config)."""
     cfg = load_configfile(CONFIG)
     for path in overrides:
         update_config(cfg, load_configfile(path))
+    check_config(cfg)
     return cfg
+
+
+def _strict_integer(checker, x) -> bool:
+    """An integer as written: 2000, not 2000.0 (which would spell itself '2000.0' in file names)."""
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+#: The schema's draft, with "integer" meaning an int as written (jsonschema also takes 2000.0).
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+)
+
+
+def _leaves(value, key=()):
+    """(key path, value) of every scalar in a nested config."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _leaves(v, (*key, str(k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*key, str(i)))
+    else:
+        yield key, value
+
+
+def _spelling_hint(e) -> str:
+    """How to write a number that YAML read as text, or an integer written as a float."""
+    if e.validator != "type":
+        return ""
+    types = set(e.validator_value if isinstance(e.validator_value, list) else [e.validator_value])
+    x = e.instance
+    if isinstance(x, str):
+        try:
+            value = float(x)
+        except ValueError:
+            return ""
+        if "integer" in types and value.is_integer() and math.isfinite(value):
+            return f"; {x!r} is read as text: write the integer in digits, {int(value)}"
+        if "number" in types and math.isfinite(value):
+            return f"; {x!r} is read as text (YAML reads an exponent only after a dot and with a sign): " \
+                   f"write {_yaml_float(value)}"
+    if "integer" in types and isinstance(x, float) and x.is_integer():
+        return f"; write the integer in digits, {int(x)} (no decimal point or exponent)"
+    return ""
+
+
+def _yaml_float(value: float) -> str:
+    """A spelling of value that YAML 1.1 reads as this float: 1e-3 -> 0.001, 1e-7 -> 1.0e-07."""
+    text = repr(value)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    mantissa += "" if "." in mantissa else ".0"
+    return f"{mantissa}e{exponent if exponent[0] in '+-' else '+' + exponent}"
+
+
+def config_errors(cfg: Mapping, schema_path: str | Path = SCHEMA) -> list[str]:
+    """One line per bad key: NaN and infinity by name, then every schema error (with a hint on how
+    to write a number that YAML read as text, or an integer written with an exponent)."""
+    lines = [(key, f"{value} is not allowed, every value must be a finite number")
+             for key, value in _leaves(cfg) if isinstance(value, float) and not math.isfinite(value)]
+    with open(schema_path) as fh:
+        schema = yaml.safe_load(fh)
+    for e in Validator(schema).iter_errors(cfg):
+        if any(isinstance(v, float) and not math.isfinite(v) for _, v in _leaves(e.instance)):
+            continue  # named above
+        hint = next(filter(None, map(_spelling_hint, [e, *e.context])), "")
+        lines.append((tuple(map(str, e.absolute_path)), f"{e.message}{hint}"))
+    return [f"config key '{'.'.join(key) or '<top level>'}': {msg}" for key, msg in sorted(lines)]
+
+
+def check_config(cfg: Mapping, schema_path: str | Path = SCHEMA) -> None:
+    """Stop before any job runs, naming every bad key in one short line each (config_errors)."""
+    lines = config_errors(cfg, schema_path)
+    if lines:
+        raise WorkflowError("invalid configuration:\n" + "\n".join(f"  {line}" for line in lines))
 
 
 #: The rules' wildcard_constraints; the same patterns read a file name back into its wildcards.
@@ -284,7 +366,7 @@ def sgd_run(cfg, w, *, law, seeds, batch, sigma2, t_max, t_min, points_per_decad
     """Options of an online-SGD run of scripts/simulate_sgd.py (one eta, or the grid's list of them)."""
     return {
         "a": w["a"], "d": w["d"], "seed": seeds, "base_seed": cfg["base_seed"], "eta": w["eta"],
-        "batch": batch, "sigma": float(sigma2) ** 0.5, "input_law": law,
+        "batch": batch, "sigma2": sigma2, "input_law": law,
         **({} if law_param is None else {"law_param": law_param}),
         "t_max": t_max, "t_min": t_min, "points_per_decade": points_per_decade,
         "blowup": cfg["sgd_blowup"], "backend": backend,
@@ -389,3 +471,123 @@ def recorded_inputs(cfg, rule: str, w: Mapping) -> dict:
     file's value."""
     options = SIMULATIONS[rule].options(cfg, w)
     return options | {k: w[k] for k in options.keys() & w.keys()}
+
+
+# ---- notebooks and claims: the parameters each job reads, recorded beside what it makes ----
+
+THEORY_ESCAPE = "results/theory/escape.npz"
+THEORY_VOLTERRA = "results/theory/volterra.npz"
+THEORY_SCALING = "results/theory/scaling.npz"
+SGD_GRID_STUDY = "results/studies/sgd_grid.npz"
+INIT_STUDY = "results/studies/init.npz"
+INPUTS_STUDY = "results/studies/inputs.npz"
+FINITE_STUDY = "results/studies/finite.npz"
+CHECKS = "results/checks.json"
+FIGURES = {
+    "fig1": "figures/fig1_sgd_mse",
+    "fig2": "figures/fig2_population_dynamics",
+    "fig3": "figures/fig3_escape_over_a",
+    "fig4": "figures/fig4_phase3_frozen",
+    "fig5": "figures/fig5_sgd_label_noise",
+    "fig6": "figures/fig6_one_minus_u",
+    "theory_escape": "figures/theory_escape",
+    "theory_volterra": "figures/theory_volterra",
+    "theory_phase3": "figures/theory_phase3_collapse",  # study: scaling
+    "theory_loss_law": "figures/theory_loss_law",
+    "theory_phase2": "figures/theory_phase2_T2",
+    "sgd_grid": "figures/sgd_grid",  # study: sgd_grid
+    "init": "figures/init",  # study: init
+    "inputs": "figures/inputs",  # study: inputs
+    "finite": "figures/finite",  # study: finite
+}
+TABLES = {
+    "stopping_times": "results/tables/stopping_times",
+    "threshold_check": "results/tables/threshold_check",
+    "scaling_laws": "results/tables/scaling_laws",
+    "sgd_grid_table": "results/tables/sgd_grid",
+    "init_table": "results/tables/init",
+    "inputs_table": "results/tables/inputs",
+    "finite_table": "results/tables/finite",
+}
+#: Provenance sidecar of a figure, table or claims file: <stem>.provenance.json.
+SIDECAR = "{stem}.provenance.json"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A rule whose parameters (built here, from config) are recorded in the sidecar of each stem it
+    makes; scripts/record_params.py writes them, scripts/check_artifacts.py compares them."""
+
+    stems: tuple[str, ...]
+    params: Callable[[dict], dict]
+
+
+def _stopping(cfg, *keys):
+    return {k: cfg["stopping"][k] for k in keys}
+
+
+RECORDED = {
+    "figure1": Recorded((FIGURES["fig1"],), lambda cfg: {
+        "sgd_files": sgd_files(cfg, "fig1"), "flow_files": flow_files(cfg, "fig1"),
+        "out_stem": FIGURES["fig1"]}),
+    "figure5": Recorded((FIGURES["fig5"],), lambda cfg: {
+        "sgd_files": sgd_files(cfg, "fig5"), "out_stem": FIGURES["fig5"]}),
+    "figure2": Recorded((FIGURES["fig2"],), lambda cfg: {
+        "flow_files": flow_files(cfg, "fig2"), "gd_files": gd_files(cfg), **_stopping(cfg, "delta"),
+        "eps": cfg["fig2"]["eps"], "out_stem": FIGURES["fig2"]}),
+    "figure3": Recorded((FIGURES["fig3"],), lambda cfg: {
+        "flow_files": flow_files(cfg, "fig3"), **_stopping(cfg, "delta"), "out_stem": FIGURES["fig3"]}),
+    "figure4": Recorded((FIGURES["fig4"],), lambda cfg: {
+        "phase3_files": phase3_files(cfg), "rtol": cfg["claims"]["frozen_mse_rtol"],
+        "out_stem": FIGURES["fig4"]}),
+    "figure6": Recorded((FIGURES["fig6"],), lambda cfg: {
+        "flow_files": flow_files(cfg, "fig6"), "out_stem": FIGURES["fig6"]}),
+    "tables": Recorded((TABLES["stopping_times"], TABLES["threshold_check"]), lambda cfg: {
+        "flow_files": population_files(cfg), **_stopping(cfg, "delta", "eps", "s0"),
+        "out_stems": {k: TABLES[k] for k in ("stopping_times", "threshold_check")}}),
+    "figure_theory_escape": Recorded((FIGURES["theory_escape"],), lambda cfg: {
+        "theory_file": THEORY_ESCAPE, "out_stem": FIGURES["theory_escape"]}),
+    "figure_theory_volterra": Recorded((FIGURES["theory_volterra"],), lambda cfg: {
+        "theory_file": THEORY_VOLTERRA, "out_stem": FIGURES["theory_volterra"]}),
+    "figure_scaling": Recorded(
+        tuple({**FIGURES, **TABLES}[k] for k in ("theory_phase3", "theory_loss_law", "theory_phase2",
+                                                 "scaling_laws")),
+        lambda cfg: {"scaling_file": THEORY_SCALING, "escape_file": THEORY_ESCAPE, "out_stems": {
+            k: {**FIGURES, **TABLES}[k] for k in ("theory_phase3", "theory_loss_law", "theory_phase2",
+                                                  "scaling_laws")}}),
+    "figure_sgd_grid": Recorded((FIGURES["sgd_grid"], TABLES["sgd_grid_table"]), lambda cfg: {
+        "study_file": SGD_GRID_STUDY, "sgd_files": sgd_grid_files(cfg),
+        "flow_files": flow_files(cfg, "sgd_grid"), "stopping": cfg["stopping"],
+        "out_stem": FIGURES["sgd_grid"], "table_stem": TABLES["sgd_grid_table"]}),
+    "figure_init": Recorded((FIGURES["init"], TABLES["init_table"]), lambda cfg: {
+        "study_file": INIT_STUDY, "run_files": init_files(cfg), **_stopping(cfg, "delta", "eps", "s0"),
+        "phase3_eps": cfg["init"]["phase3_eps"], "x_hi": cfg["init"]["x_hi"], "out_stem": FIGURES["init"],
+        "table_stem": TABLES["init_table"]}),
+    "figure_inputs": Recorded((FIGURES["inputs"], TABLES["inputs_table"]), lambda cfg: {
+        "study_file": INPUTS_STUDY, "flow_files": inputs_flow_files(cfg),
+        "sgd_files": inputs_sgd_files(cfg), "sgd_d": cfg["inputs"]["sgd"]["d"], "out_stem": FIGURES["inputs"],
+        "table_stem": TABLES["inputs_table"]}),
+    "figure_finite": Recorded((FIGURES["finite"], TABLES["finite_table"]), lambda cfg: {
+        "sim_files": finite_files(cfg), "study_file": FINITE_STUDY,
+        "floor_factor": cfg["finite"]["claims"]["floor_factor"], "out_stem": FIGURES["finite"],
+        "table_stem": TABLES["finite_table"]}),
+    "claims": Recorded((CHECKS.removesuffix(".json"),), lambda cfg: {
+        "stop": cfg["stopping"], "claims": cfg["claims"], "flow": cfg["flow"],
+        "confidence_level": cfg["confidence_level"]}),
+}
+
+
+def recorded_params(cfg, rule: str) -> dict:
+    """The parameters a notebook (or the claims) rule passes its job, as the rule builds them."""
+    return RECORDED[rule].params(cfg)
+
+
+def param_differences(recorded, want, key="") -> list[tuple[str, object, object]]:
+    """(dotted key, recorded, config's) for every leaf where a record differs from the config's params."""
+    if isinstance(want, Mapping) and isinstance(recorded, Mapping):
+        out = []
+        for k in sorted(set(want) | set(recorded)):
+            out += param_differences(recorded.get(k, "<absent>"), want.get(k, "<absent>"),
+                                     f"{key}.{k}" if key else k)
+        return out
+    return [] if recorded == want else [(key, recorded, want)]

@@ -31,6 +31,20 @@ class CorruptResultError(ValueError):
     """A result file that cannot be read or does not follow its schema."""
 
 
+class WriteError(OSError):
+    """A file that could not be written (disk full, I/O error, ...): the previous file of that name,
+    if any, is unchanged and no temporary is left. The message names the file and the cause."""
+
+    def __init__(self, path: str | os.PathLike, cause: OSError):
+        reason = cause.strerror or str(cause) or type(cause).__name__
+        message = f"{path}: not written ({reason}); the previous file, if any, is unchanged"
+        super().__init__(cause.errno, message)
+        self.filename = str(path)
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
 def provenance(inputs: dict, repo_dir: str | os.PathLike | None = None) -> dict:
     """Inputs, versions, git commit (and dirty flag) and creation time."""
     import numba
@@ -56,7 +70,8 @@ def provenance(inputs: dict, repo_dir: str | os.PathLike | None = None) -> dict:
 @contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "wb"):
     """A file object on a temporary file beside path: on success it replaces path, on error it
-    is removed, so readers see the old file or the whole new one.
+    is removed, so readers see the old file or the whole new one. An OSError while writing,
+    flushing or renaming (ENOSPC, EIO) is raised as WriteError, naming path and the cause.
 
     A writer killed before its rename (SIGKILL runs no cleanup) leaves its .<name>.*.tmp
     behind; the next writer of the same path removes it first (one writer per path at a time,
@@ -74,9 +89,11 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb"):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(path, exc) from exc
         raise
 
 

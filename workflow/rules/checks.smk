@@ -16,14 +16,17 @@ rule claims:
         fig1_flow=flow_files(config, "fig1"),
         fragments=expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES),
     output:
-        report(CHECKS, caption=report_caption("checks"), category="Claims"),
+        checks=report(CHECKS, caption=report_caption("checks"), category="Claims"),
+        record=SIDECAR.format(stem=CHECKS.removesuffix(".json")),
     log:
         "logs/checks/claims.log",
     params:
-        stop=config["stopping"],
-        claims=config["claims"],
-        flow=config["flow"],
-        level=config["confidence_level"],
+        stop=recorded_params(config, "claims")["stop"],
+        claims=recorded_params(config, "claims")["claims"],
+        flow=recorded_params(config, "claims")["flow"],
+        level=recorded_params(config, "claims")["confidence_level"],
+        record=shell_json(recorded_params(config, "claims")),
+        rule="claims",
     shell:
         "python {input.script} --population {input.population} --fig3 {input.fig3}"
         " --escape {input.escape} --volterra {input.volterra} --fig2-gd {input.fig2_gd}"
@@ -38,7 +41,25 @@ rule claims:
         " --volterra-phase1-k2 {params.claims[volterra_phase1_k2]}"
         " --volterra-order-min {params.claims[volterra_order_min]}"
         " --confidence-level {params.level}"
-        " --fragments {input.fragments} --out {output} > {log} 2>&1"
+        " --fragments {input.fragments} --out {output.checks} > {log} 2>&1"
+        " && python scripts/record_params.py {params.rule} {params.record} >> {log} 2>&1"
+
+
+rule claims_table:
+    input:
+        script="scripts/render_claims.py",
+        checks=CHECKS,
+    output:
+        csv=report(
+            f"{CHECKS_TABLE}.csv",
+            caption=report_caption("checks_table"),
+            category="Claims",
+        ),
+        md=f"{CHECKS_TABLE}.md",
+    log:
+        "logs/checks/claims_table.log",
+    shell:
+        "python {input.script} {input.checks} --out {output.csv} > {log} 2>&1"
 
 
 rule checks:
@@ -52,7 +73,7 @@ rule checks:
     log:
         "logs/checks/checks.log",
     params:
-        config=lambda wildcards: json.dumps(config),
+        config=lambda wildcards: shell_json(config),
     shell:
-        "python {input.script} --config-json '{params.config}'"
+        "python {input.script} --config-json {params.config}"
         " {input.artifacts} > {log} 2>&1"

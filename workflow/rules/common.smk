@@ -2,29 +2,38 @@
 # simulation files and job options, shared with scripts/check_artifacts.py), never in rule bodies.
 import json
 import os
+import shlex
 import sys
 
-import jsonschema
-import yaml
-from snakemake.exceptions import WorkflowError
-
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow"))
-from pipeline import (  # simulation file patterns, file lists and job options
+from pipeline import (  # simulation file patterns, file lists, job options, notebook parameters
+    CHECKS,
     ESCAPE_NPZ,
+    FIGURES,
+    FINITE_STUDY,
     FINITE_NPZ,
     FLOW_NPZ,
     FLOW_SECTIONS,
     GD_NPZ,
     INIT_NPZ,
+    INIT_STUDY,
+    INPUTS_STUDY,
     INPUTS_FLOW_NPZ,
     INPUTS_SGD_NPZ,
     PHASE3_LEVELS_NPZ,
     PHASE3_NPZ,
     SCALING_NPZ,
+    SGD_GRID_STUDY,
     SGD_NPZ,
+    SIDECAR,
     SIMULATIONS,
+    TABLES,
+    THEORY_ESCAPE,
+    THEORY_SCALING,
+    THEORY_VOLTERRA,
     VOLTERRA_NPZ,
     WILDCARDS,
+    check_config,
     cli,
     escape_files,
     finite_files,
@@ -36,6 +45,7 @@ from pipeline import (  # simulation file patterns, file lists and job options
     phase3_files,
     phase3_level_files,
     population_files,
+    recorded_params,
     scaling_files,
     seed_outputs,
     sgd_files,
@@ -44,47 +54,17 @@ from pipeline import (  # simulation file patterns, file lists and job options
     volterra_files,
 )
 
-THEORY_ESCAPE = "results/theory/escape.npz"
-THEORY_VOLTERRA = "results/theory/volterra.npz"
-FIGURES = {
-    "fig1": "figures/fig1_sgd_mse",
-    "fig2": "figures/fig2_population_dynamics",
-    "fig3": "figures/fig3_escape_over_a",
-    "fig4": "figures/fig4_phase3_frozen",
-    "fig5": "figures/fig5_sgd_label_noise",
-    "fig6": "figures/fig6_one_minus_u",
-    "theory_escape": "figures/theory_escape",
-    "theory_volterra": "figures/theory_volterra",
-}
-TABLES = {
-    "stopping_times": "results/tables/stopping_times",
-    "threshold_check": "results/tables/threshold_check",
-}
-# Studies beyond the paper figures register here from workflow/rules/<study>.smk; each writes its
-# claims to CLAIMS_FRAGMENT, and the claims rule merges every fragment into CHECKS.
+# Studies beyond the paper figures register their claims here; each writes its claims to
+# CLAIMS_FRAGMENT, and the claims rule merges every fragment into CHECKS. Figures, tables and the
+# files the notebooks read are named in workflow/pipeline.py (FIGURES, TABLES), with the parameters
+# of each notebook rule (RECORDED), which its job records beside what it makes.
 CLAIM_STUDIES = []
 CLAIMS_FRAGMENT = "results/claims/{study}.json"
-CHECKS = "results/checks.json"
+CHECKS_TABLE = "results/checks_table"  # the claims as a table, shown in the report
 
 
 wildcard_constraints:
     **WILDCARDS,
-
-
-def check_config(cfg, schema_path):
-    """Stop before any job runs, naming every bad key in one short line each."""
-    with open(schema_path) as fh:
-        schema = yaml.safe_load(fh)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(
-        validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))
-    )
-    if errors:
-        lines = [
-            f"  config key '{'.'.join(map(str, e.absolute_path)) or '<top level>'}': {e.message}"
-            for e in errors
-        ]
-        raise WorkflowError("invalid configuration:\n" + "\n".join(lines))
 
 
 def job_options(rule):
@@ -101,7 +81,7 @@ def figure_outputs(name):
     """PDF and PNG of a figure; the PNG goes into the HTML report with its caption."""
     stem = FIGURES[name]
     png = report(f"{stem}.png", caption=report_caption(name), category="Figures")
-    return [f"{stem}.pdf", png]
+    return [f"{stem}.pdf", png, SIDECAR.format(stem=stem)]
 
 
 def table_outputs(*names):
@@ -111,55 +91,49 @@ def table_outputs(*names):
     for name in names:
         stem = TABLES[name]
         csv = report(f"{stem}.csv", caption=report_caption(name), category="Tables")
-        out += [csv, f"{stem}.md", f"{stem}.provenance.json"]
+        out += [csv, f"{stem}.md", SIDECAR.format(stem=stem)]
     return out
 
 
-def notebook_parameters(**params):
-    """Papermill parameters as one JSON (valid YAML) string for `papermill -y`.
+def notebook_parameters(rule):
+    """Papermill parameters of a notebook job, as one shell-quoted JSON (valid YAML) string for `papermill -y`,
+    pipeline.RECORDED's, from config, which the job also records (scripts/record_params.py).
 
-    Rules build it at parse time from the same helpers as their input, never from `input`: Snakemake
-    leaves params derived from input out of its params-change trigger, and a changed value (e.g.
-    fig2.eps) must rerun the notebook."""
-    return json.dumps(params)
+    Rules build it at parse time, never from `input`: Snakemake leaves params derived from input out
+    of its params-change trigger, and a changed value (e.g. fig2.eps) must rerun the notebook.
+    """
+    return shell_json(recorded_params(config, rule))
+
+
+def shell_json(obj):
+    """obj as JSON, quoted for the shell (a config text may hold an apostrophe)."""
+    return shlex.quote(json.dumps(obj))
 
 
 def all_targets():
     figures = [out for name in FIGURES for out in figure_outputs(name)]
     tables = [f"{stem}.{ext}" for stem in TABLES.values() for ext in ("csv", "md")]
-    return figures + tables + [CHECKS, "results/checks.ok"]
+    claims = [CHECKS, f"{CHECKS_TABLE}.csv", f"{CHECKS_TABLE}.md"]
+    claims += expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES)
+    # the README's theory and study results: a deleted one is rebuilt by a plain run
+    results = [THEORY_ESCAPE, THEORY_VOLTERRA, THEORY_SCALING]
+    results += [SGD_GRID_STUDY, INIT_STUDY, INPUTS_STUDY, FINITE_STUDY]
+    return figures + tables + claims + results + ["results/checks.ok"]
 
 
-# ---- studies beyond the paper: outputs and claims, one block each ----
+# ---- studies beyond the paper: their claims, one block each (figures and tables: pipeline.py) ----
 
 # study: scaling
-THEORY_SCALING = "results/theory/scaling.npz"
-FIGURES["theory_phase3"] = "figures/theory_phase3_collapse"
-FIGURES["theory_loss_law"] = "figures/theory_loss_law"
-FIGURES["theory_phase2"] = "figures/theory_phase2_T2"
-TABLES["scaling_laws"] = "results/tables/scaling_laws"
 CLAIM_STUDIES.append("scaling")
 
 # study: sgd_grid
-SGD_GRID_STUDY = "results/studies/sgd_grid.npz"
-FIGURES["sgd_grid"] = "figures/sgd_grid"
-TABLES["sgd_grid_table"] = "results/tables/sgd_grid"
 CLAIM_STUDIES.append("sgd_grid")
 
 # study: init
-INIT_STUDY = "results/studies/init.npz"
-FIGURES["init"] = "figures/init"
-TABLES["init_table"] = "results/tables/init"
 CLAIM_STUDIES.append("init")
 
 # study: inputs
-INPUTS_STUDY = "results/studies/inputs.npz"
-FIGURES["inputs"] = "figures/inputs"
-TABLES["inputs_table"] = "results/tables/inputs"
 CLAIM_STUDIES.append("inputs")
 
 # study: finite
-FINITE_STUDY = "results/studies/finite.npz"
-FIGURES["finite"] = "figures/finite"
-TABLES["finite_table"] = "results/tables/finite"
 CLAIM_STUDIES.append("finite")

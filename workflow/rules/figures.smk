@@ -1,8 +1,9 @@
 # Notebook rules: jupytext source -> papermill -> figures and tables; the executed notebook is kept.
 NOTEBOOK_CMD = (
     "jupytext --to ipynb --set-kernel python3 -o - {input.notebook}"
-    " | papermill - {output.executed} -k python3 --no-progress-bar -y '{params.parameters}'"
+    " | papermill - {output.executed} -k python3 --no-progress-bar -y {params.parameters}"
     " > {log} 2>&1"
+    " && python scripts/record_params.py {params.rule} {params.parameters} >> {log} 2>&1"
 )
 
 
@@ -19,11 +20,8 @@ rule figure1:
     benchmark:
         "results/benchmarks/notebooks/fig1_sgd_mse.tsv"
     params:
-        parameters=notebook_parameters(
-            sgd_files=sgd_files(config, "fig1"),
-            flow_files=flow_files(config, "fig1"),
-            out_stem=FIGURES["fig1"],
-        ),
+        parameters=notebook_parameters("figure1"),
+        rule="figure1",
     shell:
         NOTEBOOK_CMD
 
@@ -40,10 +38,8 @@ rule figure5:
     benchmark:
         "results/benchmarks/notebooks/fig5_sgd_label_noise.tsv"
     params:
-        parameters=notebook_parameters(
-            sgd_files=sgd_files(config, "fig5"),
-            out_stem=FIGURES["fig5"],
-        ),
+        parameters=notebook_parameters("figure5"),
+        rule="figure5",
     shell:
         NOTEBOOK_CMD
 
@@ -61,13 +57,8 @@ rule figure2:
     benchmark:
         "results/benchmarks/notebooks/fig2_population_dynamics.tsv"
     params:
-        parameters=notebook_parameters(
-            flow_files=flow_files(config, "fig2"),
-            gd_files=gd_files(config),
-            delta=config["stopping"]["delta"],
-            eps=config["fig2"]["eps"],
-            out_stem=FIGURES["fig2"],
-        ),
+        parameters=notebook_parameters("figure2"),
+        rule="figure2",
     shell:
         NOTEBOOK_CMD
 
@@ -84,11 +75,8 @@ rule figure3:
     benchmark:
         "results/benchmarks/notebooks/fig3_escape_over_a.tsv"
     params:
-        parameters=notebook_parameters(
-            flow_files=flow_files(config, "fig3"),
-            delta=config["stopping"]["delta"],
-            out_stem=FIGURES["fig3"],
-        ),
+        parameters=notebook_parameters("figure3"),
+        rule="figure3",
     shell:
         NOTEBOOK_CMD
 
@@ -105,11 +93,8 @@ rule figure4:
     benchmark:
         "results/benchmarks/notebooks/fig4_phase3_frozen.tsv"
     params:
-        parameters=notebook_parameters(
-            phase3_files=phase3_files(config),
-            rtol=config["claims"]["frozen_mse_rtol"],
-            out_stem=FIGURES["fig4"],
-        ),
+        parameters=notebook_parameters("figure4"),
+        rule="figure4",
     shell:
         NOTEBOOK_CMD
 
@@ -126,10 +111,8 @@ rule figure6:
     benchmark:
         "results/benchmarks/notebooks/fig6_one_minus_u.tsv"
     params:
-        parameters=notebook_parameters(
-            flow_files=flow_files(config, "fig6"),
-            out_stem=FIGURES["fig6"],
-        ),
+        parameters=notebook_parameters("figure6"),
+        rule="figure6",
     shell:
         NOTEBOOK_CMD
 
@@ -146,13 +129,8 @@ rule tables:
     benchmark:
         "results/benchmarks/notebooks/tables_stopping_times.tsv"
     params:
-        parameters=notebook_parameters(
-            flow_files=population_files(config),
-            delta=config["stopping"]["delta"],
-            eps=config["stopping"]["eps"],
-            s0=config["stopping"]["s0"],
-            out_stems={k: TABLES[k] for k in ("stopping_times", "threshold_check")},
-        ),
+        parameters=notebook_parameters("tables"),
+        rule="tables",
     shell:
         NOTEBOOK_CMD
 
@@ -169,10 +147,8 @@ rule figure_theory_escape:
     benchmark:
         "results/benchmarks/notebooks/theory_escape.tsv"
     params:
-        parameters=notebook_parameters(
-            theory_file=THEORY_ESCAPE,
-            out_stem=FIGURES["theory_escape"],
-        ),
+        parameters=notebook_parameters("figure_theory_escape"),
+        rule="figure_theory_escape",
     shell:
         NOTEBOOK_CMD
 
@@ -189,9 +165,7 @@ rule figure_theory_volterra:
     benchmark:
         "results/benchmarks/notebooks/theory_volterra.tsv"
     params:
-        parameters=notebook_parameters(
-            theory_file=THEORY_VOLTERRA,
-            out_stem=FIGURES["theory_volterra"],
-        ),
+        parameters=notebook_parameters("figure_theory_volterra"),
+        rule="figure_theory_volterra",
     shell:
         NOTEBOOK_CMD

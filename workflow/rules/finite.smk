@@ -53,12 +53,7 @@ rule figure_finite:
     benchmark:
         "results/benchmarks/finite/notebook.tsv"
     params:
-        parameters=notebook_parameters(
-            sim_files=finite_files(config),
-            study_file=FINITE_STUDY,
-            floor_factor=config["finite"]["claims"]["floor_factor"],
-            out_stem=FIGURES["finite"],
-            table_stem=TABLES["finite_table"],
-        ),
+        parameters=notebook_parameters("figure_finite"),
+        rule="figure_finite",
     shell:
         NOTEBOOK_CMD

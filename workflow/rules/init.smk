@@ -57,16 +57,7 @@ rule figure_init:
     benchmark:
         "results/benchmarks/init/notebook.tsv"
     params:
-        parameters=notebook_parameters(
-            study_file=INIT_STUDY,
-            run_files=init_files(config),
-            delta=config["stopping"]["delta"],
-            eps=config["stopping"]["eps"],
-            s0=config["stopping"]["s0"],
-            phase3_eps=config["init"]["phase3_eps"],
-            x_hi=config["init"]["x_hi"],
-            out_stem=FIGURES["init"],
-            table_stem=TABLES["init_table"],
-        ),
+        parameters=notebook_parameters("figure_init"),
+        rule="figure_init",
     shell:
         NOTEBOOK_CMD

@@ -68,13 +68,7 @@ rule figure_inputs:
     benchmark:
         "results/benchmarks/inputs/notebook.tsv"
     params:
-        parameters=notebook_parameters(
-            study_file=INPUTS_STUDY,
-            flow_files=inputs_flow_files(config),
-            sgd_files=inputs_sgd_files(config),
-            sgd_d=config["inputs"]["sgd"]["d"],
-            out_stem=FIGURES["inputs"],
-            table_stem=TABLES["inputs_table"],
-        ),
+        parameters=notebook_parameters("figure_inputs"),
+        rule="figure_inputs",
     shell:
         NOTEBOOK_CMD

@@ -57,18 +57,7 @@ rule figure_scaling:
     benchmark:
         "results/benchmarks/notebooks/scaling.tsv"
     params:
-        parameters=notebook_parameters(
-            scaling_file=THEORY_SCALING,
-            escape_file=THEORY_ESCAPE,
-            out_stems={
-                k: {**FIGURES, **TABLES}[k]
-                for k in (
-                    "theory_phase3",
-                    "theory_loss_law",
-                    "theory_phase2",
-                    "scaling_laws",
-                )
-            },
-        ),
+        parameters=notebook_parameters("figure_scaling"),
+        rule="figure_scaling",
     shell:
         NOTEBOOK_CMD

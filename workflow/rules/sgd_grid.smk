@@ -57,13 +57,7 @@ rule figure_sgd_grid:
     benchmark:
         "results/benchmarks/sgd_grid/notebook.tsv"
     params:
-        parameters=notebook_parameters(
-            study_file=SGD_GRID_STUDY,
-            sgd_files=sgd_grid_files(config),
-            flow_files=flow_files(config, "sgd_grid"),
-            stopping=config["stopping"],
-            out_stem=FIGURES["sgd_grid"],
-            table_stem=TABLES["sgd_grid_table"],
-        ),
+        parameters=notebook_parameters("figure_sgd_grid"),
+        rule="figure_sgd_grid",
     shell:
         NOTEBOOK_CMD

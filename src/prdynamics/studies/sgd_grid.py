@@ -257,7 +257,8 @@ def near_target_growth(lam, wstar, eta: float, batch: int, *, replicas: int, ste
         ends[r] = w - wstar if k < 0 else np.inf
     M0 = starts.T @ starts / replicas
     return {"growth": np.sum(ends * ends, axis=1) / float(np.trace(M0)),
-            "predicted": math.exp(predicted_growth(lam, wstar, M0, eta, batch, steps)), "log_rho": math.log(rho)}
+            "predicted": math.exp(predicted_growth(lam, wstar, M0, eta, batch, steps)),
+            "log_rho": math.log(rho)}
 
 
 def grid_bracket(etas, diverged) -> tuple[float, float, bool]:

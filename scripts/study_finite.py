@@ -6,8 +6,8 @@ needed for every a, as the reference of the noise excess) and writes results/stu
 and the claims fragment.
 
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
-    python scripts/study_finite.py results/sims/finite/*.npz --match-c 3 --floor-factor 2 --fit-min 16 \
-        --floor-slope-tol 0.2 --overfit-ratio 0.5 --rate-fraction 0.5 --out s.npz \
+    python scripts/study_finite.py results/sims/finite/*.npz --match-exponent -0.5 --floor-factor 2 \
+        --fit-min 16 --floor-slope -1 --floor-bias-c 3 --overfit-ratio 0.5 --rate-fraction 0.5 --out s.npz \
         --confidence-level 0.95 --claims c.json
 """
 
@@ -25,14 +25,16 @@ from prdynamics.studies import StudyInputError, finite
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="npz files of simulate_finite.py")
-    p.add_argument("--match-c", type=finite_float, required=True,
-                   help="large-n deviations must be <= c sqrt(d/n)")
+    p.add_argument("--match-exponent", type=finite_float, required=True,
+                   help="expected exponent in n of the large-n deviations from the population GD")
     p.add_argument("--floor-factor", type=finite_float, required=True,
                    help="sample-limited when L(T) >= factor x population L(T)")
     p.add_argument("--fit-min", type=finite_float, required=True,
                    help="n/d from which slopes in n are fitted")
-    p.add_argument("--floor-slope-tol", type=finite_float, required=True,
-                   help="noise-floor slope within this of -1")
+    p.add_argument("--floor-slope", type=finite_float, required=True,
+                   help="expected slope in n of the noise excess")
+    p.add_argument("--floor-bias-c", type=finite_float, required=True,
+                   help="c of the (1 + c d/n) correction: the slope may be up to c / fit-min steeper")
     p.add_argument("--overfit-ratio", type=finite_float, required=True,
                    help="overfits when train < ratio x test loss")
     p.add_argument("--rate-fraction", type=finite_float, required=True,
@@ -45,7 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not args.floor_factor > 1:
         p.error(f"--floor-factor must be > 1, got {args.floor_factor}")
-    for name in ("match_c", "floor_slope_tol", "overfit_ratio", "rate_fraction", "fit_min"):
+    if not args.floor_bias_c >= 0:
+        p.error(f"--floor-bias-c must be >= 0, got {args.floor_bias_c}")
+    for name in ("overfit_ratio", "rate_fraction", "fit_min"):
         if not getattr(args, name) > 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     return args
@@ -59,8 +63,8 @@ def main(argv=None) -> int:
     except StudyInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    claims = finite.claims(summary, match_c=args.match_c, floor_factor=args.floor_factor,
-                           fit_min=args.fit_min, floor_slope_tol=args.floor_slope_tol,
+    claims = finite.claims(summary, match_exponent=args.match_exponent, floor_factor=args.floor_factor,
+                           fit_min=args.fit_min, floor_slope=args.floor_slope, floor_bias_c=args.floor_bias_c,
                            overfit_ratio=args.overfit_ratio, rate_fraction=args.rate_fraction,
                            confidence_level=args.confidence_level)
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}

@@ -8,7 +8,7 @@ and the study's claims fragment.
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_sgd_grid.py --sgd results/sims/sgd_grid/*/*/*.npz \\
         --flow results/sims/flow/a2_d200/seed*.npz --delta 0.01 --s0 0.05 --eps 0.1 --target-time 5 \\
-        --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 --flow-time-rtol 0.2 \\
+        --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 \\
         --out study.npz --confidence-level 0.95 --claims claims.json
 """
 
@@ -43,8 +43,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--edge-factor", type=finite_float, required=True, help="edge claim: factor around eta_ms")
     p.add_argument("--loss-factor", type=finite_float, required=True,
                    help="edge claim: flow-like means a late loss within this factor of the flow's")
-    p.add_argument("--flow-time-rtol", type=finite_float, required=True,
-                   help="tolerance of the small-eta claim")
     p.add_argument("--out", type=npz_output, required=True, help="output study .npz")
     p.add_argument("--confidence-level", type=finite_float, required=True,
                    help="level of every finding's interval")
@@ -59,8 +57,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--edge-factor must be >= 1, got {args.edge_factor}")
     if not args.loss_factor > 1:
         p.error(f"--loss-factor must be > 1, got {args.loss_factor}")
-    if not args.flow_time_rtol > 0:
-        p.error(f"--flow-time-rtol must be positive, got {args.flow_time_rtol}")
     return args
 
 
@@ -75,7 +71,7 @@ def main(argv=None) -> int:
     except StudyInputError as exc:
         raise SystemExit(str(exc)) from None
     criteria = {"edge_factor": args.edge_factor, "loss_factor": args.loss_factor,
-                "flow_time_rtol": args.flow_time_rtol, "confidence_level": args.confidence_level}
+                "confidence_level": args.confidence_level}
     write_claims(args.claims, sgd_grid.claims(summary, **criteria))
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     wall = round(time.perf_counter() - start, 3)

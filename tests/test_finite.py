@@ -294,8 +294,8 @@ def test_scripts_run_end_to_end_on_a_tiny_grid(tmp_path):
     assert not run["diverged"].any()
     assert run["horizon"] <= run["t"][-1] < run["horizon"] + run["eta"]  # the first step at or after T
     study, claims = tmp_path / "study.npz", tmp_path / "claims.json"
-    subprocess.run([sys.executable, str(ROOT / "scripts/study_finite.py"), *files, "--match-c", "3",
-                    "--floor-factor", "2", "--fit-min", "16", "--floor-slope-tol", "0.2",
+    subprocess.run([sys.executable, str(ROOT / "scripts/study_finite.py"), *files, "--match-exponent", "-0.5",
+                    "--floor-factor", "2", "--fit-min", "16", "--floor-slope", "-1", "--floor-bias-c", "3",
                     "--overfit-ratio", "0.5", "--rate-fraction", "0.5", "--confidence-level", "0.95",
                     "--out", str(study), "--claims", str(claims)],
                    check=True, env=env, capture_output=True, timeout=120)

@@ -208,17 +208,20 @@ def times_summary(sgd: dict, flow: dict) -> dict:
             **{f"flow_{n}": np.reshape(flow.get(n, 1.0), (1,)) for n in stab.TIMES}}
 
 
-@pytest.mark.filterwarnings("ignore:All-NaN slice")  # the diverged case has no median ratio
-def test_small_eta_claim_reports_t1_and_compares_the_rest():
-    flow = {"T1": 0.2, "T_third": 1.0, "T2": 3.0}
-    good = {"T1": 0.4, "T_third": 1.1, "T2": 2.8}
-    c = stab.claim_small_eta_matches_flow(times_summary(good, flow), rtol=0.2)
-    assert c.passed and c.measured["reported_not_compared"] == ["T1 seed index 0"]
-    assert c.measured["median_ratio_at_smallest_eta_by_batch"]["T2"] == {"b=64": pytest.approx(2.8 / 3.0)}
-    bad = good | {"T2": 4.0}
-    assert not stab.claim_small_eta_matches_flow(times_summary(bad, flow), rtol=0.2).passed
-    diverged = good | {"T2": np.nan}
-    assert not stab.claim_small_eta_matches_flow(times_summary(diverged, flow), rtol=0.2).passed
+def test_small_eta_finding_gives_the_seed_interval_of_the_ratio_and_lists_t1():
+    flow = {"T1": np.array([0.2, 0.2]), "T_third": np.array([1.0, 2.0]), "T2": np.array([3.0, 3.0])}
+    sgd = {"T1": np.array([0.4, 0.4]), "T_third": np.array([1.1, 1.8]), "T2": np.array([2.7, 3.3])}
+    summary = {"batch": np.array([64]), "sigma2": np.array([0.0]), "eta": np.array([0.005]),
+               **{f"sgd_{n}": np.reshape(sgd.get(n, np.ones(2)), (1, 1, 1, 2)) for n in stab.TIMES},
+               **{f"flow_{n}": flow.get(n, np.ones(2)) for n in stab.TIMES}}
+    c = stab.claim_small_eta_matches_flow(summary, level=0.95)
+    assert c.kind == "finding" and c.passed is None
+    iv = c.interval["T2"]["b=64"]
+    assert iv["mean_ratio"] == pytest.approx(1.0)
+    half = 12.706204736174707 * 0.1  # t_{0.975, 1} times the standard error 0.1 of two ratios 0.9, 1.1
+    assert iv["lower"] == pytest.approx(1 - half) and iv["upper"] == pytest.approx(1 + half)
+    assert c.interval["T_third"]["b=64"]["mean_ratio"] == pytest.approx((1.1 + 0.9) / 2)
+    assert "T1 b=64: seed index [0, 1]" in c.measured["not_in_interval"]
 
 
 def test_phases_claim_needs_every_setting():

@@ -32,9 +32,10 @@ rule study_finite:
         level=config["confidence_level"],
         c=config["finite"]["claims"],
     shell:
-        "python {input.script} {input.runs} --match-c {params.c[match_c]}"
+        "python {input.script} {input.runs} --match-exponent {params.c[match_exponent]}"
         " --floor-factor {params.c[floor_factor]} --fit-min {params.c[fit_min]}"
-        " --floor-slope-tol {params.c[floor_slope_tol]} --overfit-ratio {params.c[overfit_ratio]}"
+        " --floor-slope {params.c[floor_slope]} --floor-bias-c {params.c[floor_bias_c]}"
+        " --overfit-ratio {params.c[overfit_ratio]}"
         " --rate-fraction {params.c[rate_fraction]} --out {output.study} --confidence-level {params.level} --claims {output.claims}"
         " > {log} 2>&1"
 

@@ -37,8 +37,7 @@ rule study_sgd_grid:
         "python {input.script} --sgd {input.sgd} --flow {input.flow} --delta {params.stop[delta]}"
         " --s0 {params.stop[s0]} --eps {params.c[eps]} --target-time {params.c[target_time]}"
         " --floor-window {params.c[floor_window]} --edge-factor {params.c[claims][edge_factor]}"
-        " --loss-factor {params.c[claims][loss_factor]}"
-        " --flow-time-rtol {params.c[claims][flow_time_rtol]} --out {output.study}"
+        " --loss-factor {params.c[claims][loss_factor]} --out {output.study}"
         " --confidence-level {params.level} --claims {output.claims} > {log} 2>&1"
 
 

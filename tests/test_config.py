@@ -121,3 +121,16 @@ def test_every_criterion_states_its_basis():
     injected = "claims:\n  good: 0.1   # derived: ...\n  bad: 0.2\nother:\n  x: 1\n"
     assert criteria_without_basis(injected) == ["claims.bad"]
 
+
+def test_quick_config_uses_the_same_criteria():
+    """The quick config changes no criterion: the checks are the same at both scales."""
+    quick = yaml.safe_load((ROOT / "config/quick.yaml").read_text())
+
+    def claims_sections(node, where=""):
+        for key, value in node.items():
+            if key == "claims":
+                yield where + key
+            elif isinstance(value, dict):
+                yield from claims_sections(value, f"{where}{key}.")
+
+    assert list(claims_sections(quick)) == []

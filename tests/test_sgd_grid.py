@@ -190,15 +190,19 @@ def edge_claim(diverged, ratio, eta_ms):
                "diverged": np.array(diverged, bool)[None, None, :, None],
                "loss_ratio": np.array(ratio, float)[None, None, :, None], "edge_lo": lo, "edge_hi": 2 * lo,
                "eta_ms": np.array([[eta_ms]]), "eta_gd": np.array([0.1]), "div_phase": np.array(["none"])}
-    return stab.claim_stability_edge(summary, factor=1.5, loss_factor=1.5)
+    claim = stab.claim_stability_edge(summary, factor=1.5, loss_factor=1.5, level=0.95)
+    assert claim.kind == "finding"
+    split = claim.interval["seeds_split_by_eta_ms"]
+    assert split["of"] == 1 and split["count"] == int(claim.measured["b=1"]["per_seed"][0]["passed"])
+    return split["count"] == 1
 
 
-def test_edge_claim_passes_only_when_the_prediction_splits_the_grid():
-    assert edge_claim([0, 0, 1, 1], [1.0, 1.1, np.nan, np.nan], 0.025).passed
-    assert edge_claim([0, 0, 0, 1], [1.0, 1.1, 2.0, np.nan], 0.025).passed  # departs without blow-up
-    assert not edge_claim([0, 0, 0, 1], [1.0, 1.1, 1.2, np.nan], 0.025).passed  # no departure above
-    assert not edge_claim([0, 1, 1, 1], [1.0, np.nan, np.nan, np.nan], 0.05).passed  # diverged below
-    assert not edge_claim([0, 0, 0, 0], [1.0, 1.0, 1.0, 1.0], 0.1).passed  # grid ends below 1.5 eta_ms
+def test_edge_finding_counts_the_seeds_the_prediction_splits():
+    assert edge_claim([0, 0, 1, 1], [1.0, 1.1, np.nan, np.nan], 0.025)
+    assert edge_claim([0, 0, 0, 1], [1.0, 1.1, 2.0, np.nan], 0.025)  # departs without blow-up
+    assert not edge_claim([0, 0, 0, 1], [1.0, 1.1, 1.2, np.nan], 0.025)  # no departure above
+    assert not edge_claim([0, 1, 1, 1], [1.0, np.nan, np.nan, np.nan], 0.05)  # diverged below
+    assert not edge_claim([0, 0, 0, 0], [1.0, 1.0, 1.0, 1.0], 0.1)  # grid ends below 1.5 eta_ms
 
 
 def times_summary(sgd: dict, flow: dict) -> dict:

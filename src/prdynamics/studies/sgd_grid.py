@@ -61,7 +61,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigs
 
 from .. import sgd as sgd_engine
-from ..claims import Claim, check, finding
+from ..claims import Claim, finding
 from ..phases import first_upcrossing, stopping_times
 from ..seeding import SGD_STREAM, rng_for
 from ..statistics import count_interval, mean_ci
@@ -453,9 +453,15 @@ def _grid(summary: dict) -> tuple[list, list, int]:
     return batches, sigma2s, sigma2s.index(min(sigma2s))
 
 
-def claim_stability_edge(summary: dict, *, factor: float, loss_factor: float) -> Claim:
-    """The mean-square edge of SGD linearised at w*, eta_ms(b), separates SGD that converges like
-    the flow from SGD that does not.
+def claim_stability_edge(summary: dict, *, factor: float, loss_factor: float, level: float) -> Claim:
+    """Finding: how the mean-square edge of SGD linearised at w*, eta_ms(b), sits in the grid.
+
+    Not a check: the registered criterion (the edge splits the grid) failed and its replacement,
+    the one below, was chosen after the data; at b = 1 it would also pass for a prediction off by
+    1.4x.  A direct test of the linearised theory (the mean-square growth of e = w - w* of
+    replicas started near w*, against log rho(T(eta))) agrees below the edge, but above it the
+    growth is carried by rare excursions (mean-square against almost-sure stability), so a CLT
+    interval over replicas is no test there; see docs/studies/sgd_grid.md.
 
     summary: of ``summarise``.  Its diverged and loss_ratio (sigma2, batch, eta, seed) enter at
     the least noisy sigma2; loss_ratio is the late loss of SGD over the flow's (same seed, same
@@ -503,21 +509,17 @@ def claim_stability_edge(summary: dict, *, factor: float, loss_factor: float) ->
         **per_batch,
         "gd_edge_2_over_hmax_per_seed": np.asarray(eta_gd, float).tolist(),
         "divergences_by_phase": {str(p): int(c) for p, c in zip(phases, counts, strict=True)},
+        "thresholds": {"factor": factor, "loss_factor": loss_factor},
     }
-    return check(
+    return finding(
         "sgd_grid.stability_edge",
-        "The mean-square stability edge of online SGD linearised at w*, eta_ms(b) = 1 / rho(L^{-1} K_b), "
-        "separates steps at which SGD converges like the flow (no divergence, late loss within "
-        "loss_factor of the flow's at eta <= eta_ms / factor) from steps at which it does not "
-        "(divergence or late loss above loss_factor times the flow's at the first grid eta >= "
-        "factor * eta_ms), for every batch size and seed. Blow-up within the horizon comes later: "
-        "its grid bracket over eta_ms is reported.",
-        measured,
-        "per (b, seed): stable and tracking below eta_ms / factor, departing above factor * eta_ms",
-        {"factor": factor, "loss_factor": loss_factor},
-        bool(ok) and all(ok),
-        basis=("derived: eta_ms(b) from the linearised mean-square map at w*; factor replaced after the "
-               "first failed (post-hoc)"),
+        "Finding: per batch size and seed, whether the mean-square stability edge of online SGD "
+        "linearised at w*, eta_ms(b) = 1 / rho(L^{-1} K_b), separates steps at which SGD converges like "
+        "the flow (no divergence, late loss within loss_factor of the flow's at eta <= eta_ms / factor) "
+        "from steps at which it does not (divergence or late loss above loss_factor times the flow's at "
+        "the first grid eta >= factor * eta_ms); the blow-up bracket over eta_ms beside it.",
+        measured=measured,
+        interval={"seeds_split_by_eta_ms": count_interval(sum(ok), len(ok), level) if ok else None},
     )
 
 
@@ -594,7 +596,7 @@ def claim_small_eta_matches_flow(summary: dict, *, level: float, min_steps: int 
 def claims(summary: dict, *, edge_factor: float, loss_factor: float, confidence_level: float) -> list[Claim]:
     """The study's claims on a summary of ``summarise``."""
     return [
-        claim_stability_edge(summary, factor=edge_factor, loss_factor=loss_factor),
+        claim_stability_edge(summary, factor=edge_factor, loss_factor=loss_factor, level=confidence_level),
         claim_phases_survive(summary, level=confidence_level),
         claim_small_eta_matches_flow(summary, level=confidence_level),
     ]

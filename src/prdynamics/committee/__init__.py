@@ -22,9 +22,10 @@ from .population import (
     students_sphere,
     teachers,
 )
+from .sgd import CommitteeSGDResult, run_committee_sgd
 
 __all__ = [
-    "ACTIVATIONS", "CommitteeTrajectory", "check_activation", "coefficients",
+    "ACTIVATIONS", "CommitteeSGDResult", "CommitteeTrajectory", "check_activation", "coefficients",
     "error_from_overlaps", "gradient", "hessian", "integrate_committee_flow", "loss", "loss_from_overlaps",
-    "overlaps", "problem", "students_sphere", "teachers",
+    "overlaps", "problem", "run_committee_sgd", "students_sphere", "teachers",
 ]

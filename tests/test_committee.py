@@ -7,6 +7,7 @@ integrator against scipy's Radau on the full W ODE, online SGD against the flow,
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ from prdynamics.committee.flow import _coefficients, _frozen, frozen_step
 from prdynamics.committee.sgd import _advance as _sgd_advance
 from prdynamics.committee.sgd import committee_sgd_step_reference
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
+from prdynamics.io import COMMITTEE_KEYS, load_result
 from prdynamics.seeding import problem as single_problem
 from prdynamics.seeding import rng_for
 from prdynamics.sgd import run_sgd
@@ -358,3 +360,80 @@ def test_sgd_refuses_bad_values_by_name(bad):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         blowup = args.pop("blowup", 1e6)
         run_committee_sgd(**args, base_seed=0, blowup=blowup, orthogonal_teacher=False)
+
+
+# --------------------------------------------------------------------------- CLI
+
+CLI_FLOW = ["--method", "flow", "--a", "1.5", "--d", "12", "--p", "2", "--k", "2",
+            "--activation", "quadratic", "--base-seed", "0", "--t-max", "5", "--t-min", "1e-2",
+            "--points-per-decade", "5",
+            "--rtol", "1e-8", "--atol", "1e-11"]
+CLI_SGD = ["--method", "sgd", "--a", "1.5", "--d", "12", "--p", "3", "--k", "2", "--activation", "erf",
+           "--base-seed", "0", "--t-max", "1", "--t-min", "1e-2", "--points-per-decade", "5",
+           "--eta", "1e-2", "--batch", "2", "--sigma2", "0.01", "--blowup", "1e6", "--orthogonal-teacher"]
+
+
+def _cli():
+    path = ROOT / "scripts" / "simulate_committee.py"
+    spec = importlib.util.spec_from_file_location("simulate_committee", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_cli_flow_writes_every_key_and_the_library_numbers(tmp_path):
+    outs = [str(tmp_path / "s0.npz"), str(tmp_path / "s1.npz")]
+    assert _cli().main([*CLI_FLOW, "--seed", "0", "1", "--out", *outs]) == 0
+    for seed, out in zip((0, 1), outs, strict=True):
+        res = load_result(out, required=COMMITTEE_KEYS)
+        lam, Ws, W0 = problem(1.5, 12, 2, 2, seed, 0, False)
+        np.testing.assert_array_equal(res["Wstar"], Ws)
+        np.testing.assert_array_equal(res["W0"], W0)
+        ctl = StepController(rtol=1e-8, atol=1e-11)
+        tr = integrate_committee_flow(lam, Ws, W0, "quadratic", res["t"], ctl)
+        np.testing.assert_array_equal(res["M"], tr.M)
+        np.testing.assert_array_equal(res["loss"], tr.loss)
+        assert res["M"].shape == (len(res["t"]), 2, 2) and res["R"].shape == (len(res["t"]), 2, 2)
+        assert res["provenance"]["inputs"]["seed"] == seed and res["diverged"] is False
+
+
+def test_cli_sgd_writes_one_file_per_replica(tmp_path):
+    outs = [str(tmp_path / "a.npz"), str(tmp_path / "b.npz")]
+    assert _cli().main([*CLI_SGD, "--seed", "4", "7", "--out", *outs]) == 0
+    alone = run_committee_sgd(1.5, 12, 3, 2, "erf", [7], 1e-2, 2, 0.01, log_time_grid(1e-2, 1.0, 5),
+                              base_seed=0, blowup=1e6, orthogonal_teacher=True)
+    res = load_result(outs[1], required=COMMITTEE_KEYS)
+    np.testing.assert_array_equal(res["loss"], alone.loss[0])
+    np.testing.assert_array_equal(res["R"], alone.R[0])
+    assert res["M"].shape == (len(res["t"]), 3, 3) and res["orthogonal_teacher"] is True
+    _, _, P = overlaps(res["Wstar"], res["lam"], res["Wstar"])
+    assert np.max(np.abs(P - np.eye(2))) <= 1e-13
+
+
+@pytest.mark.parametrize("change, flag", [
+    ({"--p": "0"}, "--p"), ({"--k": "-1"}, "--k"), ({"--activation": "tanh"}, "--activation"),
+    ({"--t-max": "nan"}, "--t-max"), ({"--a": "nan"}, "--a"), ({"--rtol": "nan"}, "--rtol"),
+    ({"--atol": "-1"}, "--atol"), ({"--eta": "nan"}, "--eta"), ({"--sigma2": "-0.1"}, "--sigma2"),
+    ({"--batch": "0"}, "--batch"), ({"--blowup": "nan"}, "--blowup"), ({"--k": "20"}, "--orthogonal-teacher"),
+])
+def test_cli_refuses_bad_values_by_name(change, flag, tmp_path, capsys):
+    base = CLI_FLOW if flag in ("--rtol", "--atol") else CLI_SGD
+    argv = [*base, "--seed", "0", "--out", str(tmp_path / "x.npz")]
+    for key, value in change.items():
+        argv[argv.index(key) + 1] = value
+    with pytest.raises(SystemExit) as exc:
+        _cli().main(argv)
+    assert exc.value.code == 2 and flag in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_cli_needs_the_options_of_its_method(tmp_path, capsys):
+    out = ["--seed", "0", "--out", str(tmp_path / "x.npz")]
+    argv = [a for a in CLI_FLOW if a not in ("--rtol", "1e-8")] + out
+    with pytest.raises(SystemExit):
+        _cli().main(argv)
+    assert "--rtol" in capsys.readouterr().err
+    argv = [*CLI_SGD[: CLI_SGD.index("--eta")], "--seed", "0", "--out", str(tmp_path / "x.npz")]
+    with pytest.raises(SystemExit):
+        _cli().main(argv)
+    assert "--eta --batch --sigma2 --blowup" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import numpy as np
 # Every stream id of the project, in one table, so that no two kinds of draw of one run share
 # a stream: rng_for(base_seed, d, seed, <id>, ...).
 TARGET_STREAM = 0  # w* (a committee's W*: its rows, drawn one after another)
-INIT_STREAM = 1  # the paper's start, a committee's W(0) (its rows in turn), the init study's sphere starts
+INIT_STREAM = 1  # the paper's start, a committee's W(0) (rows in turn), the init study's rescaled spheres
 SGD_STREAM = 2  # online SGD inputs z, single neuron and committee alike (label noise: a spawned child)
 CUDA_STREAM = 3  # online SGD inputs on the GPU backend (its own generator)
 FINITE_STREAM = 5  # the finite-sample study: the sample z (and, with a trailing 1, its noise)

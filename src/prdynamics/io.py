@@ -26,6 +26,10 @@ from . import __version__
 #: Keys every trajectory result holds (design.md data contract).
 TRAJECTORY_KEYS = ("t", "s", "u", "mse", "loss", "lam", "wstar", "w0", "a", "d", "seed")
 
+#: Keys every committee result holds (scripts/simulate_committee.py, prdynamics.committee).
+COMMITTEE_KEYS = ("t", "loss", "error", "error_metric", "M", "R", "lam", "W0", "Wstar", "W_final", "a", "d",
+                  "p", "k", "seed", "base_seed", "activation", "method", "diverged")
+
 
 class CorruptResultError(ValueError):
     """A result file that cannot be read or does not follow its schema."""

@@ -6,9 +6,9 @@ import numpy as np
 
 # Every stream id of the project, in one table, so that no two kinds of draw of one run share
 # a stream: rng_for(base_seed, d, seed, <id>, ...).
-TARGET_STREAM = 0  # w*
-INIT_STREAM = 1  # the paper's start (and the sphere starts of the init study, rescaled)
-SGD_STREAM = 2  # online SGD inputs z (its label noise is a spawned child)
+TARGET_STREAM = 0  # w* (a committee's W*: its rows, drawn one after another)
+INIT_STREAM = 1  # the paper's start, a committee's W(0) (rows in turn), the init study's rescaled spheres
+SGD_STREAM = 2  # online SGD inputs z, single neuron and committee alike (label noise: a spawned child)
 CUDA_STREAM = 3  # online SGD inputs on the GPU backend (its own generator)
 FINITE_STREAM = 5  # the finite-sample study: the sample z (and, with a trailing 1, its noise)
 START_STREAMS = {"gaussian": 41, "warm_u0.1": 42, "top_k10": 43}  # the init study's other starts

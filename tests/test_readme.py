@@ -1,7 +1,8 @@
-"""The README stays short, its module list matches the source tree, and its docs links resolve.
+"""The README stays short, the module list (docs/modules.md) matches the source tree, and the docs
+links resolve.
 
-The module list is the Markdown list in the README's "## Layout" section whose items start with a
-backticked path, e.g. ``- `src/prdynamics/flow.py`: ...``. It must name exactly the ``.py`` files
+The module list is the Markdown list in docs/modules.md whose items start with a backticked path,
+e.g. ``- `src/prdynamics/flow.py`: ...``. It must name exactly the ``.py`` files
 under ``src/prdynamics`` (subpackages included) and ``src/prfigures``, every ``__init__.py``
 included: adding, removing or renaming a module without its README line fails here.
 """
@@ -11,20 +12,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+MODULES = ROOT / "docs" / "modules.md"
 PACKAGES = ("src/prdynamics", "src/prfigures")
 MAX_LINES = 250
 
 
-def section(text: str, heading: str) -> str:
-    """The body of the level-2 section `heading`, up to the next level-2 heading."""
-    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
-    assert match, f"README has no '## {heading}' section"
-    return match.group(1)
-
-
 def listed_modules(text: str) -> list[str]:
-    """Backticked paths that start the list items of the Layout section."""
-    return re.findall(r"^- `(src/[^`]+\.py)`", section(text, "Layout"), flags=re.M)
+    """Backticked paths that start the list items of docs/modules.md."""
+    return re.findall(r"^- `(src/[^`]+\.py)`", text, flags=re.M)
 
 
 def tree_modules() -> set[str]:
@@ -32,16 +27,16 @@ def tree_modules() -> set[str]:
 
 
 def test_module_list_matches_the_tree():
-    listed = listed_modules(README.read_text())
+    listed = listed_modules(MODULES.read_text())
     assert len(listed) == len(set(listed)), "a module is listed twice"
     tree = tree_modules()
     assert tree, "no modules found under src/"
-    assert set(listed) == tree, (f"in the tree, not in the README: {sorted(tree - set(listed))}; "
-                                 f"in the README, not in the tree: {sorted(set(listed) - tree)}")
+    assert set(listed) == tree, (f"in the tree, not in docs/modules.md: {sorted(tree - set(listed))}; "
+                                 f"in docs/modules.md, not in the tree: {sorted(set(listed) - tree)}")
 
 
 def test_module_list_parser_sees_a_missing_module():
-    text = README.read_text()
+    text = MODULES.read_text()
     dropped = re.sub(r"^- `src/prdynamics/flow\.py`:.*\n", "", text, flags=re.M)
     assert dropped != text
     assert "src/prdynamics/flow.py" not in listed_modules(dropped)

@@ -23,7 +23,8 @@ DELTA, S_MAX = 0.01, 0.02
 ESCAPE_D, ESCAPE_SEEDS, A = (1000, 10000), tuple(range(6)), 2.0
 TAIL_D, TAIL_SEEDS, TAIL_X_LO, TAIL_X_HI = 20000, tuple(range(8)), 100.0, 0.02
 ESCAPE_CHECKS = {"escape.log_d", "escape.rate"}
-ALL = ESCAPE_CHECKS | {"loss.tail_exponent", "phase3.gamma_law", "escape.faster_with_a"}
+ALL = ESCAPE_CHECKS | {"loss.tail_exponent", "phase3.gamma_law", "escape.faster_with_a",
+                       "threshold.s_one_third"}
 FIG3_A, FIG3_D, FIG3_SEEDS = (1.5, 2.0, 3.0), 300, (0, 1, 2)
 
 # loss.tail_exponent's derived origin term (T2 - T1') / tau_lo is small only when the window starts late:
@@ -40,6 +41,9 @@ DEFECTS = {
     "stale seed": {
         "changes": "every seed runs seed 0's target and start (the claims pair it with its own seed)",
         "fails": {"escape.log_d", "escape.rate"}, "passes": set()},
+    "target mis-normalised": {
+        "changes": "w* scaled to w*^T Q w* = 0.3 instead of 1 (the saddle level 1/3 is then above the target)",
+        "fails": {"threshold.s_one_third"}, "passes": {"escape.faster_with_a"}},
     "spectrum exponent ignored": {
         "changes": "every run of the a-sweep simulated at a = 2 (the sweep's a not passed on)",
         "fails": {"escape.faster_with_a"}, "passes": set()},
@@ -128,9 +132,22 @@ def _faster_claim(defect):
     return paper.claim_escape_faster_with_a(list(FIG3_A), medians)
 
 
+def _threshold_claim(defect):
+    reports = []
+    for seed in FIG3_SEEDS:
+        lam, ws, w0 = problem(A, FIG3_D, seed, base_seed=0)
+        if defect == "target mis-normalised":
+            ws = ws * np.sqrt(0.3)
+        t = log_time_grid(1e-3, 200.0, 20)
+        st = integrate_flow(lam, ws, w0, t, StepController(rtol=1e-6, atol=1e-12)).stats
+        t = t * 1.1 if defect == "time scale off by a constant" else t
+        reports.append(phases.threshold_report(t, st["s"]))
+    return paper.claim_threshold_s_one_third(reports)
+
+
 def _results(defect):
     return {c.id: c.passed for c in [*_escape_claims(defect), _tail_claim(defect), _gamma_claim(defect),
-                                     _faster_claim(defect)]}
+                                     _faster_claim(defect), _threshold_claim(defect)]}
 
 
 def test_checks_pass_on_the_undamaged_small_run():

@@ -23,7 +23,8 @@ def claim_threshold_s_one_third(reports: list[dict]) -> Claim:
     crossings = [r["crossings"] for r in reports]
     margins = [r["min_margin"] for r in reports]
     single = sum(c == 1 for c in crossings)
-    min_margin = float(np.nanmin(margins)) if margins else float("nan")
+    finite = [m for m in margins if math.isfinite(m)]  # a run that never crosses has no margin
+    min_margin = float(min(finite)) if finite else float("nan")
     passed = bool(reports) and single == len(reports) and min_margin > 0
     return check(
         "threshold.s_one_third",

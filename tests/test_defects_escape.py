@@ -42,7 +42,7 @@ DEFECTS = {
         "changes": "every seed runs seed 0's target and start (the claims pair it with its own seed)",
         "fails": {"escape.log_d", "escape.rate"}, "passes": set()},
     "target mis-normalised": {
-        "changes": "w* scaled to w*^T Q w* = 0.3 instead of 1 (the saddle level 1/3 is then above the target)",
+        "changes": "w* scaled to w*^T Q w* = 0.3 instead of 1 (the saddle level 1/3 lies above the target)",
         "fails": {"threshold.s_one_third"}, "passes": {"escape.faster_with_a"}},
     "spectrum exponent ignored": {
         "changes": "every run of the a-sweep simulated at a = 2 (the sweep's a not passed on)",

@@ -24,7 +24,14 @@ import sys
 import time
 
 import numpy as np
-from _cli import add_run_arguments, check_run_arguments, check_seed_outputs, memory_refused, run_inputs
+from _cli import (
+    add_run_arguments,
+    check_run_arguments,
+    check_seed_outputs,
+    finite_float,
+    memory_refused,
+    run_inputs,
+)
 from tqdm import tqdm
 
 from prdynamics.committee import ACTIVATIONS, integrate_committee_flow, problem, run_committee_sgd
@@ -39,16 +46,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--p", type=int, required=True, help="student units, p >= 1")
     p.add_argument("--k", type=int, required=True, help="teacher units, k >= 1")
     p.add_argument("--activation", choices=ACTIVATIONS, required=True)
-    p.add_argument("--t-max", type=float, required=True, help="final time")
-    p.add_argument("--t-min", type=float, required=True, help="first output time")
+    p.add_argument("--t-max", type=finite_float, required=True, help="final time")
+    p.add_argument("--t-min", type=finite_float, required=True, help="first output time")
     p.add_argument("--points-per-decade", type=int, required=True, help="output grid resolution")
     p.add_argument("--method", choices=("flow", "sgd"), required=True)
-    p.add_argument("--rtol", type=float, help="flow: relative tolerance (required by --method flow)")
-    p.add_argument("--atol", type=float, help="flow: absolute tolerance (required by --method flow)")
-    p.add_argument("--eta", type=float, help="sgd: step size, SGD time t = steps * eta")
+    p.add_argument("--rtol", type=finite_float, help="flow: relative tolerance (required by --method flow)")
+    p.add_argument("--atol", type=finite_float, help="flow: absolute tolerance (required by --method flow)")
+    p.add_argument("--eta", type=finite_float, help="sgd: step size, SGD time t = steps * eta")
     p.add_argument("--batch", type=int, help="sgd: samples per step")
-    p.add_argument("--sigma2", type=float, help="sgd: label-noise variance")
-    p.add_argument("--blowup", type=float, help="sgd: max_j w_j^T Q w_j above this marks divergence")
+    p.add_argument("--sigma2", type=finite_float, help="sgd: label-noise variance")
+    p.add_argument("--blowup", type=finite_float, help="sgd: max_j w_j^T Q w_j above this marks divergence")
     p.add_argument("--orthogonal-teacher", action="store_true",
                    help="make the teacher rows exactly Q-orthogonal (Gram-Schmidt); i.i.d. otherwise")
     args = p.parse_args(argv)

@@ -90,6 +90,15 @@ def test_checks_json_lists_every_claim(quick_run):
             assert c["passed"] is True or c["id"] in KNOWN_FAILURES, c["id"]
         else:
             assert c["kind"] == "finding" and c["passed"] is None and c["interval"] is not None
+    # every check is in the README's basis table and fails on at least one injected defect
+    import defect_table
+
+    checks = {c["id"] for c in claims if c["kind"] == "check"}
+    readme = (ROOT / "README.md").read_text()
+    assert {i for i in checks if f"`{i}`" not in readme.split("## Claims")[1].split("## ")[0]} == set()
+    caught = {i for defects in defect_table.load_defects().values()
+              for entry in defects.values() for i in entry["fails"]}
+    assert checks - caught == set(), f"checks no defect test makes fail: {sorted(checks - caught)}"
 
 
 @pytest.mark.pipeline

@@ -61,3 +61,11 @@ def test_docs_pages_link_existing_files():
             if not (page.parent / link).is_file():
                 missing.append(f"{page.relative_to(ROOT)} -> {link}")
     assert not missing, missing
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run ends with the README's "Run the tests" command, verbatim, and it installs from the lock."""
+    blocks = re.findall(r"```bash\n(.*?)\n```", README.read_text(), flags=re.S)
+    test_command = next(b for b in blocks if b.endswith("python -m pytest"))
+    assert "pip install -r requirements/lock-py3.11.txt && pip install --no-deps -e ." in test_command
+    assert (ROOT / ".ci/run").read_text().rstrip().splitlines()[-1] == test_command

@@ -12,7 +12,9 @@ import glob
 import json
 import os
 import platform
+import re
 import subprocess
+import sys
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -67,8 +69,40 @@ def provenance(inputs: dict, repo_dir: str | os.PathLike | None = None) -> dict:
         },
         "git_commit": commit,
         "git_dirty": dirty,
+        "locked_environment": locked_environment(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+#: The lock files of the reproduction environment, one per Python minor version.
+LOCK_DIR = Path(__file__).resolve().parents[2] / "requirements"
+
+
+def lock_pins(path: str | os.PathLike) -> dict[str, str]:
+    """{normalised name: version} of the exact pins of a lock file (uv pip compile output)."""
+    pins = {}
+    for line in Path(path).read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return pins
+
+
+def locked_environment() -> bool | None:
+    """Whether every package of this Python's lock file is installed at its pinned version
+    (None when there is no lock for this Python, e.g. an installed package without the repo)."""
+    from importlib import metadata
+
+    lock = LOCK_DIR / f"lock-py{sys.version_info.major}.{sys.version_info.minor}.txt"
+    if not lock.is_file():
+        return None
+    for name, version in lock_pins(lock).items():
+        try:
+            if metadata.version(name) != version:
+                return False
+        except metadata.PackageNotFoundError:
+            return False
+    return True
 
 
 @contextmanager

@@ -197,55 +197,57 @@ def _mode(lh, wsi, wi, b, e, c0, c1, c2, c3, c4, u0, u1):
     return wa + u1 * wb, dwa + u1 * dwb, wb
 
 
-@njit(cache=True)
-def _pass_libm(lam, wstar, w, stop, h, sig0, sig1, u0, u1, w_out):
-    """Modes [0, stop) of one Newton pass, any lam_i h; returns the six sums of _base_step."""
-    s_out = u_out = sd = sb = ud = ub = 0.0
-    for i in range(stop):
-        li = lam[i]
-        lh = li * h
-        c0, c1, c2, c3, c4 = _chi(4.0 * lh * sig1)
-        e = math.exp(2.0 * lh * (sig0 + sig1))
-        wi, dw, wb = _mode(lh, wstar[i], w[i], 2.0 * lh * (sig1 - sig0), e, c0, c1, c2, c3, c4, u0, u1)
-        w_out[i] = wi
-        lwi = li * wi
-        lws = li * wstar[i]
-        s_out += lwi * wi
-        u_out += lws * wi
-        sd += lwi * dw
-        sb += lwi * wb
-        ud += lws * dw
-        ub += lws * wb
-    return s_out, u_out, sd, sb, ud, ub
+@njit(cache=True, inline="always")
+def _factors_libm(lh, sig0, sig1, exp_coeffs, chi4_coeffs):
+    """(e, chi_0, ..., chi_4) of a mode, any lam_i h (libm; the coefficients are unused)."""
+    c0, c1, c2, c3, c4 = _chi(4.0 * lh * sig1)
+    return math.exp(2.0 * lh * (sig0 + sig1)), c0, c1, c2, c3, c4
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
-def _pass_poly(lam, wstar, w, start, stop, h, sig0, sig1, u0, u1, w_out, exp_coeffs, chi4_coeffs):
-    """Modes [start, stop) of one Newton pass, all with |z_i|, |z_i - b_i| within the range of the
-    polynomials: branch-free, so it vectorises (reassociated sums and fused multiply-adds, no other
-    fast-math assumption).  Slicing makes the index provably non-negative: with range(start, stop)
-    numba's wraparound handling blocks vectorisation (5x slower)."""
-    lam = lam[start:stop]
-    wstar = wstar[start:stop]
-    w = w[start:stop]
-    w_out = w_out[start:stop]
-    s_out = u_out = sd = sb = ud = ub = 0.0
-    for i in range(lam.shape[0]):
-        li = lam[i]
-        lh = li * h
-        c0, c1, c2, c3, c4 = _chi_poly(4.0 * lh * sig1, exp_coeffs, chi4_coeffs)
-        e = _poly(2.0 * lh * (sig0 + sig1), exp_coeffs)
-        wi, dw, wb = _mode(lh, wstar[i], w[i], 2.0 * lh * (sig1 - sig0), e, c0, c1, c2, c3, c4, u0, u1)
-        w_out[i] = wi
-        lwi = li * wi
-        lws = li * wstar[i]
-        s_out += lwi * wi
-        u_out += lws * wi
-        sd += lwi * dw
-        sb += lwi * wb
-        ud += lws * dw
-        ub += lws * wb
-    return s_out, u_out, sd, sb, ud, ub
+@njit(cache=True, inline="always")
+def _factors_poly(lh, sig0, sig1, exp_coeffs, chi4_coeffs):
+    """(e, chi_0, ..., chi_4) of a mode whose |z_i|, |z_i - b_i| lie within the polynomials' range."""
+    c0, c1, c2, c3, c4 = _chi_poly(4.0 * lh * sig1, exp_coeffs, chi4_coeffs)
+    return _poly(2.0 * lh * (sig0 + sig1), exp_coeffs), c0, c1, c2, c3, c4
+
+
+def _mode_pass(factors, fastmath):
+    """A kernel over the modes [start, stop) of one Newton pass that returns the six sums of
+    _base_step, with the mode factors of ``factors``.  Slicing makes the index provably
+    non-negative: with range(start, stop) numba's wraparound handling blocks vectorisation (5x
+    slower)."""
+
+    @njit(cache=True, fastmath=fastmath)
+    def kernel(lam, wstar, w, start, stop, h, sig0, sig1, u0, u1, w_out, exp_coeffs, chi4_coeffs):
+        lam = lam[start:stop]
+        wstar = wstar[start:stop]
+        w = w[start:stop]
+        w_out = w_out[start:stop]
+        s_out = u_out = sd = sb = ud = ub = 0.0
+        for i in range(lam.shape[0]):
+            li = lam[i]
+            lh = li * h
+            e, c0, c1, c2, c3, c4 = factors(lh, sig0, sig1, exp_coeffs, chi4_coeffs)
+            wi, dw, wb = _mode(lh, wstar[i], w[i], 2.0 * lh * (sig1 - sig0), e, c0, c1, c2, c3, c4, u0, u1)
+            w_out[i] = wi
+            lwi = li * wi
+            lws = li * wstar[i]
+            s_out += lwi * wi
+            u_out += lws * wi
+            sd += lwi * dw
+            sb += lwi * wb
+            ud += lws * dw
+            ub += lws * wb
+        return s_out, u_out, sd, sb, ud, ub
+
+    return kernel
+
+
+#: Any lam_i h (libm's expm1 and exp, no fast math).
+_pass_libm = _mode_pass(_factors_libm, fastmath=False)
+#: Branch-free, so it vectorises (reassociated sums and fused multiply-adds, no other fast-math assumption).
+_pass_poly = _mode_pass(_factors_poly, fastmath={"reassoc", "contract"})
+
 
 
 def _tail_max(lam: np.ndarray) -> np.ndarray:
@@ -286,7 +288,9 @@ def _base_step(lam, lam_tailmax, wstar, w, h, s0, u0, s_guess, u_guess, sstar, t
         rate = h * max(4.0 * abs(sig1), 2.0 * abs(sig0 + sig1))
         k_small = _tail_start(lam_tailmax, _SMALL / rate) if rate > 0.0 else 0
         k_tiny = max(k_small, _tail_start(lam_tailmax, _TINY / rate) if rate > 0.0 else 0)
-        s_out, u_out, sd, sb, ud, ub = _pass_libm(lam, wstar, w, k_small, h, sig0, sig1, u0, u1, w_out)
+        s_out, u_out, sd, sb, ud, ub = _pass_libm(
+            lam, wstar, w, 0, k_small, h, sig0, sig1, u0, u1, w_out, _EXP_SMALL, _CHI4_SMALL
+        )
         s_p, u_p, sd_p, sb_p, ud_p, ub_p = _pass_poly(
             lam, wstar, w, k_small, k_tiny, h, sig0, sig1, u0, u1, w_out, _EXP_SMALL, _CHI4_SMALL
         )

@@ -81,6 +81,16 @@ def test_rates_solve_the_secular_determinant(p, k, orthogonal):
         assert abs(rates[0] - own_escape_rates(lam, Ws, p)[0]) <= 1e-12 * rates[0]
 
 
+@pytest.mark.parametrize("p, k", [(1, 3), (2, 2), (3, 4)])
+def test_isotropic_orthogonal_teachers_share_one_rate(p, k):
+    """a = 0, P = I_k: L = (4 k / (pkd)) I + (8 / (pkd^2)) T, k-fold rate (4 k + 8) / (pkd) on the span."""
+    d = 40
+    lam, Ws, _ = problem(0.0, d, p, k, 1, 0, True)
+    rates = committee_escape_rates(lam, Ws, p, "quadratic")
+    np.testing.assert_allclose(rates, (4.0 * k + 8.0) / (p * k * d), rtol=1e-12)
+    np.testing.assert_allclose(own_escape_rates(lam, Ws, p), rates, rtol=1e-12)
+
+
 def test_erf_has_no_escape():
     lam, Ws, _ = problem(2.0, 20, 2, 2, 0, 0, False)
     with pytest.raises(ValueError, match="not a critical point"):

@@ -21,17 +21,13 @@ def project_requirements() -> list[Requirement]:
     return [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
 
 
-def normalised(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def unmet(pins: dict[str, str], python: str) -> list[str]:
     env = default_environment() | {"python_version": python, "python_full_version": f"{python}.0"}
     problems = []
     for req in project_requirements():
         if req.marker is not None and not req.marker.evaluate(env):
             continue
-        version = pins.get(normalised(req.name))
+        version = pins.get(io.normalised_name(req.name))
         if version is None or not req.specifier.contains(version, prereleases=True):
             problems.append(f"{req}: lock has {version}")
     return problems
@@ -56,9 +52,9 @@ def test_environment_yml_pins_the_lock_versions():
     conda = dict(d.split("=", 1) for d in deps if isinstance(d, str) and "=" in d)
     assert conda.pop("python") == "3.11"
     pins = io.lock_pins(LOCKS["3.11"])
-    assert {name: pins.get(normalised(name)) for name in conda} == conda
-    direct = {normalised(r.name) for r in project_requirements()}
-    assert direct <= {normalised(n) for n in conda}, direct - {normalised(n) for n in conda}
+    assert {name: pins.get(io.normalised_name(name)) for name in conda} == conda
+    direct = {io.normalised_name(r.name) for r in project_requirements()}
+    assert direct <= {io.normalised_name(n) for n in conda}, direct - {io.normalised_name(n) for n in conda}
 
 
 def test_provenance_says_whether_the_locked_set_is_installed(tmp_path, monkeypatch):

@@ -78,13 +78,18 @@ def provenance(inputs: dict, repo_dir: str | os.PathLike | None = None) -> dict:
 LOCK_DIR = Path(__file__).resolve().parents[2] / "requirements"
 
 
+def normalised_name(name: str) -> str:
+    """A distribution name as PEP 503 compares it (runs of -, _ and . as one -, lower case)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def lock_pins(path: str | os.PathLike) -> dict[str, str]:
     """{normalised name: version} of the exact pins of a lock file (uv pip compile output)."""
     pins = {}
     for line in Path(path).read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", line)
         if match:
-            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+            pins[normalised_name(match.group(1))] = match.group(2)
     return pins
 
 

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import compare_results  # scripts/ is on the path (conftest)
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FIG2 = "figures/fig2_population_dynamics"
 sys.path.insert(0, str(ROOT / "workflow"))
 from pipeline import load_config  # noqa: E402
+from snakemake.exceptions import WorkflowError  # noqa: E402
 
 #: Checks the quick config is registered to fail (config known_failures, README).
 KNOWN_FAILURES = load_config(ROOT / "config/quick.yaml")["known_failures"]
@@ -108,46 +110,127 @@ def test_second_dry_run_has_nothing_to_do(quick_run):
     assert "Nothing to be done" in res.stdout + res.stderr
 
 
-#: A config value each notebook or table rule reads (directly as a parameter, or through its input
-#: files), changed: the dry run must plan the rule (params derived from input would not trigger it).
-NOTEBOOK_OVERRIDES = {
-    "figure1": "fig1:\n  t_max: 250\n",
-    "figure2": "fig2:\n  eps: 0.1\n",
-    "figure3": "stopping:\n  delta: 0.02\n",
-    "figure4": "claims:\n  frozen_mse_rtol: 0.03\n",
-    "figure5": "fig5:\n  t_max: 150\n",
-    "figure6": "fig6:\n  d: [100, 200]\n",
-    "tables": "stopping:\n  s0: 0.06\n",
-    "figure_theory_escape": "escape:\n  s_max: 0.03\n",
-    "figure_theory_volterra": "volterra:\n  s_phase1: 0.04\n",
-    "figure_scaling": "scaling:\n  eps_per_decade: 6\n",
-    "figure_sgd_grid": "stopping:\n  eps: [0.1, 0.02, 0.01]\n",
-    "figure_init": "init:\n  x_hi: 0.3\n",
-    "figure_inputs": "inputs:\n  sgd:\n    d: 50\n",
-    "figure_finite": "finite:\n  claims:\n    floor_factor: 3.0\n",
-}
-
-
 def planned_rules(output: str) -> set[str]:
     """Rule names of a dry run's job-stats table."""
     table = output.split("Job stats:", 1)[1].split("total", 1)[0]
     return set(re.findall(r"^(\w+)\s+\d+$", table, flags=re.M))
 
 
+def dry_run_jobs(repo: Path, override: Path | None = None) -> tuple[dict, set, dict]:
+    """A dry run on the quick config (plus an override file), in this process (a subprocess per
+    config value would cost a second each): {job outputs: (rule, params, inputs)}, the outputs of
+    the jobs it plans, and {job outputs: outputs of the jobs that read them}."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.enums import Quietness
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+
+    files = [Path("config/quick.yaml"), *([override] if override else [])]
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        wf = api.workflow(resource_settings=ResourceSettings(cores=1), snakefile=repo / "Snakefile",
+                          config_settings=ConfigSettings(configfiles=files), workdir=repo)
+        wf.dag(DAGSettings()).execute_workflow(executor="dryrun")
+        dag = wf._workflow.dag  # the API has no public view of the planned jobs; the lock pins snakemake
+
+        def key(job):
+            return tuple(sorted(map(str, job.output)))
+
+        jobs = {key(j): (j.rule.name, repr(list(j.params)), tuple(sorted(map(str, j.input))))
+                for j in dag.jobs}
+        readers = {key(j): {key(r) for r in dag.depending[j]} for j in dag.jobs}
+        return jobs, {key(j) for j in dag._finished}, readers
+
+
+def changed_values(v) -> list:
+    """Other values for a config leaf, in order of preference (the first valid one is used)."""
+    if isinstance(v, bool):
+        return [not v]
+    if isinstance(v, int):
+        return [v + 1, v - 1]
+    if isinstance(v, float):
+        return [v * 1.25, v * 0.8] if v else [0.01]
+    if isinstance(v, str):
+        return {"cpu": ["cuda"]}.get(v, [v + " (changed)"])
+    if isinstance(v, list) and v and isinstance(v[0], str):
+        return [v[:-1], *(v + [x] for x in ("sparse", "rademacher") if x not in v)]
+    if isinstance(v, dict):
+        return [{k: changed_values(x)[0] for k, x in v.items()}]
+    if isinstance(v, list) and v:
+        out = []
+        for f in (1.25, 0.8):
+            out += [v[:-1] + changed_values(v[-1])[:1], changed_values(v[0])[:1] + v[1:]]
+            if isinstance(v[0], float):
+                out += [[x * f for x in v]]
+        return out + [v[:-1]]
+    return []
+
+
+#: Leaves the generic changes above cannot change validly.
+CHANGED_VALUES = {("init", "phase3_eps"): lambda cfg: [e for e in cfg["stopping"]["eps"]
+                                                       if e != cfg["init"]["phase3_eps"]]}
+
+
+def config_leaves(node, path=()):
+    for k, v in node.items():
+        if isinstance(v, dict) and v and k != "known_failures":
+            yield from config_leaves(v, (*path, k))
+        else:
+            yield (*path, k), v
+
+
+def nested(key, value):
+    for k in reversed(key):
+        value = {k: value}
+    return value
+
+
+#: Rules that write simulations from config alone (no input): a job whose seed list grows only by
+#: seeds no other rule requests is not rerun, rightly (each seed's file is independent of the others).
+SIMULATION_PREFIXES = ("simulate_", "theory_")
+SEED_LIST = re.compile(r"--seed( \d+)+")
+
+
 @pytest.mark.pipeline
-@pytest.mark.parametrize("rule", sorted(NOTEBOOK_OVERRIDES))
-def test_changed_config_value_reruns_the_notebook(quick_run, rule, tmp_path):
-    override = tmp_path / "override.yaml"
-    override.write_text(NOTEBOOK_OVERRIDES[rule])
-    res = snakemake(quick_run, "-n", overrides=[str(override)], timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    assert rule in planned_rules(res.stdout + res.stderr), NOTEBOOK_OVERRIDES[rule]
-
-
-def test_every_notebook_rule_has_an_override():
-    text = "".join(p.read_text() for p in sorted((ROOT / "workflow/rules").glob("*.smk")))
-    blocks = re.split(r"^rule ", text, flags=re.M)[1:]
-    assert {b.split(":", 1)[0] for b in blocks if "notebook=" in b} == set(NOTEBOOK_OVERRIDES)
+def test_each_config_value_reruns_exactly_the_jobs_that_read_it(quick_run, tmp_path):
+    """Every leaf of the quick config, changed on its own in an override file: the dry run plans every
+    notebook, table, study and claims job whose parameters or inputs changed or whose inputs another
+    planned job rewrites, and no other; a simulation job is planned when its options changed beyond its
+    seed list, and only then or when it writes a missing file. Every leaf is read by some job, and every
+    rule that is not a simulation is planned by some change."""
+    base, planned, _ = dry_run_jobs(quick_run)
+    assert not planned
+    cfg = load_config(quick_run / "config/quick.yaml")
+    override, problems, covered = tmp_path / "override.yaml", [], set()
+    for key, value in config_leaves(cfg):
+        others = CHANGED_VALUES[key](cfg) if key in CHANGED_VALUES else changed_values(value)
+        for new in others:
+            override.write_text(yaml.safe_dump(nested(key, new)))
+            try:
+                load_config(quick_run / "config/quick.yaml", override)
+                break
+            except WorkflowError:
+                continue
+        else:
+            problems.append(f"{'.'.join(key)}: no valid other value")
+            continue
+        jobs, planned, readers = dry_run_jobs(quick_run, override)
+        changed = {o for o, sig in jobs.items() if base.get(o) != sig}
+        if not changed:
+            problems.append(f"{'.'.join(key)}: read by no job")
+        rewritten = {r for o in planned for r in readers[o]}
+        for o, (rule, params, _) in jobs.items():
+            if rule.startswith(SIMULATION_PREFIXES):
+                old = base.get(o)
+                must = old is not None and SEED_LIST.sub("", old[1]) != SEED_LIST.sub("", params)
+                ok = (o in planned) >= must and (o in planned) <= (o in changed or o in rewritten)
+            else:
+                ok = (o in planned) == (o in changed or o in rewritten)
+            if not ok:
+                state = "planned" if o in planned else "not planned"
+                problems.append(f"{'.'.join(key)} = {new}: {rule} {state}")
+        covered |= {jobs[o][0] for o in planned}
+    rules = {sig[0] for sig in base.values() if not sig[0].startswith(SIMULATION_PREFIXES)}
+    assert not problems, "\n".join(problems)
+    assert rules <= covered, f"rules no config value reruns: {sorted(rules - covered)}"
 
 
 @pytest.mark.pipeline

@@ -106,7 +106,16 @@ def config_errors(cfg: Mapping, schema_path: str | Path = SCHEMA) -> list[str]:
             continue  # named above
         hint = next(filter(None, map(_spelling_hint, [e, *e.context])), "")
         lines.append((tuple(map(str, e.absolute_path)), f"{e.message}{hint}"))
+    if not lines:
+        lines += _cross_key_errors(cfg)
     return [f"config key '{'.'.join(key) or '<top level>'}': {msg}" for key, msg in sorted(lines)]
+
+
+def _cross_key_errors(cfg: Mapping) -> list[tuple[tuple[str, ...], str]]:
+    """(key, message) for values a schema cannot relate to other keys."""
+    if cfg["init"]["phase3_eps"] not in cfg["stopping"]["eps"]:
+        return [(("init", "phase3_eps"), f"{cfg['init']['phase3_eps']} is not one of stopping.eps")]
+    return []
 
 
 def check_config(cfg: Mapping, schema_path: str | Path = SCHEMA) -> None:
@@ -265,10 +274,6 @@ def sgd_grid_files(cfg) -> list[str]:
 def init_files(cfg) -> list[str]:
     """One flow file per (a, d) of the init grid; each holds every start and seed."""
     c = cfg["init"]
-    if c["phase3_eps"] not in cfg["stopping"]["eps"]:
-        raise WorkflowError(
-            f"invalid configuration: init.phase3_eps = {c['phase3_eps']} is not one of stopping.eps"
-        )
     return expand(INIT_NPZ, a=[num(a) for a in c["a"]], d=c["d"])
 
 

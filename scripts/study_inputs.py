@@ -8,7 +8,7 @@ of their law.  The Gaussian flow (law gaussian) of every dimension must be among
 
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_inputs.py --flows results/sims/inputs/flow/*/*.npz \\
-        --sgd results/sims/inputs/sgd/*/*.npz --delta 0.01 --eps 0.1 0.05 0.01 --s0 0.05 \\
+        --sgd results/sims/inputs/sgd/*/*.npz --delta 0.01 --eps 0.1 0.05 0.01 --s0 0.05 --phase3-eps 0.1 \\
         --loss-tol 1e-4 --grad-tol 1e-4 --tail-x-min 6 --tail-x-max-frac 0.1 --tail-min-points 5 \\
         --tail-atol 0.05 --sgd-log-atol 0.25 --out s.npz --confidence-level 0.95 --claims c.json
 """
@@ -37,6 +37,8 @@ def parse_args(argv=None):
                    help="final loss below this: global minimum")
     p.add_argument("--grad-tol", type=finite_float, required=True,
                    help="gradient norm below this: stationary")
+    p.add_argument("--phase3-eps", type=finite_float, required=True,
+                   help="the tail fit starts at T2(phase3_eps)")
     p.add_argument("--tail-x-min", type=finite_float, required=True, help="tail window starts at x_d = this")
     p.add_argument("--tail-x-max-frac", type=finite_float, required=True,
                    help="tail window ends at x_d = this * d")
@@ -50,7 +52,8 @@ def parse_args(argv=None):
                    help="level of every finding's interval")
     p.add_argument("--claims", type=json_output, required=True, help="claims fragment (JSON)")
     args = p.parse_args(argv)
-    for name in ("loss_tol", "grad_tol", "tail_x_min", "tail_x_max_frac", "tail_atol", "sgd_log_atol"):
+    for name in ("loss_tol", "grad_tol", "phase3_eps", "tail_x_min", "tail_x_max_frac", "tail_atol",
+                 "sgd_log_atol"):
         if not getattr(args, name) > 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     return args
@@ -64,6 +67,7 @@ def main(argv=None) -> int:
     ends = {"loss_tol": args.loss_tol, "grad_tol": args.grad_tol}
     try:
         summary = study.summarise(flows, sgds, delta=args.delta, eps=args.eps, s0=args.s0, **ends,
+                                  phase3_eps=args.phase3_eps,
                                   tail_x_min=args.tail_x_min, tail_x_max_frac=args.tail_x_max_frac,
                                   tail_min_points=args.tail_min_points)
     except StudyInputError as exc:

@@ -24,8 +24,9 @@ import study_inputs  # noqa: E402
 from cli_args import INPUTS, SGD, options  # noqa: E402
 
 # study_inputs.py options other than the files
-STUDY = ["--delta", "0.01", "--eps", "0.1", "0.05", "0.01", "--s0", "0.05", "--loss-tol", "1e-4",
-         "--grad-tol", "1e-4", "--tail-x-min", "3", "--tail-x-max-frac", "0.5", "--tail-min-points", "5",
+STUDY = ["--delta", "0.01", "--eps", "0.1", "0.05", "0.01", "--s0", "0.05", "--phase3-eps", "0.1",
+         "--loss-tol", "1e-4", "--grad-tol", "1e-4", "--tail-x-min", "3", "--tail-x-max-frac", "0.5",
+         "--tail-min-points", "5",
          "--tail-atol", "0.05", "--sgd-log-atol", "0.25", "--confidence-level", "0.95"]
 
 LAWS = [("rademacher", None), ("uniform", None), ("student_t", 6.0), ("sparse", 0.3)]
@@ -239,7 +240,7 @@ def test_study_script_end_to_end(tmp_path):
     flow_data[1]["failed"] = np.array([True, False])
     sgd_data = [load_result(g, required=S.SGD_KEYS) for g in sgds]
     settings = {"delta": 0.01, "eps": [0.1, 0.05], "s0": 0.05, "loss_tol": 1e-4, "grad_tol": 1e-4,
-                "tail_x_min": 3, "tail_x_max_frac": 0.5, "tail_min_points": 5}
+                "phase3_eps": 0.1, "tail_x_min": 3, "tail_x_max_frac": 0.5, "tail_min_points": 5}
     summary = S.summarise(flow_data, sgd_data, **settings)
     rows = S.flow_rows(flow_data, **settings)
     srows = S.sgd_rows(sgd_data, {(f["input_dist"], int(f["d"])): f for f in flow_data})

@@ -44,9 +44,11 @@ rule study_inputs:
         level=config["confidence_level"],
         stop=config["stopping"],
         c=config["inputs"]["claims"],
+        phase3_eps=config["inputs"]["phase3_eps"],
     shell:
         "python {input.script} --flows {input.flows} --sgd {input.sgd} --delta {params.stop[delta]}"
-        " --eps {params.stop[eps]} --s0 {params.stop[s0]} --loss-tol {params.c[loss_tol]}"
+        " --eps {params.stop[eps]} --s0 {params.stop[s0]} --phase3-eps {params.phase3_eps}"
+        " --loss-tol {params.c[loss_tol]}"
         " --grad-tol {params.c[grad_tol]} --tail-x-min {params.c[tail_x_min]}"
         " --tail-x-max-frac {params.c[tail_x_max_frac]} --tail-min-points {params.c[tail_min_points]}"
         " --tail-atol {params.c[tail_atol]} --sgd-log-atol {params.c[sgd_log_atol]}"

@@ -405,16 +405,11 @@ def _time_names(eps) -> list[str]:
     return ["T1", "T_third", "T1_prime"] + [f"T2_eps{e:g}" for e in eps]
 
 
-def tail_eps(eps) -> float:
-    """The eps of the tail fit's origin T2(eps): the largest of the stopping eps (the first T2, the
-    Phase III start of Fig. 4 and of the scaling study at eps = 0.1)."""
-    return float(max(eps))
-
-
 def flow_rows(flows: list[dict], *, delta: float, eps, s0: float, loss_tol: float, grad_tol: float,
-              tail_x_min: float, tail_x_max_frac: float, tail_min_points: int) -> list[dict]:
+              phase3_eps: float, tail_x_min: float, tail_x_max_frac: float,
+              tail_min_points: int) -> list[dict]:
     """One row per flow run: stopping times, threshold report, end point (``classify_endpoint``)
-    and, for runs at the global minimum, the tail exponent (``tail_exponent``)."""
+    and, for runs at the global minimum, the tail exponent (``tail_exponent``) from T2(phase3_eps)."""
     rows = []
     for f in flows:
         law, d, a, kappa = f["input_dist"], int(f["d"]), float(f["a"]), float(f["kappa"])
@@ -433,7 +428,7 @@ def flow_rows(flows: list[dict], *, delta: float, eps, s0: float, loss_tol: floa
             row |= {"crossings": rep["crossings"], "min_margin": rep["min_margin"]}
             row |= classify_endpoint(f["w_final"][r], f["lam"], f["wstar"][r], kappa, loss_tol, grad_tol)
             if row["status"] == "global":
-                t2 = phases.tail_origin(f["t"], stats["s"], stats["u"], tail_eps(eps))
+                t2 = phases.tail_origin(f["t"], stats["s"], stats["u"], phase3_eps)
                 row["beta"], row["tail_points"] = tail_exponent(f["t"], stats["loss"], t2, d, a, tail_x_min,
                                                                 tail_x_max_frac, tail_min_points)
             else:
@@ -472,7 +467,8 @@ def sgd_rows(sgds: list[dict], flows: dict) -> list[dict]:
 
 
 def summarise(flows: list[dict], sgds: list[dict], *, delta: float, eps, s0: float, loss_tol: float,
-              grad_tol: float, tail_x_min: float, tail_x_max_frac: float, tail_min_points: int) -> dict:
+              grad_tol: float, phase3_eps: float, tail_x_min: float, tail_x_max_frac: float,
+              tail_min_points: int) -> dict:
     """The study's arrays: one run_* entry per flow run (``flow_rows``), one sgd_* entry per SGD
     replica (``sgd_rows``), and the linearised Gaussian theory of the tail exponent.
 
@@ -490,7 +486,8 @@ def summarise(flows: list[dict], sgds: list[dict], *, delta: float, eps, s0: flo
         if ("gaussian", d) not in by_law_d:
             raise StudyInputError(f"no Gaussian flow file at d = {d} (the reference of every law)")
     tail = {"tail_x_min": tail_x_min, "tail_x_max_frac": tail_x_max_frac, "tail_min_points": tail_min_points}
-    rows = flow_rows(flows, delta=delta, eps=eps, s0=s0, loss_tol=loss_tol, grad_tol=grad_tol, **tail)
+    rows = flow_rows(flows, delta=delta, eps=eps, s0=s0, loss_tol=loss_tol, grad_tol=grad_tol,
+                     phase3_eps=phase3_eps, **tail)
     srows = sgd_rows(sgds, by_law_d)
 
     theory = 1.0 - 1.0 / a if a > 1 else float("nan")

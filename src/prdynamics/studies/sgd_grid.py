@@ -62,6 +62,7 @@ from scipy.sparse.linalg import LinearOperator, eigs
 
 from .. import sgd as sgd_engine
 from ..claims import Claim, check, finding
+from ..flow import StepController, integrate_flow
 from ..phases import first_upcrossing, stopping_times
 from ..seeding import SGD_STREAM, rng_for
 from ..statistics import count_interval, log2_ratio_interval, mean_ci
@@ -262,6 +263,72 @@ def near_target_growth(lam, wstar, eta: float, batch: int, *, replicas: int, ste
     return {"growth": np.sum(ends * ends, axis=1) / float(np.trace(M0)),
             "predicted": math.exp(predicted_growth(lam, wstar, M0, eta, batch, steps)),
             "log_rho": math.log(rho)}
+
+
+#: What claim_flow_limit reads from a file of scripts/simulate_sgd_limit.py.
+LIMIT_KEYS = ("eta", "times", "gap", "batch", "lam", "wstar")
+
+
+def nested_strides(etas, times) -> tuple[np.ndarray, np.ndarray]:
+    """Strides m_k = eta_k / eta_min (integers) and the finest run's step counts at each time.
+
+    Every time must be a whole number of steps of every eta, so that every run records there.
+    """
+    etas, times = np.asarray(etas, float), np.asarray(times, float)
+    if etas.ndim != 1 or etas.size < 2 or not np.all(etas > 0) or np.any(np.diff(etas) >= 0):
+        raise ValueError(f"etas must be positive and decreasing, got {etas.tolist()}")
+    if times.ndim != 1 or times.size < 1 or not np.all(times > 0) or np.any(np.diff(times) <= 0):
+        raise ValueError(f"times must be positive and increasing, got {times.tolist()}")
+    strides = np.rint(etas / etas[-1]).astype(np.int64)
+    steps = np.rint(times / etas[-1]).astype(np.int64)
+    if not (np.allclose(strides * etas[-1], etas, rtol=1e-9, atol=0)
+            and np.allclose(steps * etas[-1], times, rtol=1e-9, atol=0)
+            and np.all(steps[:, None] % strides[None, :] == 0)):
+        raise ValueError(f"need etas that are integer multiples of the smallest and times that are multiples "
+                         f"of every eta, got etas {etas.tolist()} and times {times.tolist()}")
+    return strides, steps
+
+
+def flow_limit_gaps(lam, wstar, w0, etas, batch: int, times, *, replicas: int, base_seed: int, seed: int,
+                    blowup: float, rtol: float, atol: float) -> dict:
+    """Online SGD (noiseless, the engine's kernel prdynamics.sgd.sgd_steps) at every eta from (w*, w0),
+    against the population flow from w0, for claim_flow_limit.
+
+    Replica r draws the finest run's inputs from rng_for(base_seed, d, seed, SGD_STREAM,
+    FLOW_LIMIT_CHILD, r); the run at eta_k uses every m_k-th batch of them (m_k = eta_k / eta_min),
+    so each run is online SGD on fresh samples and the runs of one replica share their noise
+    (correlated, which narrows the interval of a ratio of their gaps).  Returns gap (eta, time,
+    replica) = |w_sgd(t) - w_flow(t)|^2 / d (inf for a replica that diverged), diverged (eta,
+    replica) and the flow's states flow_w (time, d).
+    """
+    lam, wstar = _check_problem(lam, wstar)
+    batch = _check_batch(batch)
+    strides, steps = nested_strides(etas, times)
+    d, n_eta, lcm = lam.size, len(strides), int(np.lcm.reduce(strides))
+    chunk = lcm * max(1, sgd_engine.CHUNK_VALUES // (batch * d * lcm))  # a multiple of every stride
+    ctl = StepController(rtol=rtol, atol=atol)
+    flow_w = np.stack([integrate_flow(lam, wstar, w0, np.array([t]), ctl).w_final for t in times])
+    gap = np.full((n_eta, len(steps), int(replicas)), np.inf)
+    diverged = np.zeros((n_eta, int(replicas)), bool)
+    for r in range(int(replicas)):
+        rng = rng_for(base_seed, d, seed, SGD_STREAM, FLOW_LIMIT_CHILD, r)
+        w = [np.array(w0, dtype=np.float64) for _ in range(n_eta)]
+        done = 0
+        for j, target in enumerate(steps):
+            while done < target:
+                n = min(chunk, int(target) - done)  # both multiples of every stride
+                z = rng.standard_normal((n, batch, d))
+                for k, m in enumerate(strides):
+                    if not diverged[k, r]:
+                        zk = z[::m]
+                        w[k], bad = sgd_engine.sgd_steps(w[k], lam, wstar, zk, np.zeros(zk.shape[:2]),
+                                                         float(etas[k]), 0.0, blowup)
+                        diverged[k, r] = bad >= 0
+                done += n
+            for k in range(n_eta):
+                if not diverged[k, r]:
+                    gap[k, j, r] = float(np.sum((w[k] - flow_w[j]) ** 2)) / d
+    return {"gap": gap, "diverged": diverged, "flow_w": flow_w, "strides": strides}
 
 
 def grid_bracket(etas, diverged) -> tuple[float, float, bool]:

@@ -8,7 +8,8 @@ and the study's claims fragment.
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_sgd_grid.py --sgd results/sims/sgd_grid/*/*/*.npz \\
         --flow results/sims/flow/a2_d200/seed*.npz --delta 0.01 --s0 0.05 --eps 0.1 --target-time 5 \\
-        --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 \\
+        --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 --limit results/sims/sgd_limit/a2_d200.npz \\
+        --limit-order-eta-ms 1.0 --limit-halfwidth-max 0.5 \\
         --out study.npz --confidence-level 0.95 --claims claims.json
 """
 
@@ -43,6 +44,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--edge-factor", type=finite_float, required=True, help="edge claim: factor around eta_ms")
     p.add_argument("--loss-factor", type=finite_float, required=True,
                    help="edge claim: flow-like means a late loss within this factor of the flow's")
+    p.add_argument("--limit", required=True, help="flow-limit replicas (scripts/simulate_sgd_limit.py)")
+    p.add_argument("--limit-order-eta-ms", type=finite_float, required=True,
+                   help="flow_limit: tolerance c = this * eta / eta_ms(b) around order 1")
+    p.add_argument("--limit-halfwidth-max", type=finite_float, required=True,
+                   help="flow_limit: largest half-width of the order's interval")
     p.add_argument("--out", type=npz_output, required=True, help="output study .npz")
     p.add_argument("--confidence-level", type=finite_float, required=True,
                    help="level of every finding's interval")
@@ -55,6 +61,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--target-time must be positive, got {args.target_time}")
     if not args.edge_factor >= 1:
         p.error(f"--edge-factor must be >= 1, got {args.edge_factor}")
+    if not (args.limit_order_eta_ms > 0 and args.limit_halfwidth_max > 0):
+        p.error("--limit-order-eta-ms and --limit-halfwidth-max must be positive")
     if not args.loss_factor > 1:
         p.error(f"--loss-factor must be > 1, got {args.loss_factor}")
     return args
@@ -65,14 +73,17 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     flows = [load_result(f) for f in args.flow]
     runs = [load_result(f, required=sgd_grid.SGD_KEYS) for f in args.sgd]
+    limit = load_result(args.limit, required=sgd_grid.LIMIT_KEYS)
     try:
         summary = sgd_grid.summarise(runs, flows, delta=args.delta, s0=args.s0, eps=args.eps,
                                      target_time=args.target_time, floor_window=args.floor_window)
     except StudyInputError as exc:
         raise SystemExit(str(exc)) from None
     criteria = {"edge_factor": args.edge_factor, "loss_factor": args.loss_factor,
+                "limit_order_eta_ms": args.limit_order_eta_ms,
+                "limit_halfwidth_max": args.limit_halfwidth_max,
                 "confidence_level": args.confidence_level}
-    write_claims(args.claims, sgd_grid.claims(summary, **criteria))
+    write_claims(args.claims, sgd_grid.claims(summary, limit, **criteria))
     inputs = {k: v for k, v in vars(args).items() if k not in ("out", "claims")}
     wall = round(time.perf_counter() - start, 3)
     save_result(args.out, summary | criteria, provenance(inputs) | {"wall_seconds": wall})

@@ -1,5 +1,6 @@
 """Defect injection for the checks of the finite and sgd_grid studies: each defect is put into a small
-in-process run (d = 16, 8 seeds, seconds) and the checks it must break fail while the others pass.
+in-process run (d = 16, 8 seeds or 128 replicas, seconds) and the checks it must break fail while the
+others pass.
 
 DEFECTS is read by the table generator: per defect, what is wrong, which checks must fail and which
 must still pass on the same defective data.
@@ -12,15 +13,24 @@ import pytest
 import simulate_finite
 
 from prdynamics.io import load_result
+from prdynamics.seeding import problem
 from prdynamics.studies import finite as F
+from prdynamics.studies import sgd_grid as G
 
 LARGE_N, FLOOR = "finite.large_n_matches_population", "finite.noise_floor_slope"
 FINITE_CHECKS = {LARGE_N, FLOOR}
+FLOW_LIMIT = "sgd_grid.flow_limit"
 
 DEFECTS = {
     "samples reused wrongly": {
         "changes": "each sample of size n is its first 16 d rows repeated, not n fresh rows",
         "fails": {LARGE_N, FLOOR},
+        "passes": set(),
+    },
+    "SGD gradient halved": {
+        "changes": "the per-sample gradient is 2 ((x.w)^2 - y)(x.w) x, that of the loss with a 1/2, "
+                   "so SGD follows the flow at half speed",
+        "fails": {FLOW_LIMIT},
         "passes": set(),
     },
 }
@@ -60,8 +70,35 @@ def test_the_checks_pass_on_the_undamaged_small_run(tmp_path, monkeypatch):
     assert finite_checks(tmp_path, monkeypatch) == {c: True for c in FINITE_CHECKS}
 
 
-@pytest.mark.parametrize("defect", sorted(DEFECTS))
+@pytest.mark.parametrize("defect", sorted(PATCHES))
 def test_a_defect_fails_its_checks_and_only_them(defect, tmp_path, monkeypatch):
     result = finite_checks(tmp_path, monkeypatch, defect)
     assert {c for c in DEFECTS[defect]["fails"] if result[c]} == set()
     assert {c for c in DEFECTS[defect]["passes"] if not result[c]} == set()
+
+
+# The flow-limit replicas on a problem whose |u(0)| = 0.235 is far above the Phase I noise on u (no
+# replica crosses u = 0): d = 16, seed 5 (eta_ms(1) = 0.011), times in Phase II (|u| > 0.9 at 0.5) and III.
+LIMIT = {"etas": [0.002, 0.001, 0.0005], "times": [0.4, 2.0], "replicas": 128, "seed": 5}
+
+
+def flow_limit_passed(monkeypatch, defect=None) -> bool:
+    if defect is not None:
+        steps = G.sgd_engine.sgd_steps
+        monkeypatch.setattr(G.sgd_engine, "sgd_steps",
+                            lambda w, lam, ws, z, xi, eta, sigma, blowup: steps(w, lam, ws, z, xi, eta / 2,
+                                                                                sigma, blowup))
+    lam, wstar, w0 = problem(2.0, 16, LIMIT["seed"], 0)
+    res = G.flow_limit_gaps(lam, wstar, w0, LIMIT["etas"], 1, LIMIT["times"], replicas=LIMIT["replicas"],
+                            base_seed=0, seed=LIMIT["seed"], blowup=1e6, rtol=1e-8, atol=1e-12)
+    limit = {"eta": LIMIT["etas"], "times": LIMIT["times"], "batch": 1, "lam": lam, "wstar": wstar, **res}
+    return G.claim_flow_limit(limit, order_eta_ms=1.0, halfwidth_max=0.5, level=0.95).passed
+
+
+def test_flow_limit_passes_on_the_undamaged_small_run(monkeypatch):
+    assert flow_limit_passed(monkeypatch)
+
+
+def test_a_halved_gradient_fails_flow_limit(monkeypatch):
+    assert DEFECTS["SGD gradient halved"]["fails"] == {FLOW_LIMIT}
+    assert not flow_limit_passed(monkeypatch, "SGD gradient halved")

@@ -322,3 +322,30 @@ def test_bracketing_etas():
     assert stab.bracketing_etas([0.1, 0.2, 0.4], 0.3) == (1, 2)
     assert stab.bracketing_etas([0.1, 0.2, 0.4], 0.05) == (-1, 0)
     assert stab.bracketing_etas([0.1, 0.2, 0.4], 1.0) == (2, -1)
+
+
+def test_flow_limit_gaps_nest_the_inputs_of_one_stream():
+    """The run at eta_k steps on every m_k-th draw of the finest run's stream (plain numpy steps on
+    those draws), and its gap is |w - w_flow|^2 / d against the flow integrated to the same time."""
+    from prdynamics.flow import StepController, integrate_flow
+    from prdynamics.seeding import SGD_STREAM, problem, rng_for
+    from prdynamics.sgd import sgd_step_reference
+
+    d, seed, etas, times = 6, 3, [0.04, 0.02, 0.01], [0.04, 0.08]
+    lam, wstar, w0 = problem(2.0, d, seed, 0)
+    res = stab.flow_limit_gaps(lam, wstar, w0, etas, 1, times, replicas=2, base_seed=0, seed=seed,
+                               blowup=1e6, rtol=1e-8, atol=1e-12)
+    assert res["gap"].shape == (3, 2, 2) and not res["diverged"].any()
+    for r in range(2):
+        z = rng_for(0, d, seed, SGD_STREAM, stab.FLOW_LIMIT_CHILD, r).standard_normal((8, 1, d))
+        for k, (eta, m) in enumerate(zip(etas, (4, 2, 1), strict=True)):
+            w = w0.copy()
+            for j, t in enumerate(times):
+                for i in range(j * 4 // m, (j + 1) * 4 // m):
+                    w = sgd_step_reference(w, lam, wstar, z[i * m], np.zeros(1), eta, 0.0)
+                flow = integrate_flow(lam, wstar, w0, np.array([t]), StepController(1e-8, 1e-12)).w_final
+                assert res["gap"][k, j, r] == pytest.approx(np.sum((w - flow) ** 2) / d, rel=1e-9)
+    with pytest.raises(ValueError, match="multiples"):
+        stab.nested_strides([0.03, 0.02], [0.06])  # 0.03 is no multiple of 0.02
+    with pytest.raises(ValueError, match="multiples"):
+        stab.nested_strides([0.04, 0.02], [0.06])  # 0.06 is no whole number of 0.04 steps

@@ -81,3 +81,23 @@ def test_geometric_mean_ci_is_the_mean_ci_of_the_logs():
     m, lo, hi = mean_ci(np.log(v), 0.9)
     assert g["geometric_mean"] == pytest.approx(math.sqrt(8.0))
     assert (g["lower"], g["upper"]) == (pytest.approx(math.exp(lo)), pytest.approx(math.exp(hi)))
+
+
+def test_log2_ratio_interval_covers_a_known_ratio_and_uses_the_pairing():
+    # chi^2_1 gaps (one dominant direction, the worst case of sgd_grid.flow_limit): x has twice the
+    # mean of y, so log2 of the ratio of means is 1; independent pairs: SE = sqrt(2 + 2) / (sqrt n ln 2)
+    rng = np.random.default_rng(1)
+    n, reps, level = 128, 400, 0.9
+    covered, ses = 0, []
+    for _ in range(reps):
+        x, y = 2.0 * rng.standard_normal(n) ** 2, rng.standard_normal(n) ** 2
+        r = statistics.log2_ratio_interval(x, y, level)
+        covered += r["interval"][0] <= 1.0 <= r["interval"][1]
+        ses.append(r["se"])
+    assert abs(covered / reps - level) < 3 * math.sqrt(level * (1 - level) / reps) + 0.02
+    assert np.median(ses) == pytest.approx(math.sqrt(4 / n) / math.log(2), rel=0.15)
+    # fully correlated pairs (y a fixed multiple of x): no spread at all
+    x = rng.standard_normal(n) ** 2
+    r = statistics.log2_ratio_interval(x, x / 4, level)
+    assert r["value"] == pytest.approx(2.0) and r["se"] < 1e-12
+    assert math.isnan(statistics.log2_ratio_interval(np.append(x[1:], np.nan), x, level)["value"])

@@ -146,6 +146,7 @@ VOLTERRA_NPZ = "results/sims/volterra/a{a}_d{d}/seed{seed}.npz"
 SGD_NPZ = "results/sims/sgd/{law}/eta{eta}_b{batch}_noise{sigma2}/a{a}_d{d}.npz"
 SCALING_NPZ = "results/sims/scaling/a{a}_d{d}/seed{seed}.npz"
 SGD_GRID_NPZ = "results/sims/sgd_grid/b{batch}_noise{sigma2}/a{a}_d{d}/eta{eta}.npz"
+SGD_LIMIT_NPZ = "results/sims/sgd_limit/a{a}_d{d}.npz"
 INIT_NPZ = "results/sims/init/a{a}_d{d}.npz"
 INPUTS_FLOW_NPZ = "results/sims/inputs/flow/{law}/a{a}_d{d}.npz"
 INPUTS_SGD_NPZ = "results/sims/inputs/sgd/{law}/eta{eta}_a{a}_d{d}.npz"
@@ -271,6 +272,12 @@ def sgd_grid_files(cfg) -> list[str]:
                   d=c["d"], eta=[num(e) for e in c["eta"]])
 
 
+def sgd_limit_files(cfg) -> list[str]:
+    """The flow-limit replicas of the SGD grid study (check sgd_grid.flow_limit): one file."""
+    c = cfg["sgd_grid"]
+    return expand(SGD_LIMIT_NPZ, a=num(c["a"]), d=c["d"])
+
+
 def init_files(cfg) -> list[str]:
     """One flow file per (a, d) of the init grid; each holds every start and seed."""
     c = cfg["init"]
@@ -392,6 +399,15 @@ def simulate_sgd_grid(cfg, w) -> dict:
                    points_per_decade=grid["points_per_decade"], backend=cfg["sgd_backend"])
 
 
+def simulate_sgd_limit(cfg, w) -> dict:
+    c = cfg["sgd_grid"]["limit"]
+    return {
+        "a": w["a"], "d": w["d"], "seed": c["seed"], "base_seed": cfg["base_seed"], "eta": c["eta"],
+        "batch": c["batch"], "replicas": c["replicas"], "times": c["times"], "blowup": cfg["sgd_blowup"],
+        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
+    }
+
+
 def inputs_law_param(cfg, law):
     """The parameter of a law of the inputs study (None for the laws without one)."""
     c = cfg["inputs"]
@@ -455,6 +471,7 @@ SIMULATIONS = {
     "simulate_volterra": Simulation(VOLTERRA_NPZ, volterra_files, simulate_volterra),
     "simulate_scaling": Simulation(SCALING_NPZ, scaling_files, simulate_scaling),
     "simulate_sgd_grid": Simulation(SGD_GRID_NPZ, sgd_grid_files, simulate_sgd_grid),
+    "simulate_sgd_limit": Simulation(SGD_LIMIT_NPZ, sgd_limit_files, simulate_sgd_limit),
     "simulate_init": Simulation(INIT_NPZ, init_files, simulate_init),
     "simulate_inputs_flow": Simulation(INPUTS_FLOW_NPZ, inputs_flow_files, simulate_inputs_flow),
     "simulate_inputs_sgd": Simulation(INPUTS_SGD_NPZ, inputs_sgd_files, simulate_inputs_sgd),

@@ -112,3 +112,23 @@ def geometric_mean_ci(values, level: float) -> dict:
     v = np.asarray(values, float)
     m, lo, hi = mean_ci(np.log(v[v > 0]), level)
     return {"geometric_mean": math.exp(m), "lower": math.exp(lo), "upper": math.exp(hi), "level": level}
+
+
+def log2_ratio_interval(x, y, level: float) -> dict:
+    """log2(mean x / mean y) of paired positive samples (x_r, y_r), with its delta-method interval.
+
+    Pairs may be correlated (the same replica measured twice): the delta method linearises each
+    pair, l_r = x_r / mean x - y_r / mean y, so the standard error std(l) / (sqrt(n) ln 2) carries
+    the covariance; the interval is value -+ the Student-t quantile (n - 1 dof) times it.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 2:
+        raise ValueError(f"need two 1-D arrays of one length >= 2, got shapes {x.shape} and {y.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        nan = math.nan
+        return {"value": nan, "se": nan, "interval": [nan, nan], "level": level, "n": int(x.size)}
+    mx, my = float(x.mean()), float(y.mean())
+    value = math.log2(mx / my)
+    se = float(np.std(x / mx - y / my, ddof=1)) / math.sqrt(x.size) / math.log(2)
+    return {"value": value, "se": se, "interval": t_interval(value, se, x.size - 1, level), "level": level,
+            "n": int(x.size)}

@@ -24,6 +24,7 @@ from pipeline import (  # simulation file patterns, file lists, job options, not
     PHASE3_NPZ,
     SCALING_NPZ,
     SGD_GRID_STUDY,
+    SGD_LIMIT_NPZ,
     SGD_NPZ,
     SIDECAR,
     SIMULATIONS,
@@ -51,6 +52,7 @@ from pipeline import (  # simulation file patterns, file lists, job options, not
     sgd_files,
     sgd_grid_files,
     sgd_grid_outputs,
+    sgd_limit_files,
     volterra_files,
 )
 

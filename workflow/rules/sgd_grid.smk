@@ -16,12 +16,29 @@ rule simulate_sgd_grid:
         "python {input.script} {params.options} --out {output} > {log} 2>&1"
 
 
+rule simulate_sgd_limit:
+    input:
+        script="scripts/simulate_sgd_limit.py",
+        library="src/prdynamics/studies/sgd_grid.py",
+    output:
+        SGD_LIMIT_NPZ,
+    log:
+        "logs/sgd_grid/simulate_limit_a{a}_d{d}.log",
+    benchmark:
+        "results/benchmarks/sgd_grid/simulate_limit_a{a}_d{d}.tsv"
+    params:
+        options=job_options("simulate_sgd_limit"),
+    shell:
+        "python {input.script} {params.options} --out {output} > {log} 2>&1"
+
+
 rule study_sgd_grid:
     input:
         script="scripts/study_sgd_grid.py",
         library="src/prdynamics/studies/sgd_grid.py",
         sgd=sgd_grid_files(config),
         flow=flow_files(config, "sgd_grid"),
+        limit=sgd_limit_files(config),
     output:
         study=SGD_GRID_STUDY,
         claims=expand(CLAIMS_FRAGMENT, study="sgd_grid"),
@@ -37,7 +54,9 @@ rule study_sgd_grid:
         "python {input.script} --sgd {input.sgd} --flow {input.flow} --delta {params.stop[delta]}"
         " --s0 {params.stop[s0]} --eps {params.c[eps]} --target-time {params.c[target_time]}"
         " --floor-window {params.c[floor_window]} --edge-factor {params.c[claims][edge_factor]}"
-        " --loss-factor {params.c[claims][loss_factor]} --out {output.study}"
+        " --loss-factor {params.c[claims][loss_factor]} --limit {input.limit}"
+        " --limit-order-eta-ms {params.c[claims][limit_order_eta_ms]}"
+        " --limit-halfwidth-max {params.c[claims][limit_halfwidth_max]} --out {output.study}"
         " --confidence-level {params.level} --claims {output.claims} > {log} 2>&1"
 
 

@@ -61,15 +61,19 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigs
 
 from .. import sgd as sgd_engine
-from ..claims import Claim, finding
+from ..claims import Claim, check, finding
+from ..flow import StepController, integrate_flow
 from ..phases import first_upcrossing, stopping_times
 from ..seeding import SGD_STREAM, rng_for
-from ..statistics import count_interval, mean_ci
+from ..statistics import count_interval, log2_ratio_interval, mean_ci
 from . import StudyInputError
 
 #: Child coordinate of the SGD stream for the near-w* replicas (rng_for(base, d, seed, SGD_STREAM,
 #: NEAR_TARGET_CHILD, replica)): their own draws, apart from the grid's runs.
 NEAR_TARGET_CHILD = 60
+#: Child coordinate of the SGD stream for the flow-limit replicas of claim_flow_limit
+#: (rng_for(base_seed, d, seed, SGD_STREAM, FLOW_LIMIT_CHILD, replica)).
+FLOW_LIMIT_CHILD = 61
 
 #: Phases in which a divergence can occur, by the flow's stopping times of the same seed.
 DIVERGENCE_PHASES = ("I", "II", "III", "none")
@@ -259,6 +263,72 @@ def near_target_growth(lam, wstar, eta: float, batch: int, *, replicas: int, ste
     return {"growth": np.sum(ends * ends, axis=1) / float(np.trace(M0)),
             "predicted": math.exp(predicted_growth(lam, wstar, M0, eta, batch, steps)),
             "log_rho": math.log(rho)}
+
+
+#: What claim_flow_limit reads from a file of scripts/simulate_sgd_limit.py.
+LIMIT_KEYS = ("eta", "times", "gap", "batch", "lam", "wstar")
+
+
+def nested_strides(etas, times) -> tuple[np.ndarray, np.ndarray]:
+    """Strides m_k = eta_k / eta_min (integers) and the finest run's step counts at each time.
+
+    Every time must be a whole number of steps of every eta, so that every run records there.
+    """
+    etas, times = np.asarray(etas, float), np.asarray(times, float)
+    if etas.ndim != 1 or etas.size < 2 or not np.all(etas > 0) or np.any(np.diff(etas) >= 0):
+        raise ValueError(f"etas must be positive and decreasing, got {etas.tolist()}")
+    if times.ndim != 1 or times.size < 1 or not np.all(times > 0) or np.any(np.diff(times) <= 0):
+        raise ValueError(f"times must be positive and increasing, got {times.tolist()}")
+    strides = np.rint(etas / etas[-1]).astype(np.int64)
+    steps = np.rint(times / etas[-1]).astype(np.int64)
+    if not (np.allclose(strides * etas[-1], etas, rtol=1e-9, atol=0)
+            and np.allclose(steps * etas[-1], times, rtol=1e-9, atol=0)
+            and np.all(steps[:, None] % strides[None, :] == 0)):
+        raise ValueError(f"need etas that are integer multiples of the smallest and times that are multiples "
+                         f"of every eta, got etas {etas.tolist()} and times {times.tolist()}")
+    return strides, steps
+
+
+def flow_limit_gaps(lam, wstar, w0, etas, batch: int, times, *, replicas: int, base_seed: int, seed: int,
+                    blowup: float, rtol: float, atol: float) -> dict:
+    """Online SGD (noiseless, the engine's kernel prdynamics.sgd.sgd_steps) at every eta from (w*, w0),
+    against the population flow from w0, for claim_flow_limit.
+
+    Replica r draws the finest run's inputs from rng_for(base_seed, d, seed, SGD_STREAM,
+    FLOW_LIMIT_CHILD, r); the run at eta_k uses every m_k-th batch of them (m_k = eta_k / eta_min),
+    so each run is online SGD on fresh samples and the runs of one replica share their noise
+    (correlated, which narrows the interval of a ratio of their gaps).  Returns gap (eta, time,
+    replica) = |w_sgd(t) - w_flow(t)|^2 / d (inf for a replica that diverged), diverged (eta,
+    replica) and the flow's states flow_w (time, d).
+    """
+    lam, wstar = _check_problem(lam, wstar)
+    batch = _check_batch(batch)
+    strides, steps = nested_strides(etas, times)
+    d, n_eta, lcm = lam.size, len(strides), int(np.lcm.reduce(strides))
+    chunk = lcm * max(1, sgd_engine.CHUNK_VALUES // (batch * d * lcm))  # a multiple of every stride
+    ctl = StepController(rtol=rtol, atol=atol)
+    flow_w = np.stack([integrate_flow(lam, wstar, w0, np.array([t]), ctl).w_final for t in times])
+    gap = np.full((n_eta, len(steps), int(replicas)), np.inf)
+    diverged = np.zeros((n_eta, int(replicas)), bool)
+    for r in range(int(replicas)):
+        rng = rng_for(base_seed, d, seed, SGD_STREAM, FLOW_LIMIT_CHILD, r)
+        w = [np.array(w0, dtype=np.float64) for _ in range(n_eta)]
+        done = 0
+        for j, target in enumerate(steps):
+            while done < target:
+                n = min(chunk, int(target) - done)  # both multiples of every stride
+                z = rng.standard_normal((n, batch, d))
+                for k, m in enumerate(strides):
+                    if not diverged[k, r]:
+                        zk = z[::m]
+                        w[k], bad = sgd_engine.sgd_steps(w[k], lam, wstar, zk, np.zeros(zk.shape[:2]),
+                                                         float(etas[k]), 0.0, blowup)
+                        diverged[k, r] = bad >= 0
+                done += n
+            for k in range(n_eta):
+                if not diverged[k, r]:
+                    gap[k, j, r] = float(np.sum((w[k] - flow_w[j]) ** 2)) / d
+    return {"gap": gap, "diverged": diverged, "flow_w": flow_w, "strides": strides}
 
 
 def grid_bracket(etas, diverged) -> tuple[float, float, bool]:
@@ -593,10 +663,78 @@ def claim_small_eta_matches_flow(summary: dict, *, level: float, min_steps: int 
     )
 
 
-def claims(summary: dict, *, edge_factor: float, loss_factor: float, confidence_level: float) -> list[Claim]:
-    """The study's claims on a summary of ``summarise``."""
+def claim_flow_limit(limit: dict, *, order_eta_ms: float, halfwidth_max: float, level: float) -> Claim:
+    """Online SGD tends to the population flow as eta -> 0 at fixed t and b: the mean-square gap to
+    the flow halves with eta.
+
+    limit: of ``flow_limit_gaps`` (a file of scripts/simulate_sgd_limit.py): eta (eta0 / 2^k,
+    decreasing), times, batch, lam, wstar, and gap (eta, time, replica) = |w_sgd(t) - w_flow(t)|^2 / d
+    of R replicas from the flow's (w*, w0), nested inputs (the run at eta0 / 2^k uses every 2^(K-k)-th
+    draw of the finest run's stream, so each run is online SGD and the pairs are correlated).
+
+    Derivation (fixed before the data).  A step is w' = w - eta grad L(w) - eta zeta, zeta of mean 0
+    and covariance Sigma(w) / b, and t = steps * eta.  The diffusion approximation (linear response
+    of the flow to the noise) gives w_sgd(t) = w_flow(t) + sqrt(eta / b) xi(t) + eta beta(t) + o(eta),
+    xi Gaussian, d xi = -H(w_flow) xi dt + Sigma^{1/2} dB, beta the deterministic O(eta) drift.  So
+    G(eta) = E gap = A eta + B eta^2 + ..., A = E|xi|^2 / (b d) > 0, and the order
+    p = log2 G(eta) / G(eta / 2) = 1 + O(eta) (the squared drift alone would give 2).  Size of the
+    O(eta) term: near w* the second moment of w - w_flow sums the noise through the map T(eta) of the
+    module docstring, whose Neumann series amplifies it by up to 1 / (1 - eta / eta_ms(b)), so
+    p - 1 <= log2((1 - eta / (2 eta_ms)) / (1 - eta / eta_ms)) ~ 0.72 eta / eta_ms at the pair
+    (eta, eta / 2); the drift term B is not computed and is taken as no larger.  The tolerance is
+    c = order_eta_ms * eta / eta_ms(b), eta the larger step of the finest pair (order_eta_ms = 1:
+    1.4x the amplification term).  Phase I does not spoil linear response: at w ~ 0 the per-sample
+    gradient is -4 y (x.w) x, so the noise scales with |w|; the escaping overlap u ~ u0 e^{rho t}
+    picks up a relative variance about 24 eta w*^T Q^3 w* / (rho w*^T Q^2 w*) <= 24 eta lam_1^2 / rho
+    (~3 eta at a = 2), a shift of the escape by a small fraction of 1 / rho for eta <= 0.004.
+
+    Criterion, per recorded time (one in Phase II, one in Phase III of the flow): at the finest pair
+    the delta-method interval (statistics.log2_ratio_interval, at `level`, over replicas) of p meets
+    [1 - c, 1 + c] and has half-width <= halfwidth_max (0.5: resolves order 1 from 0, no convergence,
+    and from 2, a noise-free gap), and no replica diverged.  The coarser pairs are reported.
+    """
+    etas, times = np.asarray(limit["eta"], float), np.asarray(limit["times"], float)
+    gap = np.asarray(limit["gap"], float)
+    batch = int(limit["batch"])
+    eta_ms = ms_stability_edge(limit["lam"], limit["wstar"], batch)
+    coarse = float(etas[-2])
+    c = order_eta_ms * coarse / eta_ms
+    per_time, passed = [], bool(gap.shape[0] >= 3) and bool(np.all(np.isfinite(gap)))
+    for j, t in enumerate(times):
+        pairs = [log2_ratio_interval(gap[k, j], gap[k + 1, j], level) for k in range(len(etas) - 1)]
+        fine = pairs[-1]
+        lo, hi = fine["interval"]
+        ok = bool(np.isfinite(lo) and np.isfinite(hi) and (hi - lo) / 2 <= halfwidth_max
+                  and lo <= 1 + c and hi >= 1 - c)
+        passed &= ok
+        per_time.append({"t": float(t), "mean_gap": gap[:, j].mean(axis=-1).tolist(),
+                         "order_finest_pair": fine["value"], "order_interval": [lo, hi],
+                         "order_coarser_pairs": [p["value"] for p in pairs[:-1]],
+                         "order_coarser_intervals": [p["interval"] for p in pairs[:-1]], "passed": ok})
+    return check(
+        "sgd_grid.flow_limit",
+        "Online SGD converges to the population flow as eta -> 0 at fixed t and b: on R replicas from "
+        "the flow's (w*, w0), the mean-square gap |w_sgd(t) - w_flow(t)|^2 / d halves with eta (order 1) "
+        "at a Phase II and a Phase III time, within 1 -+ eta / eta_ms(b) at the finest pair.",
+        {"eta": etas.tolist(), "batch": batch, "replicas": int(gap.shape[-1]), "eta_ms": eta_ms,
+         "per_time": per_time},
+        {"order": 1.0},
+        {"c": c, "c_formula": "order_eta_ms * eta / eta_ms(b)", "order_eta_ms": order_eta_ms,
+         "halfwidth_max": halfwidth_max, "level": level},
+        passed,
+        basis=("convergence: diffusion approximation w_sgd = w_flow + sqrt(eta / b) xi + O(eta), so the "
+               "mean-square gap is A eta + O(eta^2) and halves with eta; the O(eta) term is bounded by the "
+               "mean-square amplification 1 / (1 - eta / eta_ms(b)) near w*"),
+    )
+
+
+def claims(summary: dict, limit: dict, *, edge_factor: float, loss_factor: float, limit_order_eta_ms: float,
+           limit_halfwidth_max: float, confidence_level: float) -> list[Claim]:
+    """The study's claims on a summary of ``summarise`` and the flow-limit replicas (``flow_limit_gaps``)."""
     return [
         claim_stability_edge(summary, factor=edge_factor, loss_factor=loss_factor, level=confidence_level),
         claim_phases_survive(summary, level=confidence_level),
         claim_small_eta_matches_flow(summary, level=confidence_level),
+        claim_flow_limit(limit, order_eta_ms=limit_order_eta_ms, halfwidth_max=limit_halfwidth_max,
+                         level=confidence_level),
     ]

@@ -8,8 +8,8 @@ and the study's claims fragment.
 Every option is required: the pipeline passes each one from config. Example (config/config.yaml's):
     python scripts/study_sgd_grid.py --sgd results/sims/sgd_grid/*/*/*.npz \\
         --flow results/sims/flow/a2_d200/seed*.npz --delta 0.01 --s0 0.05 --eps 0.1 --target-time 5 \\
-        --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 \\
-        --out study.npz --confidence-level 0.95 --claims claims.json
+        --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 --ms-factor 2 --ms-samples 131072 \\
+        --ms-e0 1e-6 --base-seed 0 --out study.npz --confidence-level 0.95 --claims claims.json
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--edge-factor", type=finite_float, required=True, help="edge claim: factor around eta_ms")
     p.add_argument("--loss-factor", type=finite_float, required=True,
                    help="edge claim: flow-like means a late loss within this factor of the flow's")
+    p.add_argument("--ms-factor", type=finite_float, required=True,
+                   help="ms_growth check: one step at eta_ms / this and this * eta_ms")
+    p.add_argument("--ms-samples", type=int, required=True,
+                   help="ms_growth check: samples per (batch, seed), ceil(this / b) replicas")
+    p.add_argument("--ms-e0", type=finite_float, required=True, help="ms_growth check: start |e| / |w*|")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed (ms_growth replicas)")
     p.add_argument("--out", type=npz_output, required=True, help="output study .npz")
     p.add_argument("--confidence-level", type=finite_float, required=True,
                    help="level of every finding's interval")
@@ -55,6 +61,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--target-time must be positive, got {args.target_time}")
     if not args.edge_factor >= 1:
         p.error(f"--edge-factor must be >= 1, got {args.edge_factor}")
+    if not args.ms_factor > 1:
+        p.error(f"--ms-factor must be > 1, got {args.ms_factor}")
+    if not args.ms_samples >= 2:
+        p.error(f"--ms-samples must be >= 2, got {args.ms_samples}")
+    if not args.ms_e0 > 0:
+        p.error(f"--ms-e0 must be positive, got {args.ms_e0}")
+    if not args.base_seed >= 0:
+        p.error(f"--base-seed must be >= 0, got {args.base_seed}")
     if not args.loss_factor > 1:
         p.error(f"--loss-factor must be > 1, got {args.loss_factor}")
     return args
@@ -70,6 +84,11 @@ def main(argv=None) -> int:
                                      target_time=args.target_time, floor_window=args.floor_window)
     except StudyInputError as exc:
         raise SystemExit(str(exc)) from None
+    by_seed = {int(f["seed"]): f for f in flows}
+    wstars = [by_seed[int(sd)]["wstar"] for sd in summary["seeds"]]
+    summary |= sgd_grid.ms_growth_summary(summary["lam"], wstars, summary["seeds"].tolist(),
+                                          summary["batch"].tolist(), factor=args.ms_factor,
+                                          samples=args.ms_samples, e0=args.ms_e0, base_seed=args.base_seed)
     criteria = {"edge_factor": args.edge_factor, "loss_factor": args.loss_factor,
                 "confidence_level": args.confidence_level}
     write_claims(args.claims, sgd_grid.claims(summary, **criteria))

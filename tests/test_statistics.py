@@ -81,3 +81,21 @@ def test_geometric_mean_ci_is_the_mean_ci_of_the_logs():
     m, lo, hi = mean_ci(np.log(v), 0.9)
     assert g["geometric_mean"] == pytest.approx(math.sqrt(8.0))
     assert (g["lower"], g["upper"]) == (pytest.approx(math.exp(lo)), pytest.approx(math.exp(hi)))
+
+
+def test_ratio_of_means_se_is_the_jackknife_one():
+    """The delta-method se of sum y / sum x against the jackknife (independent; they agree to O(1/n))."""
+    from prdynamics.statistics import ratio_of_means
+
+    rng = np.random.default_rng(3)
+    x = rng.chisquare(3, 4000)
+    y = 0.7 * x + rng.standard_normal(4000) * (0.5 + x)
+    r = ratio_of_means(y, x)
+    assert r["ratio"] == pytest.approx(y.sum() / x.sum()) and r["dof"] == 3999
+    loo = (y.sum() - y) / (x.sum() - x)
+    jack = math.sqrt((x.size - 1) / x.size * np.sum((loo - loo.mean()) ** 2))
+    assert r["se"] == pytest.approx(jack, rel=0.02)
+    exact = ratio_of_means(2.0 * x, x)
+    assert exact["ratio"] == pytest.approx(2.0) and exact["se"] == pytest.approx(0.0, abs=1e-14)
+    with pytest.raises(ValueError):
+        ratio_of_means([1.0], [1.0])

@@ -31,13 +31,16 @@ rule study_sgd_grid:
         "results/benchmarks/sgd_grid/study.tsv"
     params:
         level=config["confidence_level"],
+        base_seed=config["base_seed"],
         c=config["sgd_grid"],
         stop=config["stopping"],
     shell:
         "python {input.script} --sgd {input.sgd} --flow {input.flow} --delta {params.stop[delta]}"
         " --s0 {params.stop[s0]} --eps {params.c[eps]} --target-time {params.c[target_time]}"
         " --floor-window {params.c[floor_window]} --edge-factor {params.c[claims][edge_factor]}"
-        " --loss-factor {params.c[claims][loss_factor]} --out {output.study}"
+        " --loss-factor {params.c[claims][loss_factor]} --ms-factor {params.c[claims][ms_factor]}"
+        " --ms-samples {params.c[claims][ms_samples]} --ms-e0 {params.c[claims][ms_e0]}"
+        " --base-seed {params.base_seed} --out {output.study}"
         " --confidence-level {params.level} --claims {output.claims} > {log} 2>&1"
 
 

@@ -1,5 +1,5 @@
 """Defect injection for the checks of the finite and sgd_grid studies: each defect is put into a small
-in-process run (d = 16, 8 seeds, seconds) and the checks it must break fail while the others pass.
+in-process run (d = 16, seconds) and the checks it must break fail while the others pass.
 
 DEFECTS is read by the table generator: per defect, what is wrong, which checks must fail and which
 must still pass on the same defective data.
@@ -60,8 +60,63 @@ def test_the_checks_pass_on_the_undamaged_small_run(tmp_path, monkeypatch):
     assert finite_checks(tmp_path, monkeypatch) == {c: True for c in FINITE_CHECKS}
 
 
-@pytest.mark.parametrize("defect", sorted(DEFECTS))
+@pytest.mark.parametrize("defect", sorted(PATCHES))
 def test_a_defect_fails_its_checks_and_only_them(defect, tmp_path, monkeypatch):
     result = finite_checks(tmp_path, monkeypatch, defect)
     assert {c for c in DEFECTS[defect]["fails"] if result[c]} == set()
     assert {c for c in DEFECTS[defect]["passes"] if not result[c]} == set()
+
+
+# ---- sgd_grid.ms_growth: one SGD step of the engine's kernel from the critical mode ----
+
+MS_GROWTH = "sgd_grid.ms_growth"
+
+MS_DEFECTS = {
+    "SGD gradient off by a factor 2": {
+        "changes": "the kernel's per-sample gradient is 2 ((x.w)^2 - y)(x.w) x, half the loss's "
+                   "(a dropped factor 2)",
+        "fails": {MS_GROWTH},
+        "passes": set(),
+    },
+    "batch gradient summed, not averaged": {
+        "changes": "the kernel steps along the sum of the b per-sample gradients instead of their mean",
+        "fails": {MS_GROWTH},
+        "passes": set(),
+    },
+}
+DEFECTS.update(MS_DEFECTS)
+
+def step_scaled(scale):
+    """A kernel whose step is scale(z) times the true one: the same as a gradient scaled by it."""
+    def patch(steps):
+        return lambda w, lam, ws, z, xi, eta, sigma, blowup: steps(w, lam, ws, z, xi, scale(z) * eta, sigma,
+                                                                   blowup)
+    return patch
+
+
+MS_PATCHES = {
+    "SGD gradient off by a factor 2": step_scaled(lambda z: 0.5),
+    "batch gradient summed, not averaged": step_scaled(lambda z: z.shape[1]),
+}
+
+
+def ms_growth_passed(monkeypatch, defect=None) -> bool:
+    """The ms_growth check on a small problem (d = 16, one seed, b in {1, 4}, 2^16 samples)."""
+    from prdynamics import sgd as engine
+    from prdynamics.seeding import problem
+    from prdynamics.studies import sgd_grid as G
+
+    if defect is not None:
+        monkeypatch.setattr(engine, "sgd_steps", MS_PATCHES[defect](engine.sgd_steps))
+    lam, ws, _ = problem(2.0, 16, 0, 0)
+    s = G.ms_growth_summary(lam, [ws], [0], [1, 4], factor=2.0, samples=2**16, e0=1e-6, base_seed=0)
+    return G.claim_ms_growth({**s, "batch": np.array([1, 4]), "seeds": np.array([0])}, level=0.95).passed
+
+
+def test_ms_growth_passes_on_the_undamaged_kernel(monkeypatch):
+    assert ms_growth_passed(monkeypatch)
+
+
+@pytest.mark.parametrize("defect", sorted(MS_DEFECTS))
+def test_a_kernel_defect_fails_ms_growth(defect, monkeypatch):
+    assert not ms_growth_passed(monkeypatch, defect)

@@ -318,8 +318,8 @@ def edge_mode_growth(lam, wstar, batch: int, etas, *, samples: int, e0: float, b
     for i, eta in enumerate(etas):
         for r in range(replicas):
             ends[r] = sgd_engine.sgd_steps(w0[r], lam, wstar, z[r], xi, eta, 0.0, math.inf)[0]
-        e = ends - wstar
-        y[i] = np.where(np.all(np.isfinite(e), axis=1), np.sum(e * e, axis=1), math.inf)
+        ends -= wstar
+        y[i] = np.where(np.all(np.isfinite(ends), axis=1), np.einsum("ij,ij->i", ends, ends), math.inf)
     M0 = starts.T @ starts / replicas
     tr0 = float(np.trace(M0))
     return {"eta_ms": eta_ms, "x": np.sum(starts * starts, axis=1), "y": y,

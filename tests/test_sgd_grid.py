@@ -357,7 +357,8 @@ def ms_summary(ratio, se, predicted, dof=10_000):
     return {"batch": np.array([1]), "seeds": np.array([0]), "ms_ratio": np.reshape(ratio, shape),
             "ms_se": np.full(shape, se), "ms_dof": np.full(shape, dof),
             "ms_predicted": np.reshape(predicted, shape), "ms_edge_mode": np.reshape(predicted, shape),
-            "ms_eta": np.reshape([0.5, 2.0], shape), "ms_eta_ms": np.ones((1, 1)), "ms_factor": 2.0}
+            "ms_eta": np.reshape([0.5, 2.0], shape), "ms_eta_ms": np.ones((1, 1)), "ms_factor": 2.0,
+            "ms_mean_skew": np.zeros(shape)}
 
 
 def test_ms_growth_check_needs_the_prediction_inside_and_the_sides_resolved():

@@ -9,8 +9,8 @@ Every option is required: the pipeline passes each one from config. Example (con
     python scripts/study_sgd_grid.py --sgd results/sims/sgd_grid/*/*/*.npz \\
         --flow results/sims/flow/a2_d200/seed*.npz --delta 0.01 --s0 0.05 --eps 0.1 --target-time 5 \\
         --floor-window 0.5 --edge-factor 1.5 --loss-factor 1.5 --limit results/sims/sgd_limit/a2_d200.npz \\
-        --limit-order-eta-ms 1.0 --limit-halfwidth-max 0.5 \\
-        --out study.npz --confidence-level 0.95 --claims claims.json
+        --limit-order-eta-ms 1.0 --limit-halfwidth-max 0.5 --ms-factor 2 --ms-samples 131072 \\
+        --ms-e0 1e-6 --base-seed 0 --out study.npz --confidence-level 0.95 --claims claims.json
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="flow_limit: tolerance c = this * eta / eta_ms(b) around order 1")
     p.add_argument("--limit-halfwidth-max", type=finite_float, required=True,
                    help="flow_limit: largest half-width of the order's interval")
+    p.add_argument("--ms-factor", type=finite_float, required=True,
+                   help="ms_growth check: one step at eta_ms / this and this * eta_ms")
+    p.add_argument("--ms-samples", type=int, required=True,
+                   help="ms_growth check: samples per (batch, seed), ceil(this / b) replicas")
+    p.add_argument("--ms-e0", type=finite_float, required=True, help="ms_growth check: start |e| / |w*|")
+    p.add_argument("--base-seed", type=int, required=True, help="project-wide base seed (ms_growth replicas)")
     p.add_argument("--out", type=npz_output, required=True, help="output study .npz")
     p.add_argument("--confidence-level", type=finite_float, required=True,
                    help="level of every finding's interval")
@@ -63,6 +69,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--edge-factor must be >= 1, got {args.edge_factor}")
     if not (args.limit_order_eta_ms > 0 and args.limit_halfwidth_max > 0):
         p.error("--limit-order-eta-ms and --limit-halfwidth-max must be positive")
+    if not args.ms_factor > 1:
+        p.error(f"--ms-factor must be > 1, got {args.ms_factor}")
+    if not args.ms_samples >= 2:
+        p.error(f"--ms-samples must be >= 2, got {args.ms_samples}")
+    if not args.ms_e0 > 0:
+        p.error(f"--ms-e0 must be positive, got {args.ms_e0}")
+    if not args.base_seed >= 0:
+        p.error(f"--base-seed must be >= 0, got {args.base_seed}")
     if not args.loss_factor > 1:
         p.error(f"--loss-factor must be > 1, got {args.loss_factor}")
     return args
@@ -79,6 +93,11 @@ def main(argv=None) -> int:
                                      target_time=args.target_time, floor_window=args.floor_window)
     except StudyInputError as exc:
         raise SystemExit(str(exc)) from None
+    by_seed = {int(f["seed"]): f for f in flows}
+    wstars = [by_seed[int(sd)]["wstar"] for sd in summary["seeds"]]
+    summary |= sgd_grid.ms_growth_summary(summary["lam"], wstars, summary["seeds"].tolist(),
+                                          summary["batch"].tolist(), factor=args.ms_factor,
+                                          samples=args.ms_samples, e0=args.ms_e0, base_seed=args.base_seed)
     criteria = {"edge_factor": args.edge_factor, "loss_factor": args.loss_factor,
                 "limit_order_eta_ms": args.limit_order_eta_ms,
                 "limit_halfwidth_max": args.limit_halfwidth_max,

@@ -20,6 +20,7 @@ from prdynamics.studies import sgd_grid as G
 LARGE_N, FLOOR = "finite.large_n_matches_population", "finite.noise_floor_slope"
 FINITE_CHECKS = {LARGE_N, FLOOR}
 FLOW_LIMIT = "sgd_grid.flow_limit"
+MS_GROWTH = "sgd_grid.ms_growth"
 
 DEFECTS = {
     "samples reused wrongly": {
@@ -30,7 +31,7 @@ DEFECTS = {
     "SGD gradient halved": {
         "changes": "the per-sample gradient is 2 ((x.w)^2 - y)(x.w) x, that of the loss with a 1/2, "
                    "so SGD follows the flow at half speed",
-        "fails": {FLOW_LIMIT},
+        "fails": {FLOW_LIMIT, MS_GROWTH},
         "passes": set(),
     },
 }
@@ -100,5 +101,53 @@ def test_flow_limit_passes_on_the_undamaged_small_run(monkeypatch):
 
 
 def test_a_halved_gradient_fails_flow_limit(monkeypatch):
-    assert DEFECTS["SGD gradient halved"]["fails"] == {FLOW_LIMIT}
+    assert DEFECTS["SGD gradient halved"]["fails"] == {FLOW_LIMIT, MS_GROWTH}
     assert not flow_limit_passed(monkeypatch, "SGD gradient halved")
+
+
+# ---- sgd_grid.ms_growth: one SGD step of the engine's kernel from the critical mode ----
+
+MS_DEFECTS = {
+    "batch gradient summed, not averaged": {
+        "changes": "the kernel steps along the sum of the b per-sample gradients instead of their mean",
+        "fails": {MS_GROWTH},
+        "passes": set(),
+    },
+}
+DEFECTS.update(MS_DEFECTS)
+
+
+def step_scaled(scale):
+    """A kernel whose step is scale(z) times the true one: the same as a gradient scaled by it."""
+    def patch(steps):
+        return lambda w, lam, ws, z, xi, eta, sigma, blowup: steps(w, lam, ws, z, xi, scale(z) * eta, sigma,
+                                                                   blowup)
+    return patch
+
+
+MS_PATCHES = {
+    "SGD gradient halved": step_scaled(lambda z: 0.5),
+    "batch gradient summed, not averaged": step_scaled(lambda z: z.shape[1]),
+}
+
+
+def ms_growth_passed(monkeypatch, defect=None) -> bool:
+    """The ms_growth check on a small problem (d = 16, one seed, b in {1, 4}, 2^16 samples)."""
+    from prdynamics import sgd as engine
+    from prdynamics.seeding import problem
+    from prdynamics.studies import sgd_grid as G
+
+    if defect is not None:
+        monkeypatch.setattr(engine, "sgd_steps", MS_PATCHES[defect](engine.sgd_steps))
+    lam, ws, _ = problem(2.0, 16, 0, 0)
+    s = G.ms_growth_summary(lam, [ws], [0], [1, 4], factor=2.0, samples=2**16, e0=1e-6, base_seed=0)
+    return G.claim_ms_growth({**s, "batch": np.array([1, 4]), "seeds": np.array([0])}, level=0.95).passed
+
+
+def test_ms_growth_passes_on_the_undamaged_kernel(monkeypatch):
+    assert ms_growth_passed(monkeypatch)
+
+
+@pytest.mark.parametrize("defect", sorted(MS_PATCHES))
+def test_a_kernel_defect_fails_ms_growth(defect, monkeypatch):
+    assert not ms_growth_passed(monkeypatch, defect)

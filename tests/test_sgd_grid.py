@@ -349,3 +349,52 @@ def test_flow_limit_gaps_nest_the_inputs_of_one_stream():
         stab.nested_strides([0.03, 0.02], [0.06])  # 0.03 is no multiple of 0.02
     with pytest.raises(ValueError, match="multiples"):
         stab.nested_strides([0.04, 0.02], [0.06])  # 0.06 is no whole number of 0.04 steps
+
+
+def test_critical_mode_is_a_fixed_point_of_the_exact_map_at_the_edge():
+    """P_ms against the quadrature map (independent of the closed form): T(eta_ms)(P_ms) = P_ms, and
+    at any eta the one-step growth tr T(eta)(P_ms) = 1 + eta (eta - eta_ms) tr K_1(P_ms), below 1
+    under the edge and above past it."""
+    lam, ws = small_problem(3)
+    eta_ms, P = stab.ms_edge_mode(lam, ws, 1)
+    assert eta_ms == pytest.approx(stab.ms_stability_edge(lam, ws, 1), rel=1e-8)
+    assert np.trace(P) == pytest.approx(1.0) and np.linalg.eigvalsh(P).min() >= 0
+    np.testing.assert_allclose(exact_T(lam, ws, P, eta_ms), P, rtol=1e-7, atol=1e-9)
+    x, wt = quadrature(lam)
+    K = sum(w * (8 * (xi @ ws) ** 2 * np.outer(xi, xi)) @ P @ (8 * (xi @ ws) ** 2 * np.outer(xi, xi))
+            for xi, w in zip(x, wt, strict=True))
+    for f in (0.5, 2.0):
+        eta = f * eta_ms
+        g = np.trace(exact_T(lam, ws, P, eta))
+        assert g == pytest.approx(1 + eta * (eta - eta_ms) * np.trace(K), rel=1e-9)
+        assert (g < 1) == (f < 1)
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_critical_mode_at_larger_d_is_an_eigenvector_of_the_closed_form_map(batch):
+    from prdynamics.seeding import problem
+
+    lam, ws, _ = problem(2.0, 12, 0, 0)
+    eta_ms, P = stab.ms_edge_mode(lam, ws, batch)
+    np.testing.assert_allclose(stab.second_moment_map(lam, ws, P, eta_ms, batch), P, atol=1e-9)
+
+
+def ms_summary(ratio, se, predicted, dof=10_000):
+    shape = (1, 1, 2)
+    return {"batch": np.array([1]), "seeds": np.array([0]), "ms_ratio": np.reshape(ratio, shape),
+            "ms_se": np.full(shape, se), "ms_dof": np.full(shape, dof),
+            "ms_predicted": np.reshape(predicted, shape), "ms_edge_mode": np.reshape(predicted, shape),
+            "ms_eta": np.reshape([0.5, 2.0], shape), "ms_eta_ms": np.ones((1, 1)), "ms_factor": 2.0,
+            "ms_mean_skew": np.zeros(shape)}
+
+
+def test_ms_growth_check_needs_the_prediction_inside_and_the_sides_resolved():
+    ok = stab.claim_ms_growth(ms_summary([0.9, 1.2], 0.01, [0.905, 1.19]), level=0.95)
+    assert ok.kind == "check" and ok.passed
+    assert ok.tolerance["intervals"] == 2 and ok.tolerance["interval_level_each"] == pytest.approx(0.975)
+    # the prediction outside the interval
+    assert not stab.claim_ms_growth(ms_summary([0.9, 1.2], 0.01, [0.96, 1.19]), level=0.95).passed
+    # too noisy to tell the sides apart, though the prediction is inside
+    assert not stab.claim_ms_growth(ms_summary([0.9, 1.2], 0.08, [0.905, 1.19]), level=0.95).passed
+    # growth on the wrong side of 1 below the edge, agreeing with a (wrong) prediction
+    assert not stab.claim_ms_growth(ms_summary([1.1, 1.2], 0.01, [1.1, 1.19]), level=0.95).passed

@@ -101,3 +101,21 @@ def test_log2_ratio_interval_covers_a_known_ratio_and_uses_the_pairing():
     r = statistics.log2_ratio_interval(x, x / 4, level)
     assert r["value"] == pytest.approx(2.0) and r["se"] < 1e-12
     assert math.isnan(statistics.log2_ratio_interval(np.append(x[1:], np.nan), x, level)["value"])
+
+
+def test_ratio_of_means_se_is_the_jackknife_one():
+    """The delta-method se of sum y / sum x against the jackknife (independent; they agree to O(1/n))."""
+    from prdynamics.statistics import ratio_of_means
+
+    rng = np.random.default_rng(3)
+    x = rng.chisquare(3, 4000)
+    y = 0.7 * x + rng.standard_normal(4000) * (0.5 + x)
+    r = ratio_of_means(y, x)
+    assert r["ratio"] == pytest.approx(y.sum() / x.sum()) and r["dof"] == 3999
+    loo = (y.sum() - y) / (x.sum() - x)
+    jack = math.sqrt((x.size - 1) / x.size * np.sum((loo - loo.mean()) ** 2))
+    assert r["se"] == pytest.approx(jack, rel=0.02)
+    exact = ratio_of_means(2.0 * x, x)
+    assert exact["ratio"] == pytest.approx(2.0) and exact["se"] == pytest.approx(0.0, abs=1e-14)
+    with pytest.raises(ValueError):
+        ratio_of_means([1.0], [1.0])

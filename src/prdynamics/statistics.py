@@ -107,6 +107,17 @@ def t_interval(value: float, se: float, dof: int, level: float) -> list[float]:
     return [value - half, value + half]
 
 
+def ratio_of_means(y, x) -> dict:
+    """Ratio of means sum y / sum x of paired i.i.d. draws with its delta-method standard error,
+    se = sd(y - r x) / (sqrt(n) mean x), and dof n - 1 (for ``t_interval``)."""
+    y, x = np.asarray(y, float), np.asarray(x, float)
+    if y.shape != x.shape or y.ndim != 1 or y.size < 2:
+        raise ValueError("y and x must be 1-D arrays of one length >= 2")
+    r = float(y.sum() / x.sum())
+    se = float(np.std(y - r * x, ddof=1) / (math.sqrt(y.size) * x.mean()))
+    return {"ratio": r, "se": se, "dof": int(y.size - 1)}
+
+
 def geometric_mean_ci(values, level: float) -> dict:
     """Geometric mean of positive values with the Student-t interval of the mean of their logs."""
     v = np.asarray(values, float)

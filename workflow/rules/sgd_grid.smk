@@ -48,6 +48,7 @@ rule study_sgd_grid:
         "results/benchmarks/sgd_grid/study.tsv"
     params:
         level=config["confidence_level"],
+        base_seed=config["base_seed"],
         c=config["sgd_grid"],
         stop=config["stopping"],
     shell:
@@ -56,7 +57,9 @@ rule study_sgd_grid:
         " --floor-window {params.c[floor_window]} --edge-factor {params.c[claims][edge_factor]}"
         " --loss-factor {params.c[claims][loss_factor]} --limit {input.limit}"
         " --limit-order-eta-ms {params.c[claims][limit_order_eta_ms]}"
-        " --limit-halfwidth-max {params.c[claims][limit_halfwidth_max]} --out {output.study}"
+        " --limit-halfwidth-max {params.c[claims][limit_halfwidth_max]} --ms-factor {params.c[claims][ms_factor]}"
+        " --ms-samples {params.c[claims][ms_samples]} --ms-e0 {params.c[claims][ms_e0]}"
+        " --base-seed {params.base_seed} --out {output.study}"
         " --confidence-level {params.level} --claims {output.claims} > {log} 2>&1"
 
 

@@ -125,6 +125,7 @@ NOTEBOOK_OVERRIDES = {
     "figure_init": "init:\n  x_hi: 0.3\n",
     "figure_inputs": "inputs:\n  sgd:\n    d: 50\n",
     "figure_finite": "finite:\n  claims:\n    floor_factor: 3.0\n",
+    "figure_committee": "committee:\n  learn_level: 0.8\n",
 }
 
 

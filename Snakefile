@@ -31,6 +31,7 @@ include: "workflow/rules/sgd_grid.smk"
 include: "workflow/rules/init.smk"
 include: "workflow/rules/inputs.smk"
 include: "workflow/rules/finite.smk"
+include: "workflow/rules/committee.smk"
 include: "workflow/rules/checks.smk"
 
 

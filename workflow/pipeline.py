@@ -135,6 +135,9 @@ WILDCARDS = {
     "sigma2": r"[0-9.e+-]+",
     "law": r"[a-z_]+",
     "u_start": r"0\.[0-9]+",
+    "p": r"[0-9]+",
+    "k": r"[0-9]+",
+    "activation": r"[a-z]+",
 }
 
 FLOW_NPZ = "results/sims/flow/a{a}_d{d}/seed{seed}.npz"
@@ -151,6 +154,9 @@ INIT_NPZ = "results/sims/init/a{a}_d{d}.npz"
 INPUTS_FLOW_NPZ = "results/sims/inputs/flow/{law}/a{a}_d{d}.npz"
 INPUTS_SGD_NPZ = "results/sims/inputs/sgd/{law}/eta{eta}_a{a}_d{d}.npz"
 FINITE_NPZ = "results/sims/finite/a{a}_d{d}_noise{sigma2}.npz"
+COMMITTEE_FLOW_NPZ = "results/sims/committee/flow/{activation}/a{a}_d{d}_p{p}_k{k}/seed{seed}.npz"
+COMMITTEE_SGD_NPZ = ("results/sims/committee/sgd/{activation}/eta{eta}_b{batch}_noise{sigma2}/"
+                     "a{a}_d{d}_p{p}_k{k}/seed{seed}.npz")
 
 #: Sections whose population-flow runs share FLOW_NPZ (the SGD grid compares with the flow of its seeds).
 FLOW_SECTIONS = ("fig1", "fig2", "fig3", "fig6", "sgd_grid")
@@ -307,6 +313,24 @@ def finite_files(cfg) -> list[str]:
     return expand(FINITE_NPZ, a=[num(a) for a in c["a"]], d=c["d"], sigma2=[num(s) for s in c["sigma2"]])
 
 
+def committee_flow_files(cfg) -> list[str]:
+    """Committee flows: every (a, seed) of each quadratic pair and each erf pair."""
+    c = cfg["committee"]
+    runs = [("quadratic", p, k) for p, k in c["pairs"]] + [("erf", p, k) for p, k in c["erf_pairs"]]
+    return [f for act, p, k in runs
+            for f in expand(COMMITTEE_FLOW_NPZ, activation=act, a=[num(a) for a in c["a"]], d=c["d"], p=p,
+                            k=k, seed=c["seeds"])]
+
+
+def committee_sgd_files(cfg) -> list[str]:
+    """Committee online SGD (quadratic units): every eta and seed of each SGD pair."""
+    c, s = cfg["committee"], cfg["committee"]["sgd"]
+    return [f for p, k in s["pairs"]
+            for f in expand(COMMITTEE_SGD_NPZ, activation="quadratic", eta=[num(e) for e in s["eta"]],
+                            batch=s["batch"], sigma2=num(s["sigma2"]), a=num(s["a"]), d=c["d"], p=p, k=k,
+                            seed=c["seeds"])]
+
+
 # ---- job options: every option a simulation rule passes, as {argparse dest: value} ----
 
 
@@ -451,6 +475,33 @@ def simulate_finite(cfg, w) -> dict:
     }
 
 
+def committee_t_max(cfg, w) -> float:
+    """t_max_factor times the end of the tail window, tau(x_d = tail_x_hi_frac d) = H_{d,a} x_d^a / 16."""
+    c = cfg["committee"]
+    a = float(w["a"])
+    return c["t_max_factor"] * full_recovery_time(int(w["d"]), a) * c["tail_x_hi_frac"] ** a
+
+
+def committee_run(cfg, w, method, t_max) -> dict:
+    """Options of scripts/simulate_committee.py shared by the flow and SGD (the seeds of the section)."""
+    return {
+        "method": method, "a": w["a"], "d": w["d"], "p": w["p"], "k": w["k"], "activation": w["activation"],
+        "seed": cfg["committee"]["seeds"], "base_seed": cfg["base_seed"], "t_max": t_max,
+        "t_min": cfg["time_grid"]["t_min"], "points_per_decade": cfg["committee"]["points_per_decade"],
+    }
+
+
+def simulate_committee_flow(cfg, w) -> dict:
+    return committee_run(cfg, w, "flow", committee_t_max(cfg, w)) | {
+        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"]}
+
+
+def simulate_committee_sgd(cfg, w) -> dict:
+    s = cfg["committee"]["sgd"]
+    return committee_run(cfg, w, "sgd", s["t_max"]) | {
+        "eta": w["eta"], "batch": w["batch"], "sigma2": w["sigma2"], "blowup": cfg["sgd_blowup"]}
+
+
 @dataclass(frozen=True)
 class Simulation:
     """A simulation rule: its output pattern, the files a config asks of it and the options of the
@@ -476,6 +527,8 @@ SIMULATIONS = {
     "simulate_inputs_flow": Simulation(INPUTS_FLOW_NPZ, inputs_flow_files, simulate_inputs_flow),
     "simulate_inputs_sgd": Simulation(INPUTS_SGD_NPZ, inputs_sgd_files, simulate_inputs_sgd),
     "simulate_finite": Simulation(FINITE_NPZ, finite_files, simulate_finite),
+    "simulate_committee_flow": Simulation(COMMITTEE_FLOW_NPZ, committee_flow_files, simulate_committee_flow),
+    "simulate_committee_sgd": Simulation(COMMITTEE_SGD_NPZ, committee_sgd_files, simulate_committee_sgd),
 }
 
 
@@ -504,6 +557,7 @@ SGD_GRID_STUDY = "results/studies/sgd_grid.npz"
 INIT_STUDY = "results/studies/init.npz"
 INPUTS_STUDY = "results/studies/inputs.npz"
 FINITE_STUDY = "results/studies/finite.npz"
+COMMITTEE_STUDY = "results/studies/committee.npz"
 CHECKS = "results/checks.json"
 FIGURES = {
     "fig1": "figures/fig1_sgd_mse",
@@ -521,6 +575,7 @@ FIGURES = {
     "init": "figures/init",  # study: init
     "inputs": "figures/inputs",  # study: inputs
     "finite": "figures/finite",  # study: finite
+    "committee": "figures/committee",  # study: committee
 }
 TABLES = {
     "stopping_times": "results/tables/stopping_times",
@@ -530,6 +585,7 @@ TABLES = {
     "init_table": "results/tables/init",
     "inputs_table": "results/tables/inputs",
     "finite_table": "results/tables/finite",
+    "committee_table": "results/tables/committee",
 }
 #: Provenance sidecar of a figure, table or claims file: <stem>.provenance.json.
 SIDECAR = "{stem}.provenance.json"
@@ -593,6 +649,11 @@ RECORDED = {
         "sim_files": finite_files(cfg), "study_file": FINITE_STUDY,
         "floor_factor": cfg["finite"]["claims"]["floor_factor"], "out_stem": FIGURES["finite"],
         "table_stem": TABLES["finite_table"]}),
+    "figure_committee": Recorded((FIGURES["committee"], TABLES["committee_table"]), lambda cfg: {
+        "study_file": COMMITTEE_STUDY, "flow_files": committee_flow_files(cfg),
+        "learn_level": cfg["committee"]["learn_level"], "confidence_level": cfg["confidence_level"],
+        "out_stem": FIGURES["committee"],
+        "table_stem": TABLES["committee_table"]}),
     "claims": Recorded((CHECKS.removesuffix(".json"),), lambda cfg: {
         "stop": cfg["stopping"], "claims": cfg["claims"], "flow": cfg["flow"],
         "confidence_level": cfg["confidence_level"]}),

@@ -8,6 +8,9 @@ import sys
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow"))
 from pipeline import (  # simulation file patterns, file lists, job options, notebook parameters
     CHECKS,
+    COMMITTEE_FLOW_NPZ,
+    COMMITTEE_SGD_NPZ,
+    COMMITTEE_STUDY,
     ESCAPE_NPZ,
     FIGURES,
     FINITE_STUDY,
@@ -36,6 +39,8 @@ from pipeline import (  # simulation file patterns, file lists, job options, not
     WILDCARDS,
     check_config,
     cli,
+    committee_flow_files,
+    committee_sgd_files,
     escape_files,
     finite_files,
     flow_files,
@@ -119,7 +124,7 @@ def all_targets():
     claims += expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES)
     # the README's theory and study results: a deleted one is rebuilt by a plain run
     results = [THEORY_ESCAPE, THEORY_VOLTERRA, THEORY_SCALING]
-    results += [SGD_GRID_STUDY, INIT_STUDY, INPUTS_STUDY, FINITE_STUDY]
+    results += [SGD_GRID_STUDY, INIT_STUDY, INPUTS_STUDY, FINITE_STUDY, COMMITTEE_STUDY]
     return figures + tables + claims + results + ["results/checks.ok"]
 
 
@@ -139,3 +144,6 @@ CLAIM_STUDIES.append("inputs")
 
 # study: finite
 CLAIM_STUDIES.append("finite")
+
+# study: committee
+CLAIM_STUDIES.append("committee")

@@ -1,0 +1,101 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Committees: p students, k teachers (population flow)
+#
+# Left: the loss L(t) of every (p, k) at the largest a, median over seeds; p = k = 1 is the paper's
+# single neuron. Middle: the Q-norm fraction of each teacher in the student span (one seed, the
+# largest p = k), with learn_level dotted. Right: fitted Phase I rate over the top rate of L per
+# (a, p, k), seed mean with its interval (results/claims/committee.json).
+
+# %% tags=["parameters"]
+# placeholders: the rule passes every parameter (papermill -y)
+study_file = None
+flow_files = None
+learn_level = None
+confidence_level = None
+out_stem = None
+table_stem = None
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from prdynamics.io import load_result
+from prdynamics.studies.committee import RUN_KEYS, captured_fraction
+from prdynamics.statistics import mean_ci
+from prfigures import save_figure, set_style, write_table
+
+set_style()
+runs = [load_result(f, required=RUN_KEYS) for f in flow_files]
+st = load_result(study_file, required=("activation", "a", "p", "k", "seed", "rate_ratio", "beta"))
+quad = [r for r in runs if str(r["activation"]) == "quadratic"]
+a_show = max(float(r["a"]) for r in quad)
+print(f"{len(runs)} flow runs, {st['sgd_a'].size} SGD runs")
+
+# %%
+fig, (ax_l, ax_c, ax_r) = plt.subplots(1, 3, figsize=(17, 5), constrained_layout=True)
+pairs = sorted({(int(r["p"]), int(r["k"]), str(r["activation"])) for r in runs if float(r["a"]) == a_show})
+colors = plt.get_cmap("tab10")(np.arange(len(pairs)))
+for (p, k, act), c in zip(pairs, colors, strict=True):
+    sel = [r for r in runs
+           if (int(r["p"]), int(r["k"]), str(r["activation"]), float(r["a"])) == (p, k, act, a_show)]
+    t = sel[0]["t"]
+    ax_l.plot(t, np.median([r["loss"] for r in sel], axis=0), color=c, label=f"{act} p={p} k={k}",
+              linewidth=2.5 if (p, k) == (1, 1) else 1.2)
+ax_l.set(xscale="log", yscale="log", xlabel="t", ylabel="L(t)", title=f"a = {a_show:g}: loss, median over seeds")
+ax_l.legend(fontsize=8)
+
+big = max((int(r["p"]) for r in quad if int(r["p"]) == int(r["k"]) and float(r["a"]) == a_show))
+r = next(r for r in quad if int(r["p"]) == int(r["k"]) == big and float(r["a"]) == a_show)
+P_diag = np.einsum("mi,i,mi->m", r["Wstar"], r["lam"], r["Wstar"])
+frac = captured_fraction(r["M"], r["R"], P_diag)
+for m in range(frac.shape[1]):
+    ax_c.plot(r["t"], frac[:, m], label=f"teacher {m}")
+ax_c.axhline(learn_level, color="k", linestyle=":")
+ax_c.set(xscale="log", xlabel="t", ylabel="captured Q-norm fraction c_m(t)",
+         title=f"a = {a_show:g}, p = k = {big}, seed {int(r['seed'])}: learning sequence")
+ax_c.legend(fontsize=8)
+
+act = np.asarray(st["activation"]).astype(str)
+keys = sorted({(float(a), int(p), int(k)) for a, p, k, x in zip(st["a"], st["p"], st["k"], act, strict=True)
+               if x == "quadratic"})
+rows = []
+for i, (a, p, k) in enumerate(keys):
+    m = (act == "quadratic") & (st["a"] == a) & (st["p"] == p) & (st["k"] == k)
+    mean, lo, hi = mean_ci(st["rate_ratio"][m], confidence_level)
+    ax_r.errorbar(i, mean, yerr=[[mean - lo], [hi - mean]] if np.isfinite(lo) else None, fmt="o", capsize=3)
+ax_r.axhline(1.0, color="k")
+ax_r.set_xticks(range(len(keys)), [f"a={a:g}\np={p},k={k}" for a, p, k in keys], fontsize=7)
+ax_r.set(ylabel="fitted Phase I rate / rho_1 (top eigenvalue of L)", title=f"Phase I rate ({confidence_level:g} t interval)")
+save_figure(fig, out_stem)
+
+# %%
+cols = ["rho", "rate_ratio", "rate_allowance", "raw_ratio", "own_ratio_min", "own_ratio_max", "spread",
+        "n_learned", "beta", "early_q", "loss_end"]
+df = pd.DataFrame({k: st[k] for k in ["a", "p", "k", "seed", *cols]} | {"activation": act})
+df["T_first"] = np.nanmin(st["T_learn"], axis=1)
+df["T_last"] = np.nanmax(st["T_learn"], axis=1)
+agg = {c: (c, "mean") for c in [*cols, "T_first", "T_last"]}
+table = df.groupby(["activation", "a", "p", "k"], as_index=False).agg(seeds=("seed", "size"), **agg)
+table["beta_sd"] = df.groupby(["activation", "a", "p", "k"])["beta"].std().to_numpy()
+table["one_minus_1_over_a"] = 1 - 1 / table["a"]
+write_table(table, table_stem, caption="Committee flows: means over seeds per (activation, a, p, k).",
+            inputs={"study_file": study_file, "flow_files": list(flow_files), "learn_level": learn_level,
+                    "confidence_level": confidence_level})
+table
+
+# %%
+prov = st["provenance"]
+print({k: prov[k] for k in ("package_version", "git_commit", "git_dirty", "versions")})

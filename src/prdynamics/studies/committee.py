@@ -1,0 +1,377 @@
+"""Committees of p student and k teacher units (prdynamics.committee): what one run measures, the
+summary over runs and the study's claims.
+
+Per flow run (quadratic units unless said):
+* Phase I rate (``phase1_rate``): the slope of log |R[j, m]| with the linear share of the
+  subleading modes of L divided out, over the top rate rho_1 of L (committee.theory), and the bound
+  the cubic term leaves on it; the uncorrected least-squares slope on the same window; rho_1 over
+  each teacher's own rate.
+* Learning sequence (``captured_fraction``, ``learning_times``): teacher m is learned when the
+  Q-norm fraction of w*_m in the row span of W, c_m = (R^T M^{-1} R)_mm / P_mm, reaches a level.
+  c_m is invariant under W -> O W, the symmetry of quadratic units.
+* Phase III (``tail_fit``): the exponent of L(t0 + tau) ~ tau^-beta by phases.tail_exponent, the
+  origin t0 the first time L falls below a fraction of L(0).
+* erf (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0 gives q = 1.
+Per SGD run: the largest |log L_sgd / L_flow| over the SGD record against the flow of its seed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..claims import Claim, check, finding
+from ..committee.theory import escape_operator, own_escape_rates
+from ..phases import first_upcrossing, tail_exponent
+from ..statistics import count_interval, geometric_mean_ci, loglog_interp, mean_ci
+from . import StudyInputError
+
+#: What summarise reads from each file of scripts/simulate_committee.py.
+RUN_KEYS = ("t", "loss", "M", "R", "lam", "Wstar", "W0", "a", "d", "p", "k", "seed", "activation", "method",
+            "eta", "diverged")
+
+
+def _two_point(y, t, i1, i2):
+    return float((y[i2] - y[i1]) / (t[i2] - t[i1]))
+
+
+def phase1_rate(t, R, M, lam, Wstar, W0, s_max: float, e_max: float) -> dict:
+    """The Phase I rate of R[j, m] against rho_1, the top eigenvalue of L (quadratic units).
+
+    Linear theory: R[j, m](t) = sum_r a_r e^{mu_r t} = a_0 e^{rho_1 t} (1 + eps(t)), with
+    a = (W0[j] V) * (V^T Q w*_m) in the eigenbasis V of L and |eps(t)| <= E(t) = sum_{r>0}
+    |a_r / a_0| e^{-(rho_1 - mu_r) t}.  The window of entry (j, m) runs from the first record time
+    with E <= e_max (no sign change of 1 + eps) to the last with tr M / p <= s_max; there the
+    two-point slope of log |R| - log |1 + eps| is rho_1 up to the cubic term, which changes it by
+    at most 1.5 kappa (tr M(t1) + tr M(t2)) / (t2 - t1), kappa = 6 lam_1 / (p^2 rho_1)
+    (tests/test_committee_escape.py).  Returns ratio (mean corrected slope / rho_1 over the
+    entries with a window), allowance (the largest bound / rho_1), raw_ratio (least squares of
+    log |R| on the same windows, uncorrected, / rho_1), own_ratio (rho_1 / each teacher's own
+    rate), entries (how many have a window).  NaN ratios when none has.
+    """
+    t, R, M = (np.asarray(x, float) for x in (t, R, M))
+    lam, Wstar, W0 = (np.asarray(x, float) for x in (lam, Wstar, W0))
+    p, k = R.shape[1], R.shape[2]
+    mu, V = np.linalg.eigh(escape_operator(lam, Wstar, p))
+    mu, V = mu[::-1], V[:, ::-1]
+    rho = float(mu[0])
+    trm = np.trace(M, axis1=1, axis2=2)
+    big = np.flatnonzero(trm / p > s_max)
+    stop = int(big[0]) if big.size else len(t)  # records [0, stop) are in Phase I
+    kappa = 6.0 * float(lam.max()) / (p**2 * rho)
+    slopes, raws, bounds = [], [], []
+    for m in range(k):
+        proj = V.T @ (lam * Wstar[m])
+        for j in range(p):
+            a = (W0[j] @ V) * proj
+            if a[0] == 0:
+                continue
+            ratio = a[1:] / a[0]
+            decay = np.exp(-np.outer(t[:stop], rho - mu[1:]))
+            E = decay @ np.abs(ratio)
+            ok = np.flatnonzero(E <= e_max)
+            if ok.size < 2 or ok[-1] - ok[0] < 1:
+                continue
+            i1, i2 = int(ok[0]), stop - 1
+            if i2 <= i1:
+                continue
+            corr = np.log(np.abs(R[:stop, j, m])) - np.log(np.abs(1.0 + decay @ ratio))
+            slopes.append(_two_point(corr, t, i1, i2))
+            w = slice(i1, i2 + 1)
+            raws.append(float(np.polyfit(t[w], np.log(np.abs(R[w, j, m])), 1)[0]))
+            bounds.append(1.5 * kappa * (trm[i1] + trm[i2]) / (t[i2] - t[i1]))
+    own = own_escape_rates(lam, Wstar, p)
+    if not slopes:
+        return {"rho": rho, "ratio": math.nan, "allowance": math.nan, "raw_ratio": math.nan,
+                "own_ratio": rho / own, "entries": 0}
+    return {"rho": rho, "ratio": float(np.mean(slopes)) / rho, "allowance": float(np.max(bounds)) / rho,
+            "raw_ratio": float(np.mean(raws)) / rho, "own_ratio": rho / own, "entries": len(slopes)}
+
+
+def captured_fraction(M, R, P_diag) -> np.ndarray:
+    """c_m(t) = (R^T M^{-1} R)_mm / P_mm, shape (T, k): squared Q-cosine of w*_m with the row span of W."""
+    M, R = np.asarray(M, float), np.asarray(R, float)
+    X = np.linalg.solve(M, R)
+    return np.sum(R * X, axis=1) / np.asarray(P_diag, float)[None, :]
+
+
+def learning_times(t, frac, level: float) -> np.ndarray:
+    """Per teacher, the first time its captured fraction reaches level (NaN if never)."""
+    return np.array([first_upcrossing(t, frac[:, m], level) for m in range(frac.shape[1])])
+
+
+def tail_fit(t, loss, d: int, a: float, loss_frac: float, x_lo: float, x_hi_frac: float, min_points: int):
+    """(beta, n, t0): phases.tail_exponent from t0 = the first time L <= loss_frac L(t[0])."""
+    t, loss = np.asarray(t, float), np.asarray(loss, float)
+    below = np.flatnonzero(loss <= loss_frac * loss[0])
+    t0 = float(t[below[0]]) if below.size else math.nan
+    beta, n = tail_exponent(t, loss, t0, d, a, x_lo, x_hi_frac, min_points)
+    return beta, n, t0
+
+
+def early_exponent(t, R, R0, t_hi: float) -> float:
+    """Least-squares log-log slope of |R(t) - R(0)|_F on t <= t_hi (NaN with < 3 samples)."""
+    t = np.asarray(t, float)
+    keep = t <= t_hi
+    dr = np.sqrt(np.sum((np.asarray(R, float)[keep] - np.asarray(R0, float)[None]) ** 2, axis=(1, 2)))
+    if keep.sum() < 3 or not np.all(dr > 0):
+        return math.nan
+    return float(np.polyfit(np.log(t[keep]), np.log(dr), 1)[0])
+
+
+def sgd_gap(t_sgd, loss_sgd, t_flow, loss_flow) -> float:
+    """max |log(L_sgd / L_flow)| over the SGD record (flow interpolated log-log); NaN if any is not finite."""
+    ref = loglog_interp(t_flow, loss_flow, t_sgd)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.abs(np.log(np.asarray(loss_sgd, float) / ref))
+    return float(gap.max()) if np.all(np.isfinite(gap)) else math.nan
+
+
+# ---- summary ----
+
+#: The per-flow-run columns of the summary (T_learn is (runs, k_max), NaN-padded).
+FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
+             "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
+             "spread", "beta", "beta_n", "t0", "early_q", "loss_end")
+#: The per-SGD-run columns (prefixed sgd_ in the summary).
+SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged")
+
+
+def _key(r):
+    return (str(r["activation"]), float(r["a"]), int(r["p"]), int(r["k"]), int(r["seed"]))
+
+
+def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_points: int,
+              phase3_loss: float, learn_level: float, phase1_s_max: float, early_t_max: float,
+              rate_e_max: float) -> dict:
+    """One row per flow run (FLOW_KEYS) and one per SGD run (sgd_*); each SGD run needs the flow of its
+    (activation, a, p, k, seed) among flows (StudyInputError otherwise)."""
+    rows = {k: [] for k in FLOW_KEYS}
+    k_max = max(int(r["k"]) for r in flows)
+    by_key = {}
+    for r in flows:
+        act, a, p, k, seed = _key(r)
+        by_key[(act, a, p, k, seed)] = r
+        t, M, R, lam, Ws = r["t"], r["M"], r["R"], r["lam"], r["Wstar"]
+        P_diag = np.einsum("mi,i,mi->m", Ws, lam, Ws)
+        T = np.full(k_max, np.nan)
+        vals = dict.fromkeys(FLOW_KEYS[5:], math.nan)
+        frac = captured_fraction(M, R, P_diag)
+        T[:k] = learning_times(t, frac, learn_level)
+        vals["n_learned"] = int(np.sum(frac[-1] >= learn_level))
+        if act == "quadratic":
+            ph = phase1_rate(t, R, M, lam, Ws, r["W0"], phase1_s_max, rate_e_max)
+            vals |= {"rho": ph["rho"], "rate_ratio": ph["ratio"], "rate_allowance": ph["allowance"],
+                     "raw_ratio": ph["raw_ratio"], "own_ratio_min": float(np.min(ph["own_ratio"])),
+                     "own_ratio_max": float(np.max(ph["own_ratio"])), "rate_entries": ph["entries"]}
+            if k >= 2 and np.all(np.isfinite(T[:k])):
+                own = own_escape_rates(lam, Ws, p)
+                vals["order_predicted"] = float(np.array_equal(np.argsort(T[:k], kind="stable"),
+                                                               np.argsort(-own, kind="stable")))
+        else:
+            R0 = (r["W0"] * lam) @ Ws.T
+            vals["early_q"] = early_exponent(t, R, R0, early_t_max)
+        if k >= 2 and np.all(np.isfinite(T[:k])):
+            vals["spread"] = float(np.max(T[:k]) / np.min(T[:k]))
+        beta, n, t0 = tail_fit(t, r["loss"], int(r["d"]), a, phase3_loss, tail_x_lo, tail_x_hi_frac,
+                               tail_min_points)
+        vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
+        for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
+            rows[name].append(v)
+        rows["T_learn"].append(T)
+        for name in FLOW_KEYS[5:]:
+            if name != "T_learn":
+                rows[name].append(vals[name])
+    srows = {k: [] for k in SGD_KEYS}
+    for r in sgds:
+        key = _key(r)
+        if key not in by_key:
+            raise StudyInputError(f"SGD run {key}: no flow run of the same (activation, a, p, k, seed)")
+        f = by_key[key]
+        diverged = bool(r["diverged"])
+        gap = math.nan if diverged else sgd_gap(r["t"], r["loss"], f["t"], f["loss"])
+        for name, v in zip(SGD_KEYS, (float(r["eta"]), key[1], key[2], key[3], key[4], gap, diverged),
+                           strict=True):
+            srows[name].append(v)
+    out = {k: np.array(v) for k, v in rows.items()}
+    return out | {f"sgd_{k}": np.array(v, dtype=bool if k == "diverged" else float) for k, v in srows.items()}
+
+
+# ---- claims ----
+
+
+def _groups(summary, activation, *extra):
+    """{(a, p, k): row mask} of one activation's rows (with an extra mask, optional)."""
+    act = np.asarray(summary["activation"]).astype(str)
+    a, p, k = (np.asarray(summary[n]) for n in ("a", "p", "k"))
+    base = act == activation
+    for m in extra:
+        base = base & m
+    keys = sorted({(float(x), int(y), int(z)) for x, y, z in zip(a[base], p[base], k[base], strict=True)})
+    return {key: base & (a == key[0]) & (p == key[1]) & (k == key[2]) for key in keys}
+
+
+def _name(key):
+    return f"a={key[0]:g},p={key[1]},k={key[2]}"
+
+
+def claim_escape_rate(summary: dict, *, level: float) -> Claim:
+    """Quadratic units: the Phase I growth of R is the top eigenvalue rho_1 of L.
+
+    Derivation (fixed before the data; ``phase1_rate``, config committee.claims.rate_e_max): with
+    the linear share of the subleading modes divided out, the fitted slope / rho_1 is 1 up to the
+    cubic term's bound b (per run).  Check, per (a, p, k): every seed has a window, and the
+    Student-t interval (level) over seeds of the mean ratio, widened by the largest b of the group,
+    contains 1.
+    """
+    measured, passed = {}, True
+    for key, m in _groups(summary, "quadratic").items():
+        r = np.asarray(summary["rate_ratio"], float)[m]
+        b = np.asarray(summary["rate_allowance"], float)[m]
+        mean, lo, hi = mean_ci(r, level)
+        width = float(np.nanmax(b)) if np.any(np.isfinite(b)) else math.nan
+        ok = bool(np.all(np.isfinite(r)) and r.size >= 2 and lo - width <= 1.0 <= hi + width)
+        measured[_name(key)] = {"mean_ratio": mean, "ci": [lo, hi], "allowance": width, "runs": int(r.size),
+                                "ok": ok}
+        passed &= ok
+    passed &= bool(measured)
+    return check(
+        "committee.escape_rate",
+        "Quadratic units: the Phase I slope of log |R[j, m]| (the subleading modes' linear share divided "
+        "out) "
+        "over the top eigenvalue rho_1 of L = (4 tr(P) Q + 8 Q W*^T W* Q)/(pk): the seed interval of its "
+        "mean, widened by the cubic term's bound, contains 1 for every (a, p, k).",
+        measured, 1.0, {"level": level, "widened_by": "max per-run cubic-term bound"}, passed,
+        basis="interval: Student-t CI over seeds of the mean fitted/rho_1, widened by the derived cubic-term "
+              "bound 1.5 kappa (tr M(t1) + tr M(t2)) / (t2 - t1), must contain 1",
+    )
+
+
+def claim_own_rates(summary: dict, *, level: float) -> Claim:
+    """rho_1 over each teacher's own rate (the top root of its own secular equation), and the raw
+    (uncorrected) fitted slope over rho_1: do teachers escape at their own rates?"""
+    measured, intervals = {}, {}
+    for key, m in _groups(summary, "quadratic", np.asarray(summary["k"]) >= 2).items():
+        lo_own = mean_ci(np.asarray(summary["own_ratio_min"], float)[m], level)
+        hi_own = mean_ci(np.asarray(summary["own_ratio_max"], float)[m], level)
+        raw = mean_ci(np.asarray(summary["raw_ratio"], float)[m], level)
+        measured[_name(key)] = {"rho1_over_own_min": lo_own[0], "rho1_over_own_max": hi_own[0],
+                                "raw_fit_over_rho1": raw[0]}
+        intervals[_name(key)] = {"rho1_over_own_min": list(lo_own[1:]), "rho1_over_own_max": list(hi_own[1:]),
+                                 "raw_fit_over_rho1": list(raw[1:]), "level": level}
+    return finding(
+        "committee.own_rates",
+        "k >= 2: the common Phase I rate rho_1 over each teacher's own rate (1 would mean a teacher escapes "
+        "at its own rate), and the uncorrected fitted slope over rho_1.",
+        measured=measured, interval=intervals)
+
+
+def claim_sequence(summary: dict, *, level: float) -> Claim:
+    """p >= k >= 2: are the teachers learned one after another, in the order of their own rates?"""
+    p, k = np.asarray(summary["p"]), np.asarray(summary["k"])
+    measured, intervals = {}, {}
+    for key, m in _groups(summary, "quadratic", (k >= 2) & (p >= k)).items():
+        order = np.asarray(summary["order_predicted"], float)[m]
+        done = order[np.isfinite(order)]
+        spread = np.asarray(summary["spread"], float)[m]
+        g = geometric_mean_ci(spread[np.isfinite(spread)], level) if np.isfinite(spread).any() else None
+        measured[_name(key)] = {"runs": int(m.sum()), "all_learned": int(done.size),
+                                "in_predicted_order": int(done.sum()),
+                                "spread_last_over_first": None if g is None else g["geometric_mean"]}
+        intervals[_name(key)] = {
+            "order": count_interval(int(done.sum()), int(done.size), level) if done.size else None,
+            "spread": g}
+    return finding(
+        "committee.sequence",
+        "p >= k >= 2, quadratic: runs where every teacher is learned (captured Q-norm fraction >= "
+        "learn_level), how many in the order of the teachers' own rates, and the spread T_last / T_first "
+        "of the learning times.",
+        measured=measured, interval=intervals)
+
+
+def claim_underparam(summary: dict, *, level: float) -> Claim:
+    """p < k: how many teachers reach the learned level by t_max, and the final loss."""
+    p, k = np.asarray(summary["p"]), np.asarray(summary["k"])
+    measured, intervals = {}, {}
+    for key, m in _groups(summary, "quadratic", p < k).items():
+        n = mean_ci(np.asarray(summary["n_learned"], float)[m], level)
+        loss = geometric_mean_ci(np.asarray(summary["loss_end"], float)[m], level)
+        measured[_name(key)] = {"teachers_learned": n[0], "loss_end": loss["geometric_mean"]}
+        intervals[_name(key)] = {"teachers_learned": list(n[1:]), "loss_end": loss}
+    return finding(
+        "committee.underparam",
+        "p < k, quadratic: teachers learned by t_max (mean over seeds) and the loss at t_max.",
+        measured=measured, interval=intervals)
+
+
+def claim_tail_exponent(summary: dict, *, level: float) -> Claim:
+    """The Phase III loss exponent per (activation, a, p, k) against 1 - 1/a, and the change from
+    p = k to p > k (paired by seed)."""
+    measured, intervals = {}, {}
+    beta = np.asarray(summary["beta"], float)
+    seed = np.asarray(summary["seed"])
+    for act in sorted(set(np.asarray(summary["activation"]).astype(str).tolist())):
+        groups = _groups(summary, act)
+        for key, m in groups.items():
+            b = mean_ci(beta[m], level)
+            name = f"{act}:{_name(key)}"
+            measured[name] = {"beta": b[0], "one_minus_1_over_a": 1 - 1 / key[0],
+                              "fitted_runs": int(np.isfinite(beta[m]).sum()), "runs": int(m.sum())}
+            intervals[name] = {"beta": list(b[1:]), "level": level}
+            a, p, k = key
+            ref = groups.get((a, k, k))
+            if p > k and ref is not None:
+                diffs = [beta[m & (seed == s)][0] - beta[ref & (seed == s)][0]
+                         for s in seed[m] if (ref & (seed == s)).any()]
+                dd = mean_ci(diffs, level)
+                measured[name]["minus_p_eq_k"] = dd[0]
+                intervals[name]["minus_p_eq_k"] = list(dd[1:])
+    return finding(
+        "committee.tail_exponent",
+        "Phase III: beta of L(t0 + tau) ~ tau^-beta (phases.tail_exponent on the committee's window, t0 the "
+        "first time L <= phase3_loss L(0)) per (activation, a, p, k), beside 1 - 1/a; for p > k also "
+        "beta(p) - "
+        "beta(p = k) paired by seed.",
+        measured=measured, interval=intervals)
+
+
+def claim_erf(summary: dict, *, level: float) -> Claim:
+    """erf: the early growth |R(t) - R(0)| ~ t^q (q = 1 for a constant force, no exponential escape)."""
+    measured, intervals = {}, {}
+    for key, m in _groups(summary, "erf").items():
+        q = mean_ci(np.asarray(summary["early_q"], float)[m], level)
+        measured[_name(key)] = {"q": q[0]}
+        intervals[_name(key)] = {"q": list(q[1:]), "level": level}
+    return finding(
+        "committee.erf_escape",
+        "erf units: the log-log slope q of |R(t) - R(0)| at small t (1: driven by a constant force at W = 0, "
+        "no saddle and no exponential Phase I).",
+        measured=measured, interval=intervals)
+
+
+def claim_sgd(summary: dict, *, level: float) -> Claim:
+    """Online SGD against the flow of its seed: the largest |log L_sgd / L_flow| per (a, p, k, eta)."""
+    eta, a, p, k = (np.asarray(summary[f"sgd_{n}"], float) for n in ("eta", "a", "p", "k"))
+    gap, div = np.asarray(summary["sgd_gap"], float), np.asarray(summary["sgd_diverged"], bool)
+    measured, intervals = {}, {}
+    for key in sorted(set(zip(a.tolist(), p.tolist(), k.tolist(), eta.tolist(), strict=True))):
+        m = (a == key[0]) & (p == key[1]) & (k == key[2]) & (eta == key[3])
+        g = mean_ci(gap[m], level)
+        name = f"a={key[0]:g},p={key[1]:g},k={key[2]:g},eta={key[3]:g}"
+        measured[name] = {"max_log_gap": g[0], "diverged": int(div[m].sum()), "runs": int(m.sum())}
+        intervals[name] = {"max_log_gap": list(g[1:]), "level": level}
+    return finding(
+        "committee.sgd_tracks_flow",
+        "Online SGD (quadratic units) against the flow of the same seed: the largest |log(L_sgd / L_flow)| "
+        "over "
+        "the SGD record, per step size.",
+        measured=measured, interval=intervals)
+
+
+def claims(summary: dict, *, confidence_level: float) -> list[Claim]:
+    """The committee study's claims: one check (escape_rate) and the findings."""
+    kw = {"level": confidence_level}
+    return [claim_escape_rate(summary, **kw), claim_own_rates(summary, **kw), claim_sequence(summary, **kw),
+            claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw), claim_erf(summary, **kw),
+            claim_sgd(summary, **kw)]

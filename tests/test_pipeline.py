@@ -1,6 +1,7 @@
 """End to end: the quick config runs in a temporary copy of the repository."""
 
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import compare_results  # scripts/ is on the path (conftest)
@@ -189,45 +191,56 @@ SIMULATION_PREFIXES = ("simulate_", "theory_")
 SEED_LIST = re.compile(r"--seed( \d+)+")
 
 
+def leaf_problems(repo: Path, base: dict, key: tuple, new, override: Path) -> tuple[list[str], set[str]]:
+    """The dry run with one config leaf changed (to new): what it plans wrongly, and the rules it plans."""
+    override.write_text(yaml.safe_dump(nested(key, new)))
+    jobs, planned, readers = dry_run_jobs(repo, override)
+    changed = {o for o, sig in jobs.items() if base.get(o) != sig}
+    problems = [] if changed else [f"{'.'.join(key)}: read by no job"]
+    rewritten = {r for o in planned for r in readers[o]}
+    for o, (rule, params, _) in jobs.items():
+        if rule.startswith(SIMULATION_PREFIXES):
+            old = base.get(o)
+            must = old is not None and SEED_LIST.sub("", old[1]) != SEED_LIST.sub("", params)
+            ok = (o in planned) >= must and (o in planned) <= (o in changed or o in rewritten)
+        else:
+            ok = (o in planned) == (o in changed or o in rewritten)
+        if not ok:
+            problems.append(f"{'.'.join(key)} = {new}: {rule} {'planned' if o in planned else 'not planned'}")
+    return problems, {jobs[o][0] for o in planned}
+
+
 @pytest.mark.pipeline
 def test_each_config_value_reruns_exactly_the_jobs_that_read_it(quick_run, tmp_path):
     """Every leaf of the quick config, changed on its own in an override file: the dry run plans every
     notebook, table, study and claims job whose parameters or inputs changed or whose inputs another
     planned job rewrites, and no other; a simulation job is planned when its options changed beyond its
     seed list, and only then or when it writes a missing file. Every leaf is read by some job, and every
-    rule that is not a simulation is planned by some change."""
+    rule that is not a simulation is planned by some change. (Two worker processes: one per core.)"""
     base, planned, _ = dry_run_jobs(quick_run)
     assert not planned
     cfg = load_config(quick_run / "config/quick.yaml")
-    override, problems, covered = tmp_path / "override.yaml", [], set()
+    problems, changes = [], []
     for key, value in config_leaves(cfg):
-        others = CHANGED_VALUES[key](cfg) if key in CHANGED_VALUES else changed_values(value)
-        for new in others:
-            override.write_text(yaml.safe_dump(nested(key, new)))
+        for new in CHANGED_VALUES[key](cfg) if key in CHANGED_VALUES else changed_values(value):
+            probe = tmp_path / "probe.yaml"
+            probe.write_text(yaml.safe_dump(nested(key, new)))
             try:
-                load_config(quick_run / "config/quick.yaml", override)
-                break
+                load_config(quick_run / "config/quick.yaml", probe)
             except WorkflowError:
                 continue
+            changes.append((key, new))
+            break
         else:
             problems.append(f"{'.'.join(key)}: no valid other value")
-            continue
-        jobs, planned, readers = dry_run_jobs(quick_run, override)
-        changed = {o for o, sig in jobs.items() if base.get(o) != sig}
-        if not changed:
-            problems.append(f"{'.'.join(key)}: read by no job")
-        rewritten = {r for o in planned for r in readers[o]}
-        for o, (rule, params, _) in jobs.items():
-            if rule.startswith(SIMULATION_PREFIXES):
-                old = base.get(o)
-                must = old is not None and SEED_LIST.sub("", old[1]) != SEED_LIST.sub("", params)
-                ok = (o in planned) >= must and (o in planned) <= (o in changed or o in rewritten)
-            else:
-                ok = (o in planned) == (o in changed or o in rewritten)
-            if not ok:
-                state = "planned" if o in planned else "not planned"
-                problems.append(f"{'.'.join(key)} = {new}: {rule} {state}")
-        covered |= {jobs[o][0] for o in planned}
+    covered = set()
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(leaf_problems, quick_run, base, key, new, tmp_path / f"override{i}.yaml")
+                   for i, (key, new) in enumerate(changes)]
+        for future in futures:
+            found, rules = future.result()
+            problems += found
+            covered |= rules
     rules = {sig[0] for sig in base.values() if not sig[0].startswith(SIMULATION_PREFIXES)}
     assert not problems, "\n".join(problems)
     assert rules <= covered, f"rules no config value reruns: {sorted(rules - covered)}"
@@ -325,7 +338,7 @@ def test_sigkill_then_resume_on_one_core_gives_identical_results(quick_run, tmp_
     and determinism across core counts and reruns (the reference ran uninterrupted on 2 cores).
     """
     repo = copy_repo(tmp_path / "repo")
-    delay = random.Random().uniform(8.0, 40.0)
+    delay = random.Random().uniform(30.0, 60.0)  # inside the 80-150 s of the 2-core run
     cmd = [sys.executable, "-m", "snakemake", "--configfile", "config/quick.yaml", "--cores", "2"]
     proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)

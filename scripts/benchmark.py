@@ -521,14 +521,14 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
     chunk = max(1, CHUNK_VALUES // (batch * d))
     t_eval = np.array([n * eta])
     # compile / load
-    run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
+    run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP, rng=CONFIG["sgd_rng"])
 
     def sgd1():
-        return run_sgd(A, d, [SEED], eta, batch, 0.0, t_eval, base_seed=BASE_SEED, blowup=BLOWUP)
+        return run_sgd(A, d, [SEED], eta, batch, 0.0, t_eval, base_seed=BASE_SEED, blowup=BLOWUP, rng=CONFIG["sgd_rng"])
 
     def sgd8():  # same total samples: 8 replicas of n / 8 steps
         return run_sgd(A, d, list(range(SEED, SEED + 8)), eta, batch, 0.0, np.array([(n // 8) * eta]),
-                       base_seed=BASE_SEED, blowup=BLOWUP)
+                       base_seed=BASE_SEED, blowup=BLOWUP, rng=CONFIG["sgd_rng"])
 
     buf = np.empty((chunk, batch, d))
 
@@ -559,7 +559,7 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
     acc_kernel = float(np.max(np.abs(w_kernel - w_loop)))
     r8 = sgd8()
     r1 = run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([(n // 8) * eta]),
-                 base_seed=BASE_SEED, blowup=BLOWUP)
+                 base_seed=BASE_SEED, blowup=BLOWUP, rng=CONFIG["sgd_rng"])
     acc_rep = float(np.max(np.abs(r8.w_final[0] - r1.w_final[0])))
 
     t1, tr, t8, tl = (best(times[k]) for k in ("sgd1", "rng", "sgd8", "loop"))
@@ -604,7 +604,7 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
     t_eval = np.array([n * eta])
     # compile
     run_sgd_cuda(A, d, seeds, eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
-    run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
+    run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP, rng=CONFIG["sgd_rng"])
     cpu_steps = max(1, n // 10)
 
     def gpu():
@@ -612,7 +612,7 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
 
     def cpu():
         return run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([cpu_steps * eta]),
-                       base_seed=BASE_SEED, blowup=BLOWUP)
+                       base_seed=BASE_SEED, blowup=BLOWUP, rng=CONFIG["sgd_rng"])
 
     times = interleaved({"gpu": gpu, "cpu": cpu}, rep, 120.0)
     lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)

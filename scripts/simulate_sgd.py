@@ -52,7 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="cpu (the reference) or cuda (optional GPU kernel, Gaussian inputs; "
                         "other random numbers, the same law)")
     p.add_argument("--sgd-rng", choices=SGD_RNGS, required=True,
-                   help="cpu backend: numpy's generator per chunk, or fused (in the kernel; Gaussian inputs only)")
+                   help="cpu backend: numpy's generator per chunk, or fused (in the kernel; Gaussian only)")
     p.add_argument("--out", type=npz_output, required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_args import SGD, options
+from scipy import stats
 
 from prdynamics import population
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
-from prdynamics.io import load_result
 from prdynamics.fused_rng import LANES, draw_normals, stream_state
+from prdynamics.io import load_result
 from prdynamics.seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for
 from prdynamics.sgd import (
     INPUT_LAWS,
@@ -66,7 +67,8 @@ def test_kernel_equals_numpy_reference_step_by_step(batch):
 def test_run_sgd_consumes_the_documented_streams():
     """run_sgd == the numpy reference fed from rng_for(..., SGD_STREAM) and its spawned child."""
     a, d, seed, base, eta, sigma, batch, n = 1.0, 6, 4, 9, 0.01, 0.2, 2, 40
-    res = run_sgd(a, d, [seed], eta, batch, sigma, [n * eta], base_seed=base, chunk_steps=7, blowup=1e6, rng="numpy")
+    res = run_sgd(a, d, [seed], eta, batch, sigma, [n * eta], base_seed=base, chunk_steps=7, blowup=1e6,
+                  rng="numpy")
     lam, wstar, w = problem(a, d, seed, base)
     g = rng_for(base, d, seed, SGD_STREAM)
     z = g.standard_normal((n, batch, d))
@@ -182,6 +184,24 @@ def test_small_eta_sgd_tracks_the_population_flow():
     assert dev[1e-4] < 0.8 * dev[4e-4], dev
 
 
+def test_fused_and_numpy_sgd_have_the_same_statistics():
+    """64 replicas with each generator (the same 64 problems, other inputs): |u|, s and the MSE at
+    three times, by the two-sample KS test and, paired by problem, the signed-rank test of the
+    differences (symmetric about 0 when the laws agree); family-wise level 1e-3 over the 18 tests."""
+    R, times = 64, np.array([0.5, 2.0, 8.0])
+    kw = dict(a=1.5, d=24, seeds=list(range(R)), eta=0.01, batch=2, sigma=0.3, t_eval=times, base_seed=0,
+              blowup=1e6)
+    runs = {rng: run_sgd(**kw, rng=rng) for rng in SGD_RNGS}
+    assert np.allclose(runs["numpy"].t, times)
+    level = 1e-3 / 18
+    for name in ("u", "s", "mse"):
+        for k in range(times.size):
+            x, y = (np.abs(runs[rng].stats[name][:, k]) for rng in SGD_RNGS)
+            assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+            assert stats.ks_2samp(x, y).pvalue > level, (name, times[k])
+            assert stats.wilcoxon(x - y).pvalue > level, (name, times[k])
+
+
 # --------------------------------------------------------------------------- determinism
 
 
@@ -232,7 +252,8 @@ def test_huge_eta_marks_every_replica_diverged():
     _check_nan_after_divergence(res, 0.3)
     # with an infinite bound, only non-finite states count, still without an exception
     eta = 1e3
-    inf = run_sgd(1.0, 20, [0, 1], eta, 1, 0.0, log_time_grid(eta, 100 * eta, 5), blowup=np.inf, base_seed=0, rng="numpy")
+    inf = run_sgd(1.0, 20, [0, 1], eta, 1, 0.0, log_time_grid(eta, 100 * eta, 5), blowup=np.inf, base_seed=0,
+                  rng="numpy")
     assert inf.diverged.all() and (~np.isfinite(inf.w_final)).any(axis=1).all()
     # the step is the first whose state has a non-finite entry (numpy reference on the same draws)
     lam, wstar, w = problem(1.0, 20, 1, base_seed=0)
@@ -255,7 +276,8 @@ def test_divergence_leaves_other_replicas_alone():
     _check_nan_after_divergence(res, 0.08)
     assert np.array_equal(res.diverged_step < 0, ~res.diverged)
     for r in (int(np.flatnonzero(~res.diverged)[0]), int(np.flatnonzero(res.diverged)[0])):
-        _same_result(res, run_sgd(1.0, 20, [seeds[r]], 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6, rng="numpy"), r, 0)
+        alone = run_sgd(1.0, 20, [seeds[r]], 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6, rng="numpy")
+        _same_result(res, alone, r, 0)
 
 
 # --------------------------------------------------------------------------- bad inputs

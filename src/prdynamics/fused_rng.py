@@ -106,6 +106,16 @@ def _fast(r):
 
 
 @njit(cache=True, nogil=True)
+def _tail(S, j):
+    """A normal conditioned on z > R, from lane j (Marsaglia 1964: exact, by rejection)."""
+    while True:
+        xx = -math.log(_open_uniform(S, j)) / R
+        yy = -math.log(_open_uniform(S, j))
+        if yy + yy > xx * xx:
+            return R + xx
+
+
+@njit(cache=True, nogil=True)
 def _slow(r, S, j):
     """The exact normal of a uint64 r the fast path rejected, finished with lane j's next bits."""
     while True:
@@ -115,12 +125,9 @@ def _slow(r, S, j):
         x = u * XW[idx]
         if u < XK[idx]:
             return -x if neg else x
-        if idx == 0:  # the tail beyond R (Marsaglia 1964)
-            while True:
-                xx = -math.log(_open_uniform(S, j)) / R
-                yy = -math.log(_open_uniform(S, j))
-                if yy + yy > xx * xx:
-                    return -(R + xx) if neg else R + xx
+        if idx == 0:
+            t = _tail(S, j)
+            return -t if neg else t
         y = XF[idx] + (np.float64(_next(S, j) >> np.uint64(11)) * _TWO_M53) * (XF[idx - 1] - XF[idx])
         if y < math.exp(-0.5 * x * x):
             return -x if neg else x
@@ -177,6 +184,20 @@ def _draw_bits(S, n):
     for i in range(n):
         out[i] = _next(S, i % lanes)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _draw_tail(S, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _tail(S, 0)
+    return out
+
+
+def draw_tail(state: np.ndarray, n: int) -> np.ndarray:
+    """n draws of the ziggurat's tail sampler (law: z given z > R), from lane 0 (for tests)."""
+    _check_state(state)
+    return _draw_tail(state, int(n))
 
 
 def draw_normals(state: np.ndarray, blocks: int, block: int) -> np.ndarray:

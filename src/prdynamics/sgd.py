@@ -35,9 +35,9 @@ from numba import njit
 from scipy.special import ndtri
 
 from .flow import STAT_NAMES, check_times, trajectory_statistics
+from .fused_rng import LANES, fill_normals, normal, stream_state
 from .gd import gd_record_steps
 from .model import BYTES_PER_COORDINATE, check_memory, spectrum
-from .fused_rng import LANES, fill_normals, normal, stream_state
 from .seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for
 
 #: Generators of the Gaussian inputs and label noise: numpy's (drawn per chunk, the original
@@ -237,7 +237,7 @@ def _advance_fused(w, sl, lam, v, S, SN, bits, z, g, n, batch, eta, sigma, blowu
             s = _update(w, sl, lam, z, eta_b * (4.0 * (p * p - y) * p))
         else:
             g[:] = 0.0
-            for j in range(batch):
+            for _ in range(batch):
                 if draw:
                     fill_normals(S, bits, z)
                 p, q = _dots(z, sl, w, v)

@@ -178,6 +178,14 @@ def _draw_blocks(S, blocks, block):
 
 
 @njit(cache=True, nogil=True)
+def refill(S, bits, out, blocks):
+    """Fill out with the stream's next block, blocks times over (the draw bound of the benchmarks:
+    the generator alone, its block in L1 as in the SGD kernel)."""
+    for _ in range(blocks):
+        fill_normals(S, bits, out)
+
+
+@njit(cache=True, nogil=True)
 def _draw_bits(S, n):
     out = np.empty(n, dtype=np.uint64)
     lanes = S.shape[1]

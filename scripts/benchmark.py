@@ -17,6 +17,9 @@ Cases (full sizes; --quick shrinks every one):
                  process with one thread: wall time, steps, peak RSS; steps against t_max and d.
   sgd_vs_rng     run_sgd (d = 1000, batch 1, Gaussian) against drawing its normals alone with numpy,
                  against a plain numpy per-step loop, and 8 replicas against 1.
+  sgd_fused      run_sgd with sgd_rng fused against run_sgd numpy (today's kernel) and against the
+                 compute bound (the fused kernel on one cached block, no draws) and the draw bound (the
+                 fused generator alone), at d = 1000 with b = 1, 8, 64 and at d = 100, 1e4 with b = 1.
   sgd_cuda       only with a CUDA GPU (else reported as skipped): run_sgd_cuda, 1024 replicas at
                  d = 1000, batch 1, in samples x dims per second against the CPU kernel and against
                  the 2e10 / s floor of a plain PyTorch version with a CUDA graph on one H100.
@@ -57,17 +60,18 @@ from scipy.integrate import solve_ivp  # noqa: E402
 import prdynamics  # noqa: E402
 from prdynamics import population  # noqa: E402
 from prdynamics.flow import StepController, integrate_flow, log_time_grid  # noqa: E402
+from prdynamics.fused_rng import LANES, draw_normals, refill, stream_state  # noqa: E402
 from prdynamics.gd import gd_record_steps, integrate_gd  # noqa: E402
 from prdynamics.io import atomic_file  # noqa: E402
 from prdynamics.model import full_recovery_time  # noqa: E402
-from prdynamics.seeding import SGD_STREAM, problem, rng_for  # noqa: E402
-from prdynamics.sgd import CHUNK_VALUES, run_sgd, sgd_step_reference, sgd_steps  # noqa: E402
+from prdynamics.seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for  # noqa: E402
+from prdynamics.sgd import CHUNK_VALUES, _advance_fused, run_sgd, sgd_step_reference, sgd_steps  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from pipeline import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_cuda")
+CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "sgd_cuda")
 
 A = 2.0
 SEED = 0
@@ -91,6 +95,8 @@ TARGETS = {
     "flow_at_scale": 1.0,  # ratio = 60 s / wall time
     "sgd_vs_rng": 0.8,
     "sgd_replicas_8_vs_1": 1.0,
+    "sgd_fused_vs_numpy": 3.0,  # the issue's target at d = 1000, b = 1, one core
+    "sgd_fused_vs_bound": 0.7,  # ratio = bound time / fused time: >= 70% of min(compute, draw bound)
     "sgd_cuda_vs_floor": 1.0,  # ratio = throughput / GPU_FLOOR
 }
 
@@ -103,6 +109,7 @@ SIZES = {
         "flow": {"d": 200, "t_max": 1e3, "scipy_cap_s": 10.0, "repeats": 3, "budget_s": 5.0},
         "scale": {"d": 10_000, "d_series": (1_000, 10_000)},
         "sgd": {"d": 1000, "steps": 20_000, "loop_steps": 1_000, "repeats": 3},
+        "fused": {"settings": ((1000, 1), (100, 8)), "main": (1000, 1), "values": 4_000_000, "repeats": 3},
         "cuda": {"d": 1000, "replicas": 1024, "steps": 200, "cpu_replicas": 2, "repeats": 3,
                  "check_steps": 50},
     },
@@ -112,6 +119,8 @@ SIZES = {
         "scale": {"d": 100_000, "d_series": (10_000, 100_000)},
         "scale_named": {"d": 1_000_000, "d_series": (10_000, 100_000, 1_000_000)},
         "sgd": {"d": 1000, "steps": 200_000, "loop_steps": 20_000, "repeats": 7},
+        "fused": {"settings": ((1000, 1), (1000, 8), (1000, 64), (100, 1), (10_000, 1)), "main": (1000, 1),
+                  "values": 100_000_000, "repeats": 5},
         "cuda": {"d": 1000, "replicas": 1024, "steps": 20_000, "cpu_replicas": 4, "repeats": 3,
                  "check_steps": 50},
     },
@@ -521,14 +530,16 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
     chunk = max(1, CHUNK_VALUES // (batch * d))
     t_eval = np.array([n * eta])
     # compile / load
-    run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
+    run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP,
+            rng="numpy")
 
     def sgd1():
-        return run_sgd(A, d, [SEED], eta, batch, 0.0, t_eval, base_seed=BASE_SEED, blowup=BLOWUP)
+        return run_sgd(A, d, [SEED], eta, batch, 0.0, t_eval, base_seed=BASE_SEED, blowup=BLOWUP,
+                       rng="numpy")
 
     def sgd8():  # same total samples: 8 replicas of n / 8 steps
         return run_sgd(A, d, list(range(SEED, SEED + 8)), eta, batch, 0.0, np.array([(n // 8) * eta]),
-                       base_seed=BASE_SEED, blowup=BLOWUP)
+                       base_seed=BASE_SEED, blowup=BLOWUP, rng="numpy")
 
     buf = np.empty((chunk, batch, d))
 
@@ -559,7 +570,7 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
     acc_kernel = float(np.max(np.abs(w_kernel - w_loop)))
     r8 = sgd8()
     r1 = run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([(n // 8) * eta]),
-                 base_seed=BASE_SEED, blowup=BLOWUP)
+                 base_seed=BASE_SEED, blowup=BLOWUP, rng="numpy")
     acc_rep = float(np.max(np.abs(r8.w_final[0] - r1.w_final[0])))
 
     t1, tr, t8, tl = (best(times[k]) for k in ("sgd1", "rng", "sgd8", "loop"))
@@ -589,6 +600,70 @@ def case_sgd_vs_rng(sizes: dict, log) -> dict:
     return {"rows": rows, "details": details}
 
 
+def case_sgd_fused(sizes: dict, log) -> dict:
+    """run_sgd with the fused generator against today's kernel (numpy draws) and the two bounds, per
+    (d, batch): the compute bound is the fused kernel's arithmetic on one cached input block (no
+    draws), the draw bound the fused generator alone filling the same number of blocks."""
+    cfg = sizes["fused"]
+    rows, details = [], {"settings": [], "values_per_run": cfg["values"], "workers": 1}
+    for d, batch in cfg["settings"]:
+        eta = 0.1 / d  # far from the stability edge; speed does not depend on it
+        n = max(8, cfg["values"] // (d * batch))
+        t_eval = np.array([n * eta])
+        m = -(-d // LANES) * LANES
+        lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)
+        pad = (0, m - d)
+        sl, lamp, v = np.pad(np.sqrt(lam), pad), np.pad(lam, pad), np.pad(np.sqrt(lam) * wstar, pad)
+        bits, g = np.empty(m, dtype=np.uint64), np.empty(m)
+        z = draw_normals(stream_state(BASE_SEED, 1), 1, m)[0]
+
+        def sgd(rng, n=n, t_eval=t_eval, d=d, batch=batch, eta=eta):
+            return run_sgd(A, d, [SEED], eta, batch, 0.0, t_eval, base_seed=BASE_SEED, blowup=BLOWUP,
+                           rng=rng)
+
+        def compute(n=n, batch=batch, eta=eta, m=m, sl=sl, lamp=lamp, v=v, bits=bits, g=g, z=z, w0=w0):
+            w = np.pad(w0, (0, m - w0.size))
+            S, SN = stream_state(BASE_SEED, 2), stream_state(BASE_SEED, 3, lanes=1)
+            return _advance_fused(w, sl, lamp, v, S, SN, bits, z.copy(), g, n, batch, eta, 0.0, np.inf, False)
+
+        def draws(n=n, batch=batch, bits=bits, g=g):
+            return refill(stream_state(BASE_SEED, 4), bits, g, n * batch)
+
+        for fn in (lambda: sgd("numpy"), lambda: sgd("fused"), compute, draws):
+            fn()  # compile / load
+        times = interleaved({"fused": lambda: sgd("fused"), "numpy": lambda: sgd("numpy"),
+                             "compute": compute, "draws": draws}, cfg["repeats"], 30.0)
+        tf, tn, tc, td = (best(times[k]) for k in ("fused", "numpy", "compute", "draws"))
+        # accuracy: the fused run against the numpy reference step on its replayed draws (few steps)
+        k = 16
+        res = run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([k * eta]), base_seed=BASE_SEED,
+                      blowup=BLOWUP, rng="fused")
+        zz = draw_normals(stream_state(BASE_SEED, d, SEED, FUSED_STREAM, 0), k * batch, m)[:, :d]
+        w = w0.copy()
+        for step in range(k):
+            w = sgd_step_reference(w, lam, wstar, zz[step * batch:(step + 1) * batch], np.zeros(batch),
+                                   eta, 0.0)
+        acc = float(np.max(np.abs(res.w_final[0] - w)))
+        main = (d, batch) == tuple(cfg["main"])
+        tag = f"d={d}, b={batch}"
+        sps = {key: n / t for key, t in (("fused", tf), ("numpy", tn), ("compute", tc), ("draws", td))}
+        metric = "max |w| diff after 16 steps vs the numpy reference step on the fused stream's draws"
+        note = (f"{n} steps: fused {sps['fused']:.0f}, numpy {sps['numpy']:.0f}, compute bound "
+                f"{sps['compute']:.0f}, draw bound {sps['draws']:.0f} steps/s")
+        rows.append(row("sgd_fused", f"sgd_fused_vs_numpy[{tag}]", f"run_sgd fused, {tag}", tf,
+                        f"run_sgd numpy, {tag}", tn, acc, None,
+                        TARGETS["sgd_fused_vs_numpy"] if main else None,
+                        metric, (len(times["fused"]), len(times["numpy"])), note))
+        bound = max(tc, td)  # the slower of the two is the limit
+        rows.append(row("sgd_fused", f"sgd_fused_vs_bound[{tag}]", f"run_sgd fused, {tag}", tf,
+                        "min(compute bound, draw bound): " + ("compute" if tc > td else "draws"), bound, acc,
+                        None, TARGETS["sgd_fused_vs_bound"] if main else None, metric,
+                        (len(times["fused"]), len(times["compute"])), note))
+        details["settings"].append({"d": d, "batch": batch, "steps": n, "steps_per_s": sps, "times_s": times})
+        log(f"  {tag}: {note}")
+    return {"rows": rows, "details": details}
+
+
 def case_sgd_cuda(sizes: dict, log) -> dict:
     from numba import cuda
 
@@ -604,7 +679,8 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
     t_eval = np.array([n * eta])
     # compile
     run_sgd_cuda(A, d, seeds, eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
-    run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP)
+    run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([10 * eta]), base_seed=BASE_SEED, blowup=BLOWUP,
+            rng=CONFIG["sgd_rng"])
     cpu_steps = max(1, n // 10)
 
     def gpu():
@@ -612,7 +688,7 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
 
     def cpu():
         return run_sgd(A, d, seeds[:R_cpu], eta, batch, 0.0, np.array([cpu_steps * eta]),
-                       base_seed=BASE_SEED, blowup=BLOWUP)
+                       base_seed=BASE_SEED, blowup=BLOWUP, rng=CONFIG["sgd_rng"])
 
     times = interleaved({"gpu": gpu, "cpu": cpu}, rep, 120.0)
     lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)
@@ -646,7 +722,7 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
 
 CASE_FUNCS = {"flow_vs_gd": case_flow_vs_gd, "flow_vs_scipy": case_flow_vs_scipy,
               "flow_at_scale": case_flow_at_scale, "sgd_vs_rng": case_sgd_vs_rng,
-              "sgd_cuda": case_sgd_cuda}
+              "sgd_fused": case_sgd_fused, "sgd_cuda": case_sgd_cuda}
 
 
 # --------------------------------------------------------------------------- output

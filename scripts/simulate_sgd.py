@@ -9,7 +9,7 @@ Every option but --law-param and --workers is required: the pipeline passes each
 (workflow/pipeline.py). Example:
     python scripts/simulate_sgd.py --a 2 --d 1000 --seed 0 1 2 --base-seed 0 --eta 1e-3 --batch 1 \\
         --sigma2 0 --input-law gaussian --t-max 1e3 --t-min 1e-3 --points-per-decade 20 \\
-        --blowup 1e6 --backend cpu --out x.npz
+        --blowup 1e6 --backend cpu --sgd-rng fused --out x.npz
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from prdynamics.flow import log_time_grid
 from prdynamics.io import provenance, save_result
-from prdynamics.sgd import INPUT_LAWS, check_law, run_sgd
+from prdynamics.sgd import INPUT_LAWS, SGD_RNGS, check_law, run_sgd
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -51,6 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--backend", choices=("cpu", "cuda"), required=True,
                    help="cpu (the reference) or cuda (optional GPU kernel, Gaussian inputs; "
                         "other random numbers, the same law)")
+    p.add_argument("--sgd-rng", choices=SGD_RNGS, required=True,
+                   help="cpu backend: numpy's generator per chunk, or fused (in the kernel; Gaussian only)")
     p.add_argument("--out", type=npz_output, required=True, help="output .npz")
     args = p.parse_args(argv)
     check_run_arguments(p, args)
@@ -77,6 +79,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error(f"--blowup must be positive, got {args.blowup}")
     if args.workers < 1:
         p.error(f"--workers must be >= 1, got {args.workers}")
+    if args.sgd_rng == "fused" and args.input_law != "gaussian":
+        p.error(f"--sgd-rng fused draws Gaussian inputs only, got --input-law {args.input_law}")
     if args.backend == "cuda" and args.input_law != "gaussian":
         p.error(f"--backend cuda draws Gaussian inputs only, got --input-law {args.input_law}")
     return args
@@ -114,7 +118,7 @@ def main(argv=None) -> int:
         else:
             res = run_sgd(args.a, args.d, args.seed, args.eta, args.batch, sigma, t_eval,
                           input_law=args.input_law, law_param=args.law_param, base_seed=args.base_seed,
-                          blowup=args.blowup, progress=progress, workers=args.workers)
+                          blowup=args.blowup, rng=args.sgd_rng, progress=progress, workers=args.workers)
     except (MemoryError, RuntimeError, ValueError) as exc:  # size check, no GPU, d out of range
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
@@ -131,7 +135,7 @@ def main(argv=None) -> int:
         "law_param": np.nan if args.law_param is None else args.law_param,
         "fourth_moment": res.info["fourth_moment"],
         "diverged": res.diverged, "diverged_step": res.diverged_step,
-        "n_steps": res.info["n_steps"], "backend": args.backend,
+        "n_steps": res.info["n_steps"], "backend": args.backend, "sgd_rng": args.sgd_rng,
     }
     inputs = {k: v for k, v in vars(args).items() if k != "out"}
     prov = provenance(inputs) | {"wall_seconds": round(elapsed, 3), "loss_formula": res.info["loss_formula"]}

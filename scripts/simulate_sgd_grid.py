@@ -8,7 +8,7 @@ per step size.  A diverged replica is recorded as diverged, never an error.
 Example (every simulate_sgd.py option it requires):
     python scripts/simulate_sgd_grid.py --a 2 --d 200 --seed 0 1 2 --base-seed 0 --eta 0.01 0.02 \\
         --batch 8 --sigma2 0 --input-law gaussian --t-max 20 --t-min 1e-3 --points-per-decade 20 \\
-        --blowup 1e6 --backend cpu --out eta0.01.npz eta0.02.npz
+        --blowup 1e6 --backend cpu --sgd-rng fused --out eta0.01.npz eta0.02.npz
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ FLOW = ["--method", "flow", "--base-seed", "0", "--t-max", "10", "--t-min", "1e-
 PHASE3 = ["--base-seed", "0", "--u-start", "0.9", "--tau-max-factor", "10", "--tau-min", "1e-3",
           "--points-per-decade", "20", "--rtol", "1e-7", "--atol", "1e-12"]
 SGD = ["--base-seed", "0", "--eta", "0.001", "--batch", "1", "--sigma2", "0", "--input-law", "gaussian",
-       "--t-max", "1", "--t-min", "1e-3", "--points-per-decade", "20", "--blowup", "1e6", "--backend", "cpu"]
+       "--t-max", "1", "--t-min", "1e-3", "--points-per-decade", "20", "--blowup", "1e6", "--backend", "cpu",
+       "--sgd-rng", "numpy"]
 INPUTS = ["--base-seed", "0", "--input-law", "gaussian", "--t-max", "10", "--t-min", "1e-2",
           "--points-per-decade", "20", "--rtol", "1e-8", "--atol", "1e-12"]
 INIT = ["--base-seed", "0", "--t-max", "10", "--t-min", "1e-3", "--points-per-decade", "40", "--rtol", "1e-7",

@@ -295,7 +295,7 @@ def test_p_k_1_quadratic_sgd_is_the_paper_sgd():
     t_eval = log_time_grid(1e-2, 2.0, 10)
     mine = run_committee_sgd(1.5, 30, 1, 1, "quadratic", [0, 2], 1e-3, 2, 0.05, t_eval, base_seed=0,
                              blowup=1e6, orthogonal_teacher=False)
-    paper = run_sgd(1.5, 30, [0, 2], 1e-3, 2, np.sqrt(0.05), t_eval, base_seed=0, blowup=1e6)
+    paper = run_sgd(1.5, 30, [0, 2], 1e-3, 2, np.sqrt(0.05), t_eval, base_seed=0, blowup=1e6, rng="numpy")
     np.testing.assert_array_equal(mine.t, paper.t)
     np.testing.assert_allclose(mine.M[:, :, 0, 0], paper.stats["s"], rtol=1e-12)
     np.testing.assert_allclose(mine.R[:, :, 0, 0], paper.stats["u"], rtol=1e-12, atol=1e-14)

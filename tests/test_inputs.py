@@ -40,7 +40,7 @@ def test_run_sgd_records_the_exact_loss_of_its_law(law, param):
     d = 20
     t_eval = np.array([0.05, 0.2])
     res = run_sgd(2.0, d, [0, 1], 1e-3, 1, 0.0, t_eval, input_law=law, law_param=param,
-                  base_seed=0, blowup=1e6)
+                  base_seed=0, blowup=1e6, rng="numpy")
     kappa = S.kappa_of(law, param)
     assert kappa != 0
     for r in range(2):
@@ -53,7 +53,7 @@ def test_run_sgd_records_the_exact_loss_of_its_law(law, param):
 
 def test_run_sgd_gaussian_loss_is_unchanged():
     t_eval = np.array([0.05, 0.2])
-    res = run_sgd(2.0, 20, [0, 1], 1e-3, 1, 0.0, t_eval, base_seed=0, blowup=1e6)
+    res = run_sgd(2.0, 20, [0, 1], 1e-3, 1, 0.0, t_eval, base_seed=0, blowup=1e6, rng="numpy")
     for r in range(2):
         gauss = P.loss(res.w_final[r], res.lam, res.wstar[r])
         assert res.stats["loss"][r, -1] == pytest.approx(gauss, rel=1e-13)
@@ -65,7 +65,7 @@ def test_run_sgd_loss_matches_monte_carlo_of_its_law(law, param):
     """Independent of the formula: the recorded loss is the mean of ((x.w)^2 - (x.w*)^2)^2 over the law."""
     d = 8
     res = run_sgd(2.0, d, [3], 1e-3, 1, 0.0, np.array([0.3]), input_law=law, law_param=param,
-                  base_seed=0, blowup=1e6)
+                  base_seed=0, blowup=1e6, rng="numpy")
     w, ws = res.w_final[0], res.wstar[0]
     w = w + 0.8 * np.eye(d)[0]  # move off the trajectory so the kappa term is large; same formula applies
     x = draw_standardised(np.random.default_rng(11), law, (300_000, d), param) * np.sqrt(res.lam)

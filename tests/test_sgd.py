@@ -9,13 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_args import SGD, options
+from scipy import stats
 
 from prdynamics import population
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
+from prdynamics.fused_rng import LANES, draw_normals, stream_state
 from prdynamics.io import load_result
-from prdynamics.seeding import SGD_STREAM, problem, rng_for
+from prdynamics.seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for
 from prdynamics.sgd import (
     INPUT_LAWS,
+    SGD_RNGS,
     draw_standardised,
     fourth_moment,
     run_sgd,
@@ -64,7 +67,8 @@ def test_kernel_equals_numpy_reference_step_by_step(batch):
 def test_run_sgd_consumes_the_documented_streams():
     """run_sgd == the numpy reference fed from rng_for(..., SGD_STREAM) and its spawned child."""
     a, d, seed, base, eta, sigma, batch, n = 1.0, 6, 4, 9, 0.01, 0.2, 2, 40
-    res = run_sgd(a, d, [seed], eta, batch, sigma, [n * eta], base_seed=base, chunk_steps=7, blowup=1e6)
+    res = run_sgd(a, d, [seed], eta, batch, sigma, [n * eta], base_seed=base, chunk_steps=7, blowup=1e6,
+                  rng="numpy")
     lam, wstar, w = problem(a, d, seed, base)
     g = rng_for(base, d, seed, SGD_STREAM)
     z = g.standard_normal((n, batch, d))
@@ -74,6 +78,21 @@ def test_run_sgd_consumes_the_documented_streams():
     np.testing.assert_allclose(res.w_final[0], w, rtol=0, atol=1e-13 * np.linalg.norm(w))
     assert res.stats["s"][0, -1] == pytest.approx(np.sum(lam * w * w), rel=1e-12)
     assert np.array_equal(res.wstar[0], wstar) and np.array_equal(res.w0[0], problem(a, d, seed, base)[2])
+
+
+def test_fused_run_consumes_the_documented_streams():
+    """rng fused == the numpy reference fed from fused_rng's streams (FUSED_STREAM, 0) and (.., 1)."""
+    a, d, seed, base, eta, batch, sigma, n = 1.5, 13, 4, 2, 0.02, 3, 0.3, 9
+    res = run_sgd(a, d, [seed], eta, batch, sigma, [n * eta], base_seed=base, blowup=1e6, rng="fused")
+    m = -(-d // LANES) * LANES
+    z = draw_normals(stream_state(base, d, seed, FUSED_STREAM, 0), n * batch, m)[:, :d]
+    xi = draw_normals(stream_state(base, d, seed, FUSED_STREAM, 1, lanes=1), n * batch, 1)[:, 0]
+    lam, wstar, w = problem(a, d, seed, base)
+    for k in range(n):
+        rows = slice(k * batch, (k + 1) * batch)
+        w = sgd_step_reference(w, lam, wstar, z[rows], xi[rows], eta, sigma)
+    np.testing.assert_allclose(res.w_final[0], w, rtol=1e-12, atol=1e-14)
+    assert res.info["rng"] == "fused"
 
 
 def test_mean_sample_gradient_is_population_gradient():
@@ -150,7 +169,7 @@ def test_small_eta_sgd_tracks_the_population_flow():
     t_eval = log_time_grid(0.1, 30.0, 10)
     dev = {}
     for eta in (1e-4, 4e-4):
-        res = run_sgd(a, d, seeds, eta, 1, 0.0, t_eval, base_seed=0, blowup=1e6)
+        res = run_sgd(a, d, seeds, eta, 1, 0.0, t_eval, base_seed=0, blowup=1e6, rng="numpy")
         assert not res.diverged.any()
         ds, du = [], []
         for r, seed in enumerate(seeds):
@@ -165,29 +184,49 @@ def test_small_eta_sgd_tracks_the_population_flow():
     assert dev[1e-4] < 0.8 * dev[4e-4], dev
 
 
+def test_fused_and_numpy_sgd_have_the_same_statistics():
+    """64 replicas with each generator (the same 64 problems, other inputs): |u|, s and the MSE at
+    three times, by the two-sample KS test and, paired by problem, the signed-rank test of the
+    differences (symmetric about 0 when the laws agree); family-wise level 1e-3 over the 18 tests."""
+    R, times = 64, np.array([0.5, 2.0, 8.0])
+    kw = dict(a=1.5, d=24, seeds=list(range(R)), eta=0.01, batch=2, sigma=0.3, t_eval=times, base_seed=0,
+              blowup=1e6)
+    runs = {rng: run_sgd(**kw, rng=rng) for rng in SGD_RNGS}
+    assert np.allclose(runs["numpy"].t, times)
+    level = 1e-3 / 18
+    for name in ("u", "s", "mse"):
+        for k in range(times.size):
+            x, y = (np.abs(runs[rng].stats[name][:, k]) for rng in SGD_RNGS)
+            assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+            assert stats.ks_2samp(x, y).pvalue > level, (name, times[k])
+            assert stats.wilcoxon(x - y).pvalue > level, (name, times[k])
+
+
 # --------------------------------------------------------------------------- determinism
 
 
-def test_same_seeds_same_numbers():
+@pytest.mark.parametrize("rng", SGD_RNGS)
+def test_same_seeds_same_numbers(rng):
     kw = dict(a=1.0, d=12, seeds=[0, 1], eta=0.01, batch=2, sigma=0.1, t_eval=log_time_grid(0.01, 3, 5),
-              base_seed=0, blowup=1e6)
+              base_seed=0, blowup=1e6, rng=rng)
     _same_result(run_sgd(**kw), run_sgd(**kw))
 
 
-def test_replica_alone_equals_replica_in_a_group():
+@pytest.mark.parametrize("rng", SGD_RNGS)
+def test_replica_alone_equals_replica_in_a_group(rng):
     kw = dict(a=1.0, d=12, eta=0.01, batch=1, sigma=0.2, t_eval=log_time_grid(0.01, 3, 5), base_seed=0,
-              blowup=1e6)
+              blowup=1e6, rng=rng)
     group = run_sgd(seeds=[3, 5, 7], **kw)
     alone = run_sgd(seeds=[5], **kw)
     _same_result(group, alone, 1, 0)
     assert not _same(group.stats["s"][0], group.stats["s"][1])
 
 
-@pytest.mark.parametrize("law", INPUT_LAWS)
-def test_chunk_size_and_workers_do_not_change_numbers(law):
+@pytest.mark.parametrize("law, rng", [(law, "numpy") for law in INPUT_LAWS] + [("gaussian", "fused")])
+def test_chunk_size_and_workers_do_not_change_numbers(law, rng):
     kw = dict(a=1.5, d=10, seeds=[0, 2], eta=0.005, batch=3, sigma=0.1,
               t_eval=log_time_grid(0.005, 1.0, 4), input_law=law, law_param=LAW_PARAMS[law], base_seed=0,
-              blowup=1e6)
+              blowup=1e6, rng=rng)
     ref = run_sgd(**kw)
     for chunk in (1, 7, 1000):
         _same_result(ref, run_sgd(chunk_steps=chunk, **kw))
@@ -208,12 +247,13 @@ def _check_nan_after_divergence(res, eta):
 
 def test_huge_eta_marks_every_replica_diverged():
     t_eval = log_time_grid(0.3, 20.0, 5)
-    res = run_sgd(1.0, 20, list(range(8)), 0.3, 1, 0.0, t_eval, base_seed=0, blowup=1e6)
+    res = run_sgd(1.0, 20, list(range(8)), 0.3, 1, 0.0, t_eval, base_seed=0, blowup=1e6, rng="numpy")
     assert res.diverged.all() and np.all(res.diverged_step >= 1)
     _check_nan_after_divergence(res, 0.3)
     # with an infinite bound, only non-finite states count, still without an exception
     eta = 1e3
-    inf = run_sgd(1.0, 20, [0, 1], eta, 1, 0.0, log_time_grid(eta, 100 * eta, 5), blowup=np.inf, base_seed=0)
+    inf = run_sgd(1.0, 20, [0, 1], eta, 1, 0.0, log_time_grid(eta, 100 * eta, 5), blowup=np.inf, base_seed=0,
+                  rng="numpy")
     assert inf.diverged.all() and (~np.isfinite(inf.w_final)).any(axis=1).all()
     # the step is the first whose state has a non-finite entry (numpy reference on the same draws)
     lam, wstar, w = problem(1.0, 20, 1, base_seed=0)
@@ -231,18 +271,20 @@ def test_huge_eta_marks_every_replica_diverged():
 def test_divergence_leaves_other_replicas_alone():
     t_eval = log_time_grid(0.08, 20.0, 5)
     seeds = list(range(8))
-    res = run_sgd(1.0, 20, seeds, 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6)
+    res = run_sgd(1.0, 20, seeds, 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6, rng="numpy")
     assert res.diverged.any() and not res.diverged.all()  # eta chosen so that both happen
     _check_nan_after_divergence(res, 0.08)
     assert np.array_equal(res.diverged_step < 0, ~res.diverged)
     for r in (int(np.flatnonzero(~res.diverged)[0]), int(np.flatnonzero(res.diverged)[0])):
-        _same_result(res, run_sgd(1.0, 20, [seeds[r]], 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6), r, 0)
+        alone = run_sgd(1.0, 20, [seeds[r]], 0.08, 1, 0.0, t_eval, base_seed=0, blowup=1e6, rng="numpy")
+        _same_result(res, alone, r, 0)
 
 
 # --------------------------------------------------------------------------- bad inputs
 
 
-GOOD = dict(a=1.0, d=8, seeds=[0], eta=0.01, batch=1, sigma=0.0, t_eval=[0.1], base_seed=0, blowup=1e6)
+GOOD = dict(a=1.0, d=8, seeds=[0], eta=0.01, batch=1, sigma=0.0, t_eval=[0.1], base_seed=0, blowup=1e6,
+            rng="numpy")
 
 
 @pytest.mark.parametrize("bad", [
@@ -252,7 +294,7 @@ GOOD = dict(a=1.0, d=8, seeds=[0], eta=0.01, batch=1, sigma=0.0, t_eval=[0.1], b
     {"input_law": "student_t"}, {"input_law": "sparse", "law_param": 0.0},
     {"input_law": "sparse", "law_param": 1.5}, {"input_law": "gaussian", "law_param": 2.0},
     {"seeds": []}, {"seeds": [-1]}, {"blowup": 0.0}, {"chunk_steps": 0}, {"t_eval": [0.0, 1.0]},
-    {"d": 1}, {"a": -1.0},
+    {"d": 1}, {"a": -1.0}, {"rng": "philox"}, {"rng": "fused", "input_law": "rademacher"},
 ])
 def test_bad_inputs_raise_value_error(bad):
     with pytest.raises(ValueError):
@@ -291,7 +333,7 @@ def test_cli_writes_a_loadable_npz(tmp_path):
     assert res["t"][0] >= 0.01 and res["t"][-1] == pytest.approx(2.0)
     assert res["input_dist"] == "sparse" and res["law_param"] == 0.5 and list(res["seed"]) == [0, 3]
     direct = run_sgd(1.5, 16, [0, 3], 0.01, 2, 0.01**0.5, log_time_grid(0.01, 2.0, 20),
-                     input_law="sparse", law_param=0.5, base_seed=0, blowup=1e6)
+                     input_law="sparse", law_param=0.5, base_seed=0, blowup=1e6, rng="numpy")
     assert _same(res["s"], direct.stats["s"]) and np.array_equal(res["t"], direct.t)
     assert res["provenance"]["inputs"]["eta"] == 0.01
     assert res["provenance"]["inputs"]["sigma2"] == 0.01 and res["sigma"] == 0.01**0.5  # variance in, std out

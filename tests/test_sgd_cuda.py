@@ -63,7 +63,7 @@ def check_run_sgd_cuda_records_the_replayed_trajectory():
     a, d, eta, batch, sigma = 2.0, 40, 0.05, 2, 0.2
     t_eval = np.array([0.05, 0.2])
     res = run_sgd_cuda(a, d, [0, 3], eta, batch, sigma, t_eval, base_seed=0, blowup=1e6)
-    cpu = run_sgd(a, d, [0, 3], eta, batch, sigma, t_eval, base_seed=0, blowup=1e6)
+    cpu = run_sgd(a, d, [0, 3], eta, batch, sigma, t_eval, base_seed=0, blowup=1e6, rng="numpy")
     np.testing.assert_array_equal(res.t, cpu.t)
     np.testing.assert_array_equal(res.w0, cpu.w0)  # the same problems as the CPU path
     assert set(res.stats) == set(cpu.stats) and not res.diverged.any()

@@ -406,6 +406,8 @@ def sgd_run(cfg, w, *, law, seeds, batch, sigma2, t_max, t_min, points_per_decad
         **({} if law_param is None else {"law_param": law_param}),
         "t_max": t_max, "t_min": t_min, "points_per_decade": points_per_decade,
         "blowup": cfg["sgd_blowup"], "backend": backend,
+        # the fused generator draws Gaussian inputs only; other laws keep numpy's
+        "sgd_rng": cfg["sgd_rng"] if law == "gaussian" else "numpy",
     }
 
 

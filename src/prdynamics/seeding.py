@@ -10,6 +10,7 @@ TARGET_STREAM = 0  # w* (a committee's W*: its rows, drawn one after another)
 INIT_STREAM = 1  # the paper's start, a committee's W(0) (rows in turn), the init study's rescaled spheres
 SGD_STREAM = 2  # online SGD inputs z, single neuron and committee alike (label noise: a spawned child)
 CUDA_STREAM = 3  # online SGD inputs on the GPU backend (its own generator)
+FUSED_STREAM = 4  # online SGD, sgd_rng fused (prdynamics.fused_rng): inputs (.., 4, 0), noise (.., 4, 1)
 FINITE_STREAM = 5  # the finite-sample study: the sample z (and, with a trailing 1, its noise)
 START_STREAMS = {"gaussian": 41, "warm_u0.1": 42, "top_k10": 43}  # the init study's other starts
 

@@ -35,9 +35,14 @@ from numba import njit
 from scipy.special import ndtri
 
 from .flow import STAT_NAMES, check_times, trajectory_statistics
+from .fused_rng import LANES, fill_normals, normal, stream_state
 from .gd import gd_record_steps
 from .model import BYTES_PER_COORDINATE, check_memory, spectrum
-from .seeding import SGD_STREAM, problem, rng_for
+from .seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for
+
+#: Generators of the Gaussian inputs and label noise: numpy's (drawn per chunk, the original
+#: streams) or the fused xoshiro256++ ziggurat drawn inside the kernel (Gaussian inputs only).
+SGD_RNGS = ("numpy", "fused")
 
 #: Input laws of the standardised coordinates z (mean 0, variance 1).
 INPUT_LAWS = ("gaussian", "rademacher", "uniform", "student_t", "sparse")
@@ -181,6 +186,70 @@ def _advance(w, sl, lam, v, Z, XI, n, eta, sigma, blowup):
     return -1
 
 
+#: Reductions of the fused kernel may be reassociated (vectorised sums) and contracted (FMA), never
+#: assume finite values (the divergence test reads NaN and inf).  Their order is LLVM's choice for
+#: the machine: fixed on one machine for any chunks, workers or replicas, though a CPU of another
+#: vector width can differ in the last bits.
+_FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _dots(z, sl, w, v):
+    """(sum z (sl w), sum z v)."""
+    p = 0.0
+    q = 0.0
+    for i in range(z.shape[0]):
+        p += z[i] * (sl[i] * w[i])
+        q += z[i] * v[i]
+    return p, q
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _update(w, sl, lam, z, f):
+    """w -= f sl z in place; returns s = sum lam w^2."""
+    s = 0.0
+    for i in range(w.shape[0]):
+        wi = w[i] - f * (sl[i] * z[i])
+        w[i] = wi
+        s += lam[i] * wi * wi
+    return s
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _accumulate(g, c, z):
+    for i in range(g.shape[0]):
+        g[i] += c * z[i]
+
+
+@njit(cache=True, nogil=True)
+def _advance_fused(w, sl, lam, v, S, SN, bits, z, g, n, batch, eta, sigma, blowup, draw):
+    """_advance with the fused generator: each sample's inputs are drawn into z (length a
+    multiple of 8; w, sl, lam, v zero-padded to it) from the stream state S, its label noise
+    from SN.  With batch > 1 the gradient accumulates in g, so memory stays O(d) for any b.
+    draw=False reuses z as given (the compute bound of the benchmarks).  Returns as _advance."""
+    eta_b = eta / batch
+    for k in range(n):
+        if batch == 1:
+            if draw:
+                fill_normals(S, bits, z)
+            p, q = _dots(z, sl, w, v)
+            y = q * q + (sigma * normal(SN) if sigma > 0.0 else 0.0)
+            s = _update(w, sl, lam, z, eta_b * (4.0 * (p * p - y) * p))
+        else:
+            g[:] = 0.0
+            for _ in range(batch):
+                if draw:
+                    fill_normals(S, bits, z)
+                p, q = _dots(z, sl, w, v)
+                y = q * q + (sigma * normal(SN) if sigma > 0.0 else 0.0)
+                c = 4.0 * (p * p - y) * p
+                _accumulate(g, c, z)
+            s = _update(w, sl, lam, g, eta_b)
+        if not s <= blowup or s == math.inf:
+            return k + 1
+    return -1
+
+
 def sgd_steps(
     w: np.ndarray,
     lam: np.ndarray,
@@ -289,6 +358,7 @@ def run_sgd(
     *,
     base_seed: int,
     blowup: float,
+    rng: str,
     input_law: str = "gaussian",
     law_param: float | None = None,
     chunk_steps: int | None = None,
@@ -308,14 +378,25 @@ def run_sgd(
     chunk_steps (default: about CHUNK_VALUES draws per replica) and workers
     (threads, each drawing and stepping whole replicas) change the speed only,
     never the numbers.  progress(t, steps) is called after each recorded time.
+
+    rng "numpy" draws as the module docstring says; rng "fused" (Gaussian inputs only) draws
+    replica r's inputs inside the kernel from fused_rng.stream_state(base_seed, d, seed_r,
+    FUSED_STREAM, 0) and its label noise from (..., FUSED_STREAM, 1): other numbers of the same
+    law, again independent of chunks, workers and the replicas run together.  Its chunk is up
+    to the next recorded time (it holds no drawn inputs).
     """
     if int(workers) != workers or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers}")
+    if rng not in SGD_RNGS:
+        raise ValueError(f"unknown rng {rng!r}; choose one of {', '.join(SGD_RNGS)}")
     law_param = check_law(input_law, law_param)
+    if rng == "fused" and input_law != "gaussian":
+        raise ValueError(f"rng 'fused' draws Gaussian inputs only, got input law {input_law!r}")
     seeds, eta, batch, sigma, blowup, t_eval, d, steps = check_sgd_arguments(
         d, seeds, eta, batch, sigma, blowup, t_eval)
+    fused = rng == "fused"
     if chunk_steps is None:
-        chunk_steps = max(1, CHUNK_VALUES // (batch * d))
+        chunk_steps = int(steps[-1]) if fused else max(1, CHUNK_VALUES // (batch * d))
     if int(chunk_steps) != chunk_steps or chunk_steps < 1:
         raise ValueError(f"chunk_steps must be an integer >= 1, got {chunk_steps}")
 
@@ -324,7 +405,8 @@ def run_sgd(
     # float64 working set, checked before anything of size d is allocated:
     # lam, W, W0, WS, V (R, d), Z (R, chunk, b, d), XI (R, chunk, b)
     per_coordinate = BYTES_PER_COORDINATE // 8  # float64 values check_memory counts per coordinate
-    check_memory(-(-(d + R * (4 * d + chunk_steps * batch * (d + 1))) // per_coordinate))
+    drawn = 3 * (d + LANES) if fused else chunk_steps * batch * (d + 1)  # fused: bits, z, g per replica
+    check_memory(-(-(d + R * (4 * d + drawn)) // per_coordinate))
     lam = spectrum(d, a)  # also validates a
     problems = [problem(a, d, int(sd), base_seed) for sd in seeds]
     WS = np.stack([p[1] for p in problems])
@@ -333,15 +415,32 @@ def run_sgd(
     sl = np.sqrt(lam)
     V = sl * WS
     sstar = np.sum(lam * WS * WS, axis=1)
-    z_rngs = [rng_for(base_seed, d, int(sd), SGD_STREAM) for sd in seeds]
-    xi_rngs = [g.spawn(1)[0] for g in z_rngs]
-    Z = np.empty((R, chunk_steps, batch, d))
-    XI = np.zeros((R, chunk_steps, batch))
+    if fused:
+        m = -(-d // LANES) * LANES  # blocks of whole lanes; the padding has sl = lam = v = w = 0
+        pad = ((0, 0), (0, m - d))
+        slP, lamP = np.pad(sl, (0, m - d)), np.pad(lam, (0, m - d))
+        VP, WP = np.pad(V, pad), np.pad(W, pad)
+        S = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 0) for sd in seeds]
+        SN = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 1, lanes=1) for sd in seeds]
+        bits = np.empty((R, m), dtype=np.uint64)
+        zbuf, gbuf = np.empty((R, m)), np.empty((R, m))
+    else:
+        z_rngs = [rng_for(base_seed, d, int(sd), SGD_STREAM) for sd in seeds]
+        xi_rngs = [g.spawn(1)[0] for g in z_rngs]
+        Z = np.empty((R, chunk_steps, batch, d))
+        XI = np.zeros((R, chunk_steps, batch))
     div_step = np.full(R, -1, dtype=np.int64)
     stats = np.full((len(STAT_NAMES), R, len(steps)), np.nan)
     kappa = fourth_moment(input_law, law_param) - 3.0
 
-    def chunk(r: int, n: int, done: int) -> None:
+    def chunk_fused(r: int, n: int, done: int) -> None:
+        bad = _advance_fused(WP[r], slP, lamP, VP[r], S[r], SN[r], bits[r], zbuf[r], gbuf[r], n, batch,
+                             eta, sigma, blowup, True)
+        W[r] = WP[r, :d]
+        if bad >= 0:
+            div_step[r] = done + bad
+
+    def chunk_numpy(r: int, n: int, done: int) -> None:
         draw_standardised(z_rngs[r], input_law, (n, batch, d), law_param, out=Z[r, :n])
         if sigma > 0:
             xi_rngs[r].standard_normal(out=XI[r, :n])
@@ -349,6 +448,7 @@ def run_sgd(
         if bad >= 0:
             div_step[r] = done + bad
 
+    chunk = chunk_fused if fused else chunk_numpy
     pool = ThreadPoolExecutor(min(int(workers), R)) if workers > 1 and R > 1 else None
     try:
         done = 0
@@ -386,7 +486,7 @@ def run_sgd(
         w0=W0,
         info={
             "method": "sgd", "eta": eta, "batch": batch, "sigma": sigma,
-            "input_law": input_law, "law_param": law_param,
+            "input_law": input_law, "law_param": law_param, "rng": rng,
             "fourth_moment": fourth_moment(input_law, law_param),
             "blowup": blowup, "chunk_steps": chunk_steps, "n_steps": int(steps[-1]),
             "seeds": seeds.tolist(), "base_seed": int(base_seed),

@@ -151,7 +151,7 @@ def changed_values(v) -> list:
     if isinstance(v, float):
         return [v * 1.25, v * 0.8] if v else [0.01]
     if isinstance(v, str):
-        return {"cpu": ["cuda"]}.get(v, [v + " (changed)"])
+        return {"cpu": ["cuda"], "fused": ["numpy"], "numpy": ["fused"]}.get(v, [v + " (changed)"])
     if isinstance(v, list) and v and isinstance(v[0], str):
         return [v[:-1], *(v + [x] for x in ("sparse", "rademacher") if x not in v)]
     if isinstance(v, dict):

@@ -17,6 +17,9 @@ split-invariant: drawing n + m steps at once gives the same numbers as n then
 m.  Hence results are bit-identical for any chunk size and any set of
 replicas run together.
 
+With rng "fused" (Gaussian inputs only) the kernel draws its own inputs and label noise from
+``fused_rng`` streams instead (see run_sgd); the properties above hold the same way.
+
 Speed.  A chunk of steps is drawn with numpy per replica into preallocated
 buffers, then one numba kernel applies the whole chunk: per sample one fused
 pass for (x.w, x.w*), then one pass that updates w and accumulates

@@ -202,6 +202,30 @@ def test_fused_and_numpy_sgd_have_the_same_statistics():
             assert stats.wilcoxon(x - y).pvalue > level, (name, times[k])
 
 
+def test_fused_and_numpy_sgd_have_the_same_statistics_on_one_problem(monkeypatch):
+    """One problem (d = 100, a = 2, the quick SGD grid's seed 0 at eta = 0.005, b = 1), 256 replicas
+    per generator: the time s first reaches 1/3 (noise-driven escape, spread ~ 1/3 of its mean) and
+    s, |u| at three times, by the two-sample KS test; family-wise level 1e-3 over the 7 tests."""
+    import prdynamics.sgd as sgd_module
+
+    monkeypatch.setattr(sgd_module, "problem", lambda a, d, seed, base_seed: problem(a, d, 0, base_seed))
+    R, times = 256, np.linspace(0.05, 6.0, 120)
+    kw = dict(a=2.0, d=100, seeds=list(range(1, R + 1)), eta=0.005, batch=1, sigma=0.0, t_eval=times,
+              base_seed=0, blowup=1e6)
+    runs = {rng: run_sgd(**kw, rng=rng) for rng in SGD_RNGS}
+    level = 1e-3 / 7
+    first = {}
+    for rng, res in runs.items():
+        above = res.stats["s"] >= 1 / 3
+        assert np.all(above.any(axis=1))
+        first[rng] = res.t[np.argmax(above, axis=1)]
+    assert stats.ks_2samp(first["numpy"], first["fused"]).pvalue > level
+    for name in ("u", "s"):
+        for k in (20, 60, 119):
+            x, y = (np.abs(runs[rng].stats[name][:, k]) for rng in SGD_RNGS)
+            assert stats.ks_2samp(x, y).pvalue > level, (name, times[k])
+
+
 # --------------------------------------------------------------------------- determinism
 
 

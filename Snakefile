@@ -35,6 +35,16 @@ include: "workflow/rules/committee.smk"
 include: "workflow/rules/checks.smk"
 
 
+# A failed job keeps the previous good files: every output is update()-flagged (not removed before
+# the job, restored from Snakemake's backup after a failure), and Snakemake records a failed job's
+# outputs as current, so they are marked incomplete here; the profiles' rerun-incomplete then reruns
+# exactly those jobs (and what reads them).
+onerror:
+    scheduler = getattr(workflow, "scheduler", None)
+    for job in scheduler.failed if scheduler is not None else ():
+        workflow.persistence.started(job)
+
+
 rule all:
     default_target: True
     input:

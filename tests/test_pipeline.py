@@ -264,8 +264,10 @@ def test_result_of_another_config_value_is_refused(quick_run, tmp_path):
 @pytest.mark.pipeline
 def test_failed_write_fails_the_job_and_reruns_exactly_it(quick_run):
     """A full disk while theory_escape saves its npz: the job fails with one line naming the file and
-    the cause, nothing half-written is left, and the next run plans that job (and what reads it) only."""
+    the cause, the previous file is still there byte for byte, nothing half-written is left, and the
+    next run plans that job (and what reads it) only."""
     escape = "results/theory/escape.npz"
+    previous = (quick_run / escape).read_bytes()
     env = os.environ | {"PRDYNAMICS_FAIL_WRITE": escape, "PYTHONPATH": os.pathsep.join(
         [str(ROOT / "tests/data/fail_write"), os.environ.get("PYTHONPATH", "")])}
     try:
@@ -276,6 +278,7 @@ def test_failed_write_fails_the_job_and_reruns_exactly_it(quick_run):
         assert log.strip().splitlines()[-1] == (f"error: {escape}: not written (No space left on device); "
                                                 "the previous file, if any, is unchanged")
         assert not list(quick_run.rglob("*.tmp"))
+        assert (quick_run / escape).read_bytes() == previous
         res = snakemake(quick_run, "-n")
         out = res.stdout + res.stderr
         assert res.returncode == 0 and "Job stats:" in out, out[-3000:]
@@ -283,6 +286,24 @@ def test_failed_write_fails_the_job_and_reruns_exactly_it(quick_run):
                                       "claims_table", "checks", "all"}, out[-3000:]
     finally:
         assert snakemake(quick_run, "--cores", "2").returncode == 0  # restore for the other tests
+
+
+def test_every_job_output_is_kept_when_its_job_fails(tmp_path):
+    """Every output of every planned job is update()-flagged: Snakemake neither removes it before the
+    job nor leaves it removed after a failure (the Snakefile's onerror marks it incomplete instead)."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.io import is_flagged
+    from snakemake.settings.enums import Quietness
+    from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
+
+    repo = copy_repo(tmp_path / "repo")
+    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+        wf = api.workflow(resource_settings=ResourceSettings(cores=1), snakefile=repo / "Snakefile",
+                          config_settings=ConfigSettings(configfiles=[Path("config/quick.yaml")]), workdir=repo)
+        wf.dag(DAGSettings()).execute_workflow(executor="dryrun")
+        jobs = [j for j in wf._workflow.dag.jobs if j.rule.name != "all"]
+        unflagged = sorted({f"{j.rule.name}: {f}" for j in jobs for f in j.output if not is_flagged(f, "update")})
+    assert len(jobs) > 50 and not unflagged, unflagged
 
 
 @pytest.mark.pipeline

@@ -16,8 +16,10 @@ rule claims:
         fig1_flow=flow_files(config, "fig1"),
         fragments=expand(CLAIMS_FRAGMENT, study=CLAIM_STUDIES),
     output:
-        checks=report(CHECKS, caption=report_caption("checks"), category="Claims"),
-        record=SIDECAR.format(stem=CHECKS.removesuffix(".json")),
+        checks=update(
+            report(CHECKS, caption=report_caption("checks"), category="Claims")
+        ),
+        record=update(SIDECAR.format(stem=CHECKS.removesuffix(".json"))),
     log:
         "logs/checks/claims.log",
     params:
@@ -50,12 +52,14 @@ rule claims_table:
         script="scripts/render_claims.py",
         checks=CHECKS,
     output:
-        csv=report(
-            f"{CHECKS_TABLE}.csv",
-            caption=report_caption("checks_table"),
-            category="Claims",
+        csv=update(
+            report(
+                f"{CHECKS_TABLE}.csv",
+                caption=report_caption("checks_table"),
+                category="Claims",
+            )
         ),
-        md=f"{CHECKS_TABLE}.md",
+        md=update(f"{CHECKS_TABLE}.md"),
     log:
         "logs/checks/claims_table.log",
     shell:
@@ -69,7 +73,7 @@ rule checks:
         artifacts=[out for name in FIGURES for out in figure_outputs(name)]
         + [f"{stem}.{ext}" for stem in TABLES.values() for ext in ("csv", "md")],
     output:
-        touch("results/checks.ok"),
+        update(touch("results/checks.ok")),
     log:
         "logs/checks/checks.log",
     params:

@@ -5,7 +5,7 @@ rule simulate_committee_flow:
     input:
         script="scripts/simulate_committee.py",
     output:
-        seed_outputs(config, COMMITTEE_FLOW_NPZ, "committee"),
+        update(seed_outputs(config, COMMITTEE_FLOW_NPZ, "committee")),
     log:
         "logs/committee/flow_{activation}_a{a}_d{d}_p{p}_k{k}.log",
     benchmark:
@@ -20,7 +20,7 @@ rule simulate_committee_sgd:
     input:
         script="scripts/simulate_committee.py",
     output:
-        seed_outputs(config, COMMITTEE_SGD_NPZ, "committee"),
+        update(seed_outputs(config, COMMITTEE_SGD_NPZ, "committee")),
     log:
         "logs/committee/sgd_{activation}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}_p{p}_k{k}.log",
     benchmark:
@@ -38,8 +38,8 @@ rule study_committee:
         flow=committee_flow_files(config),
         sgd=committee_sgd_files(config),
     output:
-        study=COMMITTEE_STUDY,
-        claims=expand(CLAIMS_FRAGMENT, study="committee"),
+        study=update(COMMITTEE_STUDY),
+        claims=update(expand(CLAIMS_FRAGMENT, study="committee")),
     log:
         "logs/committee/study.log",
     benchmark:
@@ -63,9 +63,9 @@ rule figure_committee:
         flow=committee_flow_files(config),
         study=COMMITTEE_STUDY,
     output:
-        figure_outputs("committee"),
-        table_outputs("committee_table"),
-        executed="results/notebooks/committee.ipynb",
+        update(figure_outputs("committee")),
+        update(table_outputs("committee_table")),
+        executed=update("results/notebooks/committee.ipynb"),
     log:
         "logs/notebooks/committee.log",
     benchmark:

@@ -13,8 +13,8 @@ rule figure1:
         sgd=sgd_files(config, "fig1"),
         flow=flow_files(config, "fig1"),
     output:
-        figure_outputs("fig1"),
-        executed="results/notebooks/fig1_sgd_mse.ipynb",
+        update(figure_outputs("fig1")),
+        executed=update("results/notebooks/fig1_sgd_mse.ipynb"),
     log:
         "logs/notebooks/fig1_sgd_mse.log",
     benchmark:
@@ -31,8 +31,8 @@ rule figure5:
         notebook="notebooks/fig5_sgd_label_noise.py",
         sgd=sgd_files(config, "fig5"),
     output:
-        figure_outputs("fig5"),
-        executed="results/notebooks/fig5_sgd_label_noise.ipynb",
+        update(figure_outputs("fig5")),
+        executed=update("results/notebooks/fig5_sgd_label_noise.ipynb"),
     log:
         "logs/notebooks/fig5_sgd_label_noise.log",
     benchmark:
@@ -50,8 +50,8 @@ rule figure2:
         flow=flow_files(config, "fig2"),
         gd=gd_files(config),
     output:
-        figure_outputs("fig2"),
-        executed="results/notebooks/fig2_population_dynamics.ipynb",
+        update(figure_outputs("fig2")),
+        executed=update("results/notebooks/fig2_population_dynamics.ipynb"),
     log:
         "logs/notebooks/fig2_population_dynamics.log",
     benchmark:
@@ -68,8 +68,8 @@ rule figure3:
         notebook="notebooks/fig3_escape_over_a.py",
         flow=flow_files(config, "fig3"),
     output:
-        figure_outputs("fig3"),
-        executed="results/notebooks/fig3_escape_over_a.ipynb",
+        update(figure_outputs("fig3")),
+        executed=update("results/notebooks/fig3_escape_over_a.ipynb"),
     log:
         "logs/notebooks/fig3_escape_over_a.log",
     benchmark:
@@ -86,8 +86,8 @@ rule figure4:
         notebook="notebooks/fig4_phase3_frozen.py",
         phase3=phase3_files(config),
     output:
-        figure_outputs("fig4"),
-        executed="results/notebooks/fig4_phase3_frozen.ipynb",
+        update(figure_outputs("fig4")),
+        executed=update("results/notebooks/fig4_phase3_frozen.ipynb"),
     log:
         "logs/notebooks/fig4_phase3_frozen.log",
     benchmark:
@@ -104,8 +104,8 @@ rule figure6:
         notebook="notebooks/fig6_one_minus_u.py",
         flow=flow_files(config, "fig6"),
     output:
-        figure_outputs("fig6"),
-        executed="results/notebooks/fig6_one_minus_u.ipynb",
+        update(figure_outputs("fig6")),
+        executed=update("results/notebooks/fig6_one_minus_u.ipynb"),
     log:
         "logs/notebooks/fig6_one_minus_u.log",
     benchmark:
@@ -122,8 +122,8 @@ rule tables:
         notebook="notebooks/tables_stopping_times.py",
         flow=population_files(config),
     output:
-        table_outputs("stopping_times", "threshold_check"),
-        executed="results/notebooks/tables_stopping_times.ipynb",
+        update(table_outputs("stopping_times", "threshold_check")),
+        executed=update("results/notebooks/tables_stopping_times.ipynb"),
     log:
         "logs/notebooks/tables_stopping_times.log",
     benchmark:
@@ -140,8 +140,8 @@ rule figure_theory_escape:
         notebook="notebooks/theory_escape.py",
         theory=THEORY_ESCAPE,
     output:
-        figure_outputs("theory_escape"),
-        executed="results/notebooks/theory_escape.ipynb",
+        update(figure_outputs("theory_escape")),
+        executed=update("results/notebooks/theory_escape.ipynb"),
     log:
         "logs/notebooks/theory_escape.log",
     benchmark:
@@ -158,8 +158,8 @@ rule figure_theory_volterra:
         notebook="notebooks/theory_volterra.py",
         theory=THEORY_VOLTERRA,
     output:
-        figure_outputs("theory_volterra"),
-        executed="results/notebooks/theory_volterra.ipynb",
+        update(figure_outputs("theory_volterra")),
+        executed=update("results/notebooks/theory_volterra.ipynb"),
     log:
         "logs/notebooks/theory_volterra.log",
     benchmark:

@@ -5,7 +5,7 @@ rule simulate_finite:
     input:
         script="scripts/simulate_finite.py",
     output:
-        FINITE_NPZ,
+        update(FINITE_NPZ),
     log:
         "logs/finite/simulate_a{a}_d{d}_noise{sigma2}.log",
     benchmark:
@@ -22,8 +22,8 @@ rule study_finite:
         library="src/prdynamics/studies/finite.py",
         runs=finite_files(config),
     output:
-        study=FINITE_STUDY,
-        claims=expand(CLAIMS_FRAGMENT, study="finite"),
+        study=update(FINITE_STUDY),
+        claims=update(expand(CLAIMS_FRAGMENT, study="finite")),
     log:
         "logs/finite/study.log",
     benchmark:
@@ -46,9 +46,9 @@ rule figure_finite:
         runs=finite_files(config),
         study=FINITE_STUDY,
     output:
-        figure_outputs("finite"),
-        table_outputs("finite_table"),
-        executed="results/notebooks/finite.ipynb",
+        update(figure_outputs("finite")),
+        update(table_outputs("finite_table")),
+        executed=update("results/notebooks/finite.ipynb"),
     log:
         "logs/notebooks/finite.log",
     benchmark:

@@ -5,7 +5,7 @@ rule simulate_init:
     input:
         script="scripts/simulate_init.py",
     output:
-        INIT_NPZ,
+        update(INIT_NPZ),
     log:
         "logs/init/simulate_a{a}_d{d}.log",
     benchmark:
@@ -22,8 +22,8 @@ rule study_init:
         library="src/prdynamics/studies/init.py",
         runs=init_files(config),
     output:
-        study=INIT_STUDY,
-        claims=expand(CLAIMS_FRAGMENT, study="init"),
+        study=update(INIT_STUDY),
+        claims=update(expand(CLAIMS_FRAGMENT, study="init")),
     log:
         "logs/init/study.log",
     benchmark:
@@ -49,9 +49,9 @@ rule figure_init:
         study=INIT_STUDY,
         runs=init_files(config),
     output:
-        figure_outputs("init"),
-        table_outputs("init_table"),
-        executed="results/notebooks/init.ipynb",
+        update(figure_outputs("init")),
+        update(table_outputs("init_table")),
+        executed=update("results/notebooks/init.ipynb"),
     log:
         "logs/notebooks/init.log",
     benchmark:

@@ -3,7 +3,7 @@
 
 rule simulate_inputs_flow:
     output:
-        INPUTS_FLOW_NPZ,
+        update(INPUTS_FLOW_NPZ),
     log:
         "logs/inputs/flow_{law}_a{a}_d{d}.log",
     benchmark:
@@ -16,7 +16,7 @@ rule simulate_inputs_flow:
 
 rule simulate_inputs_sgd:
     output:
-        INPUTS_SGD_NPZ,
+        update(INPUTS_SGD_NPZ),
     log:
         "logs/inputs/sgd_{law}_eta{eta}_a{a}_d{d}.log",
     benchmark:
@@ -34,8 +34,8 @@ rule study_inputs:
         flows=inputs_flow_files(config),
         sgd=inputs_sgd_files(config),
     output:
-        study=INPUTS_STUDY,
-        claims=expand(CLAIMS_FRAGMENT, study="inputs"),
+        study=update(INPUTS_STUDY),
+        claims=update(expand(CLAIMS_FRAGMENT, study="inputs")),
     log:
         "logs/inputs/summary.log",
     benchmark:
@@ -62,9 +62,9 @@ rule figure_inputs:
         flows=inputs_flow_files(config),
         sgd=inputs_sgd_files(config),
     output:
-        figure_outputs("inputs"),
-        table_outputs("inputs_table"),
-        executed="results/notebooks/inputs.ipynb",
+        update(figure_outputs("inputs")),
+        update(table_outputs("inputs_table")),
+        executed=update("results/notebooks/inputs.ipynb"),
     log:
         "logs/notebooks/inputs.log",
     benchmark:

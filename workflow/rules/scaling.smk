@@ -3,7 +3,7 @@
 
 rule simulate_scaling:
     output:
-        seed_outputs(config, SCALING_NPZ, "scaling"),
+        update(seed_outputs(config, SCALING_NPZ, "scaling")),
     log:
         "logs/simulate_scaling/a{a}_d{d}.log",
     benchmark:
@@ -20,8 +20,8 @@ rule study_scaling:
         library="src/prdynamics/studies/scaling.py",
         runs=scaling_files(config),
     output:
-        theory=THEORY_SCALING,
-        claims=expand(CLAIMS_FRAGMENT, study="scaling"),
+        theory=update(THEORY_SCALING),
+        claims=update(expand(CLAIMS_FRAGMENT, study="scaling")),
     log:
         "logs/theory/scaling.log",
     benchmark:
@@ -47,11 +47,11 @@ rule figure_scaling:
         scaling=THEORY_SCALING,
         escape=THEORY_ESCAPE,
     output:
-        figure_outputs("theory_phase3"),
-        figure_outputs("theory_loss_law"),
-        figure_outputs("theory_phase2"),
-        table_outputs("scaling_laws"),
-        executed="results/notebooks/scaling.ipynb",
+        update(figure_outputs("theory_phase3")),
+        update(figure_outputs("theory_loss_law")),
+        update(figure_outputs("theory_phase2")),
+        update(table_outputs("scaling_laws")),
+        executed=update("results/notebooks/scaling.ipynb"),
     log:
         "logs/notebooks/scaling.log",
     benchmark:

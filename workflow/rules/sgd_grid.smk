@@ -5,7 +5,7 @@ rule simulate_sgd_grid:
     input:
         script="scripts/simulate_sgd_grid.py",
     output:
-        sgd_grid_outputs(config),
+        update(sgd_grid_outputs(config)),
     log:
         "logs/sgd_grid/simulate_b{batch}_noise{sigma2}_a{a}_d{d}.log",
     benchmark:
@@ -21,7 +21,7 @@ rule simulate_sgd_limit:
         script="scripts/simulate_sgd_limit.py",
         library="src/prdynamics/studies/sgd_grid.py",
     output:
-        SGD_LIMIT_NPZ,
+        update(SGD_LIMIT_NPZ),
     log:
         "logs/sgd_grid/simulate_limit_a{a}_d{d}.log",
     benchmark:
@@ -40,8 +40,8 @@ rule study_sgd_grid:
         flow=flow_files(config, "sgd_grid"),
         limit=sgd_limit_files(config),
     output:
-        study=SGD_GRID_STUDY,
-        claims=expand(CLAIMS_FRAGMENT, study="sgd_grid"),
+        study=update(SGD_GRID_STUDY),
+        claims=update(expand(CLAIMS_FRAGMENT, study="sgd_grid")),
     log:
         "logs/sgd_grid/study.log",
     benchmark:
@@ -70,9 +70,9 @@ rule figure_sgd_grid:
         sgd=sgd_grid_files(config),
         flow=flow_files(config, "sgd_grid"),
     output:
-        figure_outputs("sgd_grid"),
-        table_outputs("sgd_grid_table"),
-        executed="results/notebooks/sgd_grid.ipynb",
+        update(figure_outputs("sgd_grid")),
+        update(table_outputs("sgd_grid_table")),
+        executed=update("results/notebooks/sgd_grid.ipynb"),
     log:
         "logs/notebooks/sgd_grid.log",
     benchmark:

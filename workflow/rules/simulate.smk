@@ -5,7 +5,7 @@
 
 rule simulate_flow:
     output:
-        seed_outputs(config, FLOW_NPZ, *FLOW_SECTIONS),
+        update(seed_outputs(config, FLOW_NPZ, *FLOW_SECTIONS)),
     log:
         "logs/simulate_flow/a{a}_d{d}.log",
     benchmark:
@@ -18,7 +18,7 @@ rule simulate_flow:
 
 rule simulate_gd:
     output:
-        seed_outputs(config, GD_NPZ, "fig2"),
+        update(seed_outputs(config, GD_NPZ, "fig2")),
     log:
         "logs/simulate_gd/eta{eta}_a{a}_d{d}.log",
     benchmark:
@@ -31,7 +31,7 @@ rule simulate_gd:
 
 rule simulate_phase3:
     output:
-        seed_outputs(config, PHASE3_NPZ, "fig4"),
+        update(seed_outputs(config, PHASE3_NPZ, "fig4")),
     log:
         "logs/simulate_phase3/a{a}_d{d}.log",
     benchmark:
@@ -44,7 +44,7 @@ rule simulate_phase3:
 
 rule simulate_phase3_levels:
     output:
-        seed_outputs(config, PHASE3_LEVELS_NPZ, "fig4"),
+        update(seed_outputs(config, PHASE3_LEVELS_NPZ, "fig4")),
     log:
         "logs/simulate_phase3_levels/u{u_start}_a{a}_d{d}.log",
     benchmark:
@@ -57,7 +57,7 @@ rule simulate_phase3_levels:
 
 rule simulate_sgd:
     output:
-        SGD_NPZ,
+        update(SGD_NPZ),
     log:
         "logs/simulate_sgd/{law}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}.log",
     benchmark:
@@ -70,7 +70,7 @@ rule simulate_sgd:
 
 rule simulate_escape:
     output:
-        seed_outputs(config, ESCAPE_NPZ, "escape"),
+        update(seed_outputs(config, ESCAPE_NPZ, "escape")),
     log:
         "logs/simulate_escape/a{a}_d{d}.log",
     benchmark:
@@ -83,7 +83,7 @@ rule simulate_escape:
 
 rule simulate_volterra:
     output:
-        seed_outputs(config, VOLTERRA_NPZ, "volterra"),
+        update(seed_outputs(config, VOLTERRA_NPZ, "volterra")),
     log:
         "logs/simulate_volterra/a{a}_d{d}.log",
     benchmark:

@@ -6,7 +6,7 @@ rule theory_escape:
         script="scripts/theory_escape.py",
         runs=escape_files(config),
     output:
-        THEORY_ESCAPE,
+        update(THEORY_ESCAPE),
     log:
         "logs/theory/escape.log",
     benchmark:
@@ -24,7 +24,7 @@ rule theory_volterra:
         script="scripts/theory_volterra.py",
         runs=volterra_files(config),
     output:
-        THEORY_VOLTERRA,
+        update(THEORY_VOLTERRA),
     log:
         "logs/theory/volterra.log",
     benchmark:

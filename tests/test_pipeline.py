@@ -299,10 +299,12 @@ def test_every_job_output_is_kept_when_its_job_fails(tmp_path):
     repo = copy_repo(tmp_path / "repo")
     with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
         wf = api.workflow(resource_settings=ResourceSettings(cores=1), snakefile=repo / "Snakefile",
-                          config_settings=ConfigSettings(configfiles=[Path("config/quick.yaml")]), workdir=repo)
+                          config_settings=ConfigSettings(configfiles=[Path("config/quick.yaml")]),
+                          workdir=repo)
         wf.dag(DAGSettings()).execute_workflow(executor="dryrun")
         jobs = [j for j in wf._workflow.dag.jobs if j.rule.name != "all"]
-        unflagged = sorted({f"{j.rule.name}: {f}" for j in jobs for f in j.output if not is_flagged(f, "update")})
+        unflagged = sorted({f"{j.rule.name}: {f}" for j in jobs for f in j.output
+                            if not is_flagged(f, "update")})
     assert len(jobs) > 50 and not unflagged, unflagged
 
 

@@ -363,7 +363,7 @@ def claim_sgd_tracks_flow(gaps_by_a: dict[float, list[float]], *, time_rtol: flo
 
     gaps_by_a[a][r] is replica r's time_warp_gap of its MSE against the flow's (inf if diverged).
     Not a check: the band (time_rtol, value_rtol) has no derivation (SGD's noise shifts the escape
-    by a random time; a convergence test in eta needs paired noise or many replicas), so the finding
+    by a random time; the convergence test in eta is sgd_grid.flow_limit, with nested inputs), so the finding
     counts the replicas inside it, with a Clopper-Pearson interval, and reports the worst gap."""
     worst = {str(a): float(max(g)) for a, g in sorted(gaps_by_a.items())}
     inside = {str(a): count_interval(sum(math.isfinite(x) and x <= time_rtol for x in g), len(g), level)

@@ -8,7 +8,7 @@ Every option is required: the pipeline passes each one from config. Example (con
     python scripts/study_committee.py --flow results/sims/committee/flow/*/*/seed*.npz \
         --sgd results/sims/committee/sgd/*/*/*/seed*.npz --tail-x-lo 10 --tail-x-hi-frac 0.1 \
         --tail-min-points 5 --phase3-loss 0.01 --learn-level 0.9 --phase1-s-max 0.05 --early-t-max 0.1 \
-        --rate-e-max 0.5 --confidence-level 0.95 --out s.npz --claims c.json
+        --rate-e-max 0.5 --sgd-leave-rtol 0.5 --confidence-level 0.95 --out s.npz --claims c.json
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="erf: early-growth fit on t <= this")
     p.add_argument("--rate-e-max", type=finite_float, required=True,
                    help="escape-rate fit from where the subleading modes' share of R is <= this")
+    p.add_argument("--sgd-leave-rtol", type=finite_float, required=True,
+                   help="SGD leaves the flow where |log(L_sgd / L_flow)| first exceeds log(1 + this)")
     p.add_argument("--confidence-level", type=finite_float, required=True,
                    help="level of every interval")
     p.add_argument("--out", type=npz_output, required=True, help="summary npz")
@@ -47,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("phase3_loss", "learn_level", "phase1_s_max", "rate_e_max", "tail_x_hi_frac"):
         if not 0 < getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be in (0, 1), got {getattr(args, name)}")
-    for name in ("tail_x_lo", "early_t_max"):
+    for name in ("tail_x_lo", "early_t_max", "sgd_leave_rtol"):
         if not getattr(args, name) > 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     if args.tail_min_points < 2:
@@ -61,6 +63,7 @@ def main(argv=None) -> int:
     sgds = [load_result(f, required=committee.RUN_KEYS) for f in args.sgd]
     measure = {k: getattr(args, k) for k in ("tail_x_lo", "tail_x_hi_frac", "tail_min_points", "phase3_loss",
                                              "learn_level", "phase1_s_max", "early_t_max", "rate_e_max")}
+    measure["leave_rtol"] = args.sgd_leave_rtol
     try:
         summary = committee.summarise(flows, sgds, **measure)
     except StudyInputError as exc:

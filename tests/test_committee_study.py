@@ -88,6 +88,26 @@ def test_sgd_gap_is_the_largest_log_ratio():
     sgd = flow * np.exp(0.1 * np.sin(t))
     assert abs(C.sgd_gap(t, sgd, t, flow) - np.max(np.abs(0.1 * np.sin(t)))) <= 1e-12
     assert np.isnan(C.sgd_gap(t, np.full_like(t, np.nan), t, flow))
+    # an SGD time past the flow's last (its first step after t_max) is left out, not extrapolated
+    assert C.sgd_gap(np.append(t, 10.001), np.append(sgd, 1.0), t, flow) == C.sgd_gap(t, sgd, t, flow)
+
+
+def test_departure_is_the_first_time_outside_the_band():
+    """SGD = flow until t = 2, then its loss ratio grows like exp(t - 2): it leaves log(1.5) at
+    t = 2 + log 1.5 (the first grid time after), where the flow's loss is 1 / (1 + t) of its start."""
+    t_flow = np.geomspace(1e-3, 10, 400)
+    flow = 1.0 / (1 + t_flow)
+    t = np.linspace(0.0, 10, 1001)[1:]
+    sgd = (1.0 / (1 + t)) * np.exp(np.maximum(t - 2, 0.0))
+    t_leave, frac, end = C.departure(t, sgd, t_flow, flow, 0.5)
+    expected = t[np.argmax(t - 2 > np.log(1.5))]
+    assert t_leave == expected and abs(expected - (2 + np.log(1.5))) <= 0.01
+    assert abs(frac - (1 / (1 + t_leave)) / flow[0]) <= 1e-3 and abs(end - 8.0) <= 1e-3
+    inside = C.departure(t, (1.0 / (1 + t)) * 1.2, t_flow, flow, 0.5)  # within the band all along
+    assert np.isnan(inside[0]) and np.isnan(inside[1]) and abs(inside[2] - np.log(1.2)) <= 1e-3
+    assert all(np.isnan(C.departure(t, np.full_like(t, np.nan), t_flow, flow, 0.5)))
+    with pytest.raises(ValueError, match="rtol"):
+        C.departure(t, sgd, t_flow, flow, 0.0)
 
 
 @pytest.mark.parametrize("shift, passes", [(1.0, True), (1.3, False)])

@@ -25,7 +25,7 @@ DEFECTS = {
 
 D, P, K, SEEDS = 300, 2, 2, (0, 1, 2)
 MEASURE = {"tail_x_lo": 3.0, "tail_x_hi_frac": 0.3, "tail_min_points": 5, "phase3_loss": 0.01,
-           "learn_level": 0.9, "phase1_s_max": 0.05, "early_t_max": 0.1, "rate_e_max": 0.5}
+           "learn_level": 0.9, "phase1_s_max": 0.05, "early_t_max": 0.1, "rate_e_max": 0.5, "leave_rtol": 0.5}
 
 
 def _no_k(lam, Wstar, p):

@@ -499,8 +499,7 @@ def simulate_committee_flow(cfg, w) -> dict:
 
 
 def simulate_committee_sgd(cfg, w) -> dict:
-    s = cfg["committee"]["sgd"]
-    return committee_run(cfg, w, "sgd", s["t_max"]) | {
+    return committee_run(cfg, w, "sgd", committee_t_max(cfg, w)) | {
         "eta": w["eta"], "batch": w["batch"], "sigma2": w["sigma2"], "blowup": cfg["sgd_blowup"]}
 
 

@@ -53,6 +53,7 @@ rule study_committee:
         " --tail-min-points {params.m[tail_min_points]} --phase3-loss {params.m[phase3_loss]}"
         " --learn-level {params.m[learn_level]} --phase1-s-max {params.m[phase1_s_max]}"
         " --early-t-max {params.m[early_t_max]} --rate-e-max {params.m[claims][rate_e_max]}"
+        " --sgd-leave-rtol {params.m[sgd][leave_rtol]}"
         " --confidence-level {params.level} --out {output.study} --claims {output.claims}"
         " > {log} 2>&1"
 

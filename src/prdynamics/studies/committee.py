@@ -12,7 +12,10 @@ Per flow run (quadratic units unless said):
 * Phase III (``tail_fit``): the exponent of L(t0 + tau) ~ tau^-beta by phases.tail_exponent, the
   origin t0 the first time L falls below a fraction of L(0).
 * erf (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0 gives q = 1.
-Per SGD run: the largest |log L_sgd / L_flow| over the SGD record against the flow of its seed.
+Per SGD run, against the flow of its seed: the largest |log L_sgd / L_flow| over the SGD record,
+and where SGD leaves the flow (``departure``): the first recorded time |log L_sgd / L_flow| exceeds
+log(1 + rtol), with the flow's loss there over its start (about 1 in Phase I, small in Phase III)
+and the log ratio at the end of the record (0 when SGD ends where the flow does).
 """
 
 from __future__ import annotations
@@ -120,12 +123,38 @@ def early_exponent(t, R, R0, t_hi: float) -> float:
     return float(np.polyfit(np.log(t[keep]), np.log(dr), 1)[0])
 
 
-def sgd_gap(t_sgd, loss_sgd, t_flow, loss_flow) -> float:
-    """max |log(L_sgd / L_flow)| over the SGD record (flow interpolated log-log); NaN if any is not finite."""
-    ref = loglog_interp(t_flow, loss_flow, t_sgd)
+def _log_ratio(t_sgd, loss_sgd, t_flow, loss_flow):
+    """(times, log(L_sgd / L_flow)) at the SGD record times inside the flow's record (the flow
+    interpolated log-log; SGD's last time, the first step at or after t_max, may pass the flow's)."""
+    t_sgd, t_flow = np.asarray(t_sgd, float), np.asarray(t_flow, float)
+    keep = (t_sgd >= t_flow[0]) & (t_sgd <= t_flow[-1])
+    ref = loglog_interp(t_flow, loss_flow, t_sgd[keep])
     with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.abs(np.log(np.asarray(loss_sgd, float) / ref))
-    return float(gap.max()) if np.all(np.isfinite(gap)) else math.nan
+        return t_sgd[keep], np.log(np.asarray(loss_sgd, float)[keep] / ref), ref
+
+
+def sgd_gap(t_sgd, loss_sgd, t_flow, loss_flow) -> float:
+    """max |log(L_sgd / L_flow)| over the SGD record (``_log_ratio``); NaN if any is not finite."""
+    gap = np.abs(_log_ratio(t_sgd, loss_sgd, t_flow, loss_flow)[1])
+    return float(gap.max()) if gap.size and np.all(np.isfinite(gap)) else math.nan
+
+
+def departure(t_sgd, loss_sgd, t_flow, loss_flow, rtol: float) -> tuple[float, float, float]:
+    """(t_leave, L_flow(t_leave) / L_flow(t_flow[0]), log(L_sgd / L_flow) at the last SGD time).
+
+    t_leave is the first SGD record time with |log(L_sgd / L_flow)| > log(1 + rtol) (``_log_ratio``),
+    NaN (and NaN loss fraction) if there is none; every value NaN if any ratio is not finite (a
+    diverged replica)."""
+    if not rtol > 0:
+        raise ValueError(f"rtol must be positive, got {rtol}")
+    t, log_ratio, ref = _log_ratio(t_sgd, loss_sgd, t_flow, loss_flow)
+    if not log_ratio.size or not np.all(np.isfinite(log_ratio)):
+        return math.nan, math.nan, math.nan
+    out = np.flatnonzero(np.abs(log_ratio) > math.log1p(rtol))
+    if out.size == 0:
+        return math.nan, math.nan, float(log_ratio[-1])
+    i = int(out[0])
+    return float(t[i]), float(ref[i] / loss_flow[0]), float(log_ratio[-1])
 
 
 # ---- summary ----
@@ -135,7 +164,7 @@ FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_all
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
              "spread", "beta", "beta_n", "t0", "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
-SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged")
+SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged", "leave_t", "leave_loss", "end_log_ratio")
 
 
 def _key(r):
@@ -144,7 +173,7 @@ def _key(r):
 
 def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_points: int,
               phase3_loss: float, learn_level: float, phase1_s_max: float, early_t_max: float,
-              rate_e_max: float) -> dict:
+              rate_e_max: float, leave_rtol: float) -> dict:
     """One row per flow run (FLOW_KEYS) and one per SGD run (sgd_*); each SGD run needs the flow of its
     (activation, a, p, k, seed) among flows (StudyInputError otherwise)."""
     rows = {k: [] for k in FLOW_KEYS}
@@ -191,8 +220,8 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         f = by_key[key]
         diverged = bool(r["diverged"])
         gap = math.nan if diverged else sgd_gap(r["t"], r["loss"], f["t"], f["loss"])
-        for name, v in zip(SGD_KEYS, (float(r["eta"]), key[1], key[2], key[3], key[4], gap, diverged),
-                           strict=True):
+        leave = (math.nan,) * 3 if diverged else departure(r["t"], r["loss"], f["t"], f["loss"], leave_rtol)
+        for name, v in zip(SGD_KEYS, (float(r["eta"]), *key[1:], gap, diverged, *leave), strict=True):
             srows[name].append(v)
     out = {k: np.array(v) for k, v in rows.items()}
     return out | {f"sgd_{k}": np.array(v, dtype=bool if k == "diverged" else float) for k, v in srows.items()}
@@ -351,21 +380,33 @@ def claim_erf(summary: dict, *, level: float) -> Claim:
 
 
 def claim_sgd(summary: dict, *, level: float) -> Claim:
-    """Online SGD against the flow of its seed: the largest |log L_sgd / L_flow| per (a, p, k, eta)."""
+    """Online SGD against the flow of its seed, per (a, p, k, eta): the largest |log L_sgd / L_flow|,
+    and where SGD leaves the flow (``departure``): how many replicas leave (Clopper-Pearson), the
+    geometric mean of their departure times and of the flow's loss fraction there, and the mean log
+    ratio at the end of the record (seed t intervals)."""
     eta, a, p, k = (np.asarray(summary[f"sgd_{n}"], float) for n in ("eta", "a", "p", "k"))
     gap, div = np.asarray(summary["sgd_gap"], float), np.asarray(summary["sgd_diverged"], bool)
+    leave_t, leave_loss, end = (np.asarray(summary[f"sgd_{n}"], float)
+                                for n in ("leave_t", "leave_loss", "end_log_ratio"))
     measured, intervals = {}, {}
     for key in sorted(set(zip(a.tolist(), p.tolist(), k.tolist(), eta.tolist(), strict=True))):
         m = (a == key[0]) & (p == key[1]) & (k == key[2]) & (eta == key[3])
-        g = mean_ci(gap[m], level)
+        g, e = mean_ci(gap[m], level), mean_ci(end[m], level)
+        left = m & np.isfinite(leave_t)
         name = f"a={key[0]:g},p={key[1]:g},k={key[2]:g},eta={key[3]:g}"
-        measured[name] = {"max_log_gap": g[0], "diverged": int(div[m].sum()), "runs": int(m.sum())}
-        intervals[name] = {"max_log_gap": list(g[1:]), "level": level}
+        measured[name] = {"max_log_gap": g[0], "diverged": int(div[m].sum()), "runs": int(m.sum()),
+                          "left": int(left.sum()), "end_log_ratio": e[0]}
+        intervals[name] = {"max_log_gap": list(g[1:]), "end_log_ratio": list(e[1:]),
+                           "left": count_interval(int(left.sum()), int((m & ~div).sum()), level)
+                           if (m & ~div).any() else None, "level": level}
+        if left.any():
+            intervals[name] |= {"leave_t": geometric_mean_ci(leave_t[left], level),
+                                "leave_flow_loss_fraction": geometric_mean_ci(leave_loss[left], level)}
     return finding(
         "committee.sgd_tracks_flow",
-        "Online SGD (quadratic units) against the flow of the same seed: the largest |log(L_sgd / L_flow)| "
-        "over "
-        "the SGD record, per step size.",
+        "Online SGD (quadratic units) against the flow of the same seed, per step size: the largest "
+        "|log(L_sgd / L_flow)| over the record, where SGD first leaves the flow (|log ratio| > "
+        "log(1 + leave_rtol)) and the flow's loss fraction L / L(0) there, and the log ratio at the end.",
         measured=measured, interval=intervals)
 
 

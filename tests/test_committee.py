@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _sigma(activation, z):
-    return z * z if activation == "quadratic" else erf(z / np.sqrt(2.0))
+    return {"quadratic": lambda: z * z, "erf": lambda: erf(z / np.sqrt(2.0)),
+            "relu": lambda: np.maximum(z, 0.0)}[activation]()
 
 
 def _perturbed(a, d, p, k, seed, scale):

@@ -97,6 +97,14 @@ def test_erf_has_no_escape():
         committee_escape_rates(lam, Ws, 2, "erf")
 
 
+def test_relu_has_no_escape_and_no_linearisation():
+    lam, Ws, _ = problem(2.0, 20, 2, 2, 0, 0, False)
+    with pytest.raises(ValueError, match="relu has no Phase I escape"):
+        committee_escape_rates(lam, Ws, 2, "relu")
+    with pytest.raises(ValueError, match="no linearisation"):
+        linearised_flow(lam, Ws, 2, "relu")
+
+
 # --------------------------------------------------------------------------- linearisation vs Hessian
 
 

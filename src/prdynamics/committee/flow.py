@@ -111,9 +111,25 @@ def _overlaps(W, lam, Ws, M, R):
             M[m, j] = M[j, m]
 
 
+@njit(cache=True, inline="always")
+def _pair_derivatives(a, b, c, act, self_pair):
+    """(I_a, I_c) of the erf (act 1) or relu (act 2) kernel, committee.population's formulas."""
+    if act == 1:
+        one_a = 1.0 + a
+        root = math.sqrt(one_a * (1.0 + b) - c * c)
+        return -(1.0 / math.pi) * c / (one_a * root), (2.0 / math.pi) / root
+    if self_pair:
+        return 0.0, 0.5
+    rho = min(1.0, max(-1.0, c / math.sqrt(a * b)))
+    theta = math.acos(rho)
+    ia = math.sqrt(b / a) * math.sqrt(1.0 - rho * rho) / (4.0 * math.pi)
+    return ia, (math.pi - theta) / (2.0 * math.pi)
+
+
 @njit(cache=True)
 def _coefficients(M, R, P, act, A, B):
-    """(A, B) of committee.population.coefficients into the given arrays (act 0 quadratic, 1 erf)."""
+    """(A, B) of committee.population.coefficients into the given arrays (act 0 quadratic, 1 erf,
+    2 relu)."""
     p, k = R.shape
     if act == 0:
         tqd = 0.0
@@ -130,17 +146,14 @@ def _coefficients(M, R, P, act, A, B):
         return
     diag = np.zeros(p)
     for j in range(p):
-        one_a = 1.0 + M[j, j]
         for m in range(p):
-            c = M[j, m]
-            root = math.sqrt(one_a * (1.0 + M[m, m]) - c * c)
-            A[j, m] = (2.0 / math.pi) / root / (p * p)
-            diag[j] -= (2.0 / (p * p)) * (1.0 / math.pi) * c / (one_a * root)
+            ia, ic = _pair_derivatives(M[j, j], M[m, m], M[j, m], act, j == m)
+            A[j, m] = ic / (p * p)
+            diag[j] += (2.0 / (p * p)) * ia
         for m in range(k):
-            c = R[j, m]
-            root = math.sqrt(one_a * (1.0 + P[m, m]) - c * c)
-            B[j, m] = -(2.0 / (p * k)) * (2.0 / math.pi) / root
-            diag[j] += (2.0 / (p * k)) * (1.0 / math.pi) * c / (one_a * root)
+            ia, ic = _pair_derivatives(M[j, j], P[m, m], R[j, m], act, False)
+            B[j, m] = -(2.0 / (p * k)) * ic
+            diag[j] -= (2.0 / (p * k)) * ia
     for j in range(p):
         for m in range(j):
             s = A[j, m] + A[m, j]

@@ -44,6 +44,21 @@ one each; by the symmetry of I in (a, b):
     G_R[j, m] = -(2/(pk)) I_c(M_jj, P_mm, R_jm).
 erf is odd, so E f = E y = 0 and L(W = 0) = (1/k^2) sum_mn I(P_mm, P_nn, P_mn).
 
+relu, sigma(z) = max(z, 0).  The arc-cosine kernel of degree 1 (Cho & Saul 2009): with
+rho = c / sqrt(ab) = cos(theta), theta in [0, pi],
+    I(a, b, c) = sqrt(ab) / (2 pi) J(theta),   J = sin(theta) + (pi - theta) cos(theta).
+(Write u = sqrt(a) g_1, v = sqrt(b) (rho g_1 + sin(theta) g_2) and integrate over the wedge where
+both are positive in polar coordinates.)  J' = -(pi - theta) sin(theta) and dtheta/drho = -1/sin(theta):
+    I_c = dI/dc = (pi - theta) / (2 pi),
+    I_a = dI/da = sqrt(b/a) J / (4 pi) + sqrt(ab) / (2 pi) (pi - theta) (-rho / (2a))
+        = sqrt(b/a) sin(theta) / (4 pi).
+A unit with itself has theta = 0 and I(a, a, a) = E relu(u)^2 = a / 2; these self terms (j = l,
+m = n) are written as a / 2, I_c = 1/2, I_a = 0 (their total derivative I_c + 2 I_a = 1/2), not
+through arccos, whose derivative is singular at rho = 1 (the complex-step Hessian needs them exact).
+G_M and G_R are those of erf with this I.  relu is not odd: E f, E y != 0, and L(W = 0) = E y*^2 =
+(1/k^2) sum_mn I(P_mm, P_nn, P_mn).  Near W = 0, I_a grows like sqrt(P_mm / M_jj): the flow moves
+the start at a finite speed in |w_j| and towards the teachers (no saddle at 0, as for erf).
+
 Hessian.  ``hessian`` differentiates ``gradient`` by the complex step, H e = Im grad(W + i h e) / h
 with h = 1e-30: every operation in the gradient is analytic (products, sqrt, arcsin, with plain
 transposes), so this is exact to rounding, with no truncation error (Squire & Trapp 1998).
@@ -51,9 +66,9 @@ transposes), so this is exact to rounding, with no truncation error (Squire & Tr
 Error metric (``error_from_overlaps``).  Quadratic units are symmetric under W -> O W (O
 orthogonal p x p), so rows cannot be compared; the metric is the relative squared Q-norm of D,
     error = tr(QDQD) / tr(Q T Q T),   T = W*^T W* / k,   tr(QTQT) = |P|_F^2 / k^2,
-1 at W = 0, 0 exactly when W^T W / p = W*^T W* / k on the support of Q.  For erf, D = 0 does not
-mean f = y (w -> -w flips an odd unit), so the metric is the normalised loss L(W) / L(0), which is
-invariant under permutations of the units.
+1 at W = 0, 0 exactly when W^T W / p = W*^T W* / k on the support of Q.  For erf and relu, D = 0 does
+not mean f = y (w -> -w changes the unit), so the metric is the normalised loss L(W) / L(0), which
+is invariant under permutations of the units.
 """
 
 from __future__ import annotations
@@ -63,12 +78,13 @@ import numpy as np
 from ..model import check_memory, spectrum
 from ..seeding import INIT_STREAM, TARGET_STREAM, rng_for
 
-ACTIVATIONS = ("quadratic", "erf")
+ACTIVATIONS = ("quadratic", "erf", "relu")
 
 #: What ``error_from_overlaps`` measures, per activation (stored beside the numbers in result files).
 ERROR_METRICS = {
     "quadratic": "tr(QDQD) / tr(QTQT), D = W^T W / p - W*^T W* / k, T = W*^T W* / k",
     "erf": "L(W) / L(0), the population loss relative to the zero student",
+    "relu": "L(W) / L(0), the population loss relative to the zero student",
 }
 
 _COMPLEX_STEP = 1e-30
@@ -178,6 +194,29 @@ def _erf_pair(a, b, c):
     return value, -(1.0 / np.pi) * c / (one_a * root), (2.0 / np.pi) / root
 
 
+def _relu_pair(a, b, c, self_pairs: bool):
+    """(I, I_a, I_c) of the relu kernel at variances a (rows), b (columns) and covariances c; with
+    self_pairs (a square block of one unit set) the diagonal holds the self terms a / 2, 0, 1/2."""
+    root = np.sqrt(a[:, None] * b[None, :])
+    rho = c / root
+    if np.isrealobj(rho):
+        rho = np.clip(rho, -1.0, 1.0)  # rounding can put an aligned pair just past 1
+    theta = np.arccos(rho)
+    sin = np.sqrt(1.0 - rho * rho)
+    value = root * (sin + (np.pi - theta) * rho) / (2.0 * np.pi)
+    ia = np.sqrt(b[None, :] / a[:, None]) * sin / (4.0 * np.pi)
+    ic = (np.pi - theta) / (2.0 * np.pi) + 0.0 * c
+    if self_pairs:
+        i = np.arange(a.size)
+        value[i, i], ia[i, i], ic[i, i] = a / 2.0, 0.0, 0.5
+    return value, ia, ic
+
+
+def _pair(activation: str, a, b, c, self_pairs: bool = False):
+    """(I, I_a, I_c) of a non-polynomial activation's kernel (module docstring)."""
+    return _erf_pair(a, b, c) if activation == "erf" else _relu_pair(a, b, c, self_pairs)
+
+
 def loss_from_overlaps(M, R, P, activation: str):
     """The excess risk E (f - y*)^2 as a function of the overlaps (module docstring)."""
     check_activation(activation)
@@ -187,8 +226,9 @@ def loss_from_overlaps(M, R, P, activation: str):
         tqdqd = np.sum(M * M) / p**2 - 2.0 * np.sum(R * R) / (p * k) + np.sum(P * P) / k**2
         return 2.0 * tqdqd + tqd * tqd
     dm, dp = np.diagonal(M), np.diagonal(P)
-    return (np.sum(_erf_pair(dm, dm, M)[0]) / p**2 - 2.0 * np.sum(_erf_pair(dm, dp, R)[0]) / (p * k)
-            + np.sum(_erf_pair(dp, dp, P)[0]) / k**2)
+    return (np.sum(_pair(activation, dm, dm, M, True)[0]) / p**2
+            - 2.0 * np.sum(_pair(activation, dm, dp, R)[0]) / (p * k)
+            + np.sum(_pair(activation, dp, dp, P, True)[0]) / k**2)
 
 
 def coefficients(M, R, P, activation: str):
@@ -200,22 +240,23 @@ def coefficients(M, R, P, activation: str):
         A = (8.0 / p**2) * M + (4.0 / p) * tqd * np.eye(p)
         return A, (-8.0 / (p * k)) * R
     dm, dp = np.diagonal(M), np.diagonal(P)
-    _, ia_ss, ic_ss = _erf_pair(dm, dm, M)
-    _, ia_st, ic_st = _erf_pair(dm, dp, R)
+    _, ia_ss, ic_ss = _pair(activation, dm, dm, M, True)
+    _, ia_st, ic_st = _pair(activation, dm, dp, R)
     G = ic_ss / p**2
     G = G + np.diag((2.0 / p**2) * np.sum(ia_ss, axis=1) - (2.0 / (p * k)) * np.sum(ia_st, axis=1))
     return G + G.T, (-2.0 / (p * k)) * ic_st
 
 
 def error_from_overlaps(M, R, P, activation: str):
-    """The error metric of the module docstring: quadratic tr(QDQD) / tr(QTQT), erf L(W) / L(0)."""
+    """The error metric of the module docstring: quadratic tr(QDQD) / tr(QTQT), else L(W) / L(0)."""
     check_activation(activation)
     p, k = R.shape
     if activation == "quadratic":
         ref = np.sum(P * P) / k**2
         return (np.sum(M * M) / p**2 - 2.0 * np.sum(R * R) / (p * k)) / ref + 1.0
-    zero = np.zeros((p, p))
-    return loss_from_overlaps(M, R, P, activation) / loss_from_overlaps(zero, np.zeros((p, k)), P, activation)
+    dp = np.diagonal(P)
+    at_zero = np.sum(_pair(activation, dp, dp, P, True)[0]) / k**2  # L(W = 0) = E y*^2: f = 0
+    return loss_from_overlaps(M, R, P, activation) / at_zero
 
 
 # --------------------------------------------------------------------------- loss, gradient, Hessian

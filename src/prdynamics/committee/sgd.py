@@ -49,14 +49,18 @@ ProgressFn = Callable[[float, int], None]
 def _act(z, act):
     if act == 0:
         return z * z
-    return math.erf(z * (1.0 / math.sqrt(2.0)))
+    if act == 1:
+        return math.erf(z * (1.0 / math.sqrt(2.0)))
+    return max(z, 0.0)
 
 
 @njit(cache=True, inline="always")
 def _act_prime(z, act):
     if act == 0:
         return 2.0 * z
-    return math.sqrt(2.0 / math.pi) * math.exp(-0.5 * z * z)
+    if act == 1:
+        return math.sqrt(2.0 / math.pi) * math.exp(-0.5 * z * z)
+    return 1.0 if z > 0.0 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -129,10 +133,13 @@ def committee_sgd_step_reference(W, lam, Wstar, z, xi, eta, sigma2, activation):
     pre = x @ W.T
     if activation == "quadratic":
         f, y, dsig = (pre**2).sum(1) / p, ((x @ Wstar.T) ** 2).sum(1) / k, 2 * pre
-    else:
+    elif activation == "erf":
         f = erf(pre / math.sqrt(2)).sum(1) / p
         y = erf((x @ Wstar.T) / math.sqrt(2)).sum(1) / k
         dsig = math.sqrt(2 / math.pi) * np.exp(-0.5 * pre**2)
+    else:
+        f, y = np.maximum(pre, 0).sum(1) / p, np.maximum(x @ Wstar.T, 0).sum(1) / k
+        dsig = (pre > 0).astype(float)
     e = f - (y + math.sqrt(sigma2) * np.atleast_1d(xi))
     grads = 2.0 * (e[:, None] * dsig)[:, :, None] * x[:, None, :] / p  # (b, p, d)
     return W - eta * grads.mean(axis=0)

@@ -87,8 +87,10 @@ def _check_teachers(lam, Wstar):
 
 
 def linearised_flow(lam, Wstar, p: int, activation: str) -> LinearisedFlow:
-    """F, A0, S of the flow linearised at W = 0 (module docstring), for both activations."""
-    check_activation(activation)
+    """F, A0, S of the flow linearised at W = 0 (module docstring), quadratic or erf (relu's flow is
+    not differentiable at W = 0)."""
+    if check_activation(activation) == "relu":
+        raise ValueError("relu: the flow has no linearisation at W = 0 (I_a grows like 1 / sqrt(M_jj))")
     lam, Wstar = _check_teachers(lam, Wstar)
     p = _check_count(p, "p")
     k, d = Wstar.shape
@@ -121,10 +123,14 @@ def committee_escape_modes(lam, Wstar, p: int, activation: str):
     erf, W = 0 is not a critical point and the linearised flow has no growing mode).
     """
     check_activation(activation)
-    if activation != "quadratic":
+    if activation == "erf":
         raise ValueError("erf has no Phase I escape at W = 0: it is not a critical point (the constant "
                          "force F of linearised_flow moves the start at once) and -H0 = -A0 (x) Q has no "
                          "positive eigenvalue")
+    if activation == "relu":
+        raise ValueError("relu has no Phase I escape at W = 0: the flow is not differentiable there "
+                         "(committee.population: I_a grows like 1 / sqrt(M_jj)) and moves the start at "
+                         "a finite speed")
     lam, Wstar = _check_teachers(lam, Wstar)
     k, d = Wstar.shape
     if k > d:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from prdynamics import theory
 from prdynamics.committee import integrate_committee_flow, loss_from_overlaps, overlaps, problem
+from prdynamics.committee.theory import phase3_loss, tail_constant
 from prdynamics.flow import StepController, log_time_grid
 
 LEVEL, RTOL = 0.01, 1e-9
@@ -83,3 +85,66 @@ def test_tail_options_go_together():
         integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=LEVEL)
     with pytest.raises(ValueError, match="tail_level"):
         integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=1.5, tail_taus=t)
+
+
+# --------------------------------------------------------------------------- the linearised tail law
+
+
+def test_phase3_loss_of_one_unit_is_the_single_neuron_law():
+    lam, Ws, _ = problem(2.0, 50, 1, 1, 0, 0, False)
+    tau = np.array([0.5, 3.0, 40.0])
+    np.testing.assert_allclose(phase3_loss(tau, lam, Ws, 1), theory.phase3_loss(tau, lam, Ws[0]), rtol=1e-13)
+    C1 = theory.loss_law_constant(2.0, 50) * (Ws[0] @ Ws[0]) / 50
+    assert abs(tail_constant(2.0, lam, Ws, 1) / C1 - 1) <= 1e-13
+
+
+@pytest.mark.parametrize("p, k", [(1, 1), (2, 2), (4, 2)])
+def test_phase3_loss_is_the_flow_from_a_phase3_state(p, k):
+    """The flow from W = sqrt(p/k) U W* with the modes i >= i0 unlearned (W[:, i] = 0) against
+    phase3_loss with E0 = W* on those modes.  The dropped terms are products of two tail sums, so the
+    relative gap is first order in the tail mass q0 = sum_{i >= i0} lam_i |W*[:, i]|^2 / k: measured
+    0.33-1.23 q0 (d = 200, a = 2, i0 = 10, 40); bound 2 q0, and it shrinks with q0."""
+    d, a = 200, 2.0
+    lam, Ws, _ = problem(a, d, p, k, 0, 0, False)
+    U = np.linalg.qr(np.random.default_rng(1).standard_normal((p, k)))[0]
+    t = log_time_grid(1e-2, 1e4, 10)
+    gaps, masses = [], []
+    for i0 in (10, 40):
+        E0 = Ws.copy()
+        E0[:, :i0] = 0.0
+        W = np.sqrt(p / k) * U @ (Ws - E0)
+        tr = integrate_committee_flow(lam, Ws, W, "quadratic", t, StepController(rtol=1e-10, atol=1e-14))
+        gap = np.max(np.abs(tr.loss / phase3_loss(t, lam, Ws, p, E0) - 1))
+        q0 = float(np.sum(lam * E0**2)) / k
+        assert gap <= 2 * q0
+        gaps.append(gap), masses.append(q0)
+    assert gaps[1] < gaps[0]
+
+
+@pytest.mark.parametrize("p", [3, 6])
+def test_tail_constant_is_the_limit_of_phase3_loss(p):
+    """d = 2e5, three teachers with entries of fixed magnitude (periodic signs, so the mean of
+    (v_r . W*[:, i])^2 over ~x_d modes is s_r to O(1 / x_d)): L(tau) tau^{1 - 1/a} / C at
+    x_d = 100, 300, 1000 within the missing tail a (x/d)^{a-1} / ((a-1) Gamma(1 - 1/a)) at the largest
+    effective x = x_d sqrt(pi_max / (pk)) plus 1 / x_eff (smallest), the derived corrections."""
+    from scipy.special import gamma
+
+    from prdynamics.model import harmonic, spectrum
+
+    d, a, k = 200000, 2.0, 3
+    lam = spectrum(d, a)
+    i = np.arange(d)
+    Ws = np.vstack([1.3 * np.ones(d), 0.7 * np.where(i % 2, 1.0, -1.0), np.where(i % 3 == 0, 1.0, -0.5)])
+    pi = np.linalg.eigvalsh((Ws * lam) @ Ws.T)
+    C = tail_constant(a, lam, Ws, p)
+    for x in (100, 300, 1000):
+        tau = harmonic(d, a) * x**a / 16
+        x_hi, x_lo = x * np.sqrt(pi.max() / (p * k)), x * np.sqrt(pi.min() / (p * k))
+        bound = a * (x_hi / d) ** (a - 1) / ((a - 1) * gamma(1 - 1 / a)) + 1 / x_lo
+        assert abs(phase3_loss(tau, lam, Ws, p) * tau ** (1 - 1 / a) / C - 1) <= bound
+
+
+def test_tail_constant_needs_p_at_least_k():
+    lam, Ws, _ = problem(2.0, 20, 1, 2, 0, 0, False)
+    with pytest.raises(ValueError, match="p >= k"):
+        tail_constant(2.0, lam, Ws, 1)

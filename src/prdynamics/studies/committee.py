@@ -9,8 +9,12 @@ Per flow run (quadratic units unless said):
 * Learning sequence (``captured_fraction``, ``learning_times``): teacher m is learned when the
   Q-norm fraction of w*_m in the row span of W, c_m = (R^T M^{-1} R)_mm / P_mm, reaches a level.
   c_m is invariant under W -> O W, the symmetry of quadratic units.
-* Phase III (``tail_fit``): the exponent of L(t0 + tau) ~ tau^-beta by phases.tail_exponent, the
-  origin t0 the first time L falls below a fraction of L(0).
+* Phase III (``tail_fit``, ``tail_constant_fit``): the exponent of L(t0 + tau) ~ tau^-beta by
+  phases.tail_exponent, the origin t0 the first time L falls below a fraction of L(0) (located by
+  the flow run, which records densely in tau after it); the constant C of L ~ C tau^-(1 - 1/a) on
+  the same window, against the committee law committee.theory.tail_constant (p >= k); and both
+  for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
+  bias, the analogue of phases.tail_exponent_exact).
 * erf (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0 gives q = 1.
 Per SGD run: the largest |log L_sgd / L_flow| over the SGD record against the flow of its seed.
 """
@@ -22,14 +26,18 @@ import math
 import numpy as np
 
 from ..claims import Claim, check, finding
-from ..committee.theory import escape_operator, own_escape_rates
-from ..phases import first_upcrossing, tail_exponent
+from ..committee.theory import escape_operator, own_escape_rates, tail_constant
+from ..committee.theory import phase3_loss as linearised_tail_loss
+from ..phases import first_upcrossing, tail_exponent, tail_window
 from ..statistics import count_interval, geometric_mean_ci, loglog_interp, mean_ci
+from ..theory import loss_law_constant
 from . import StudyInputError
 
 #: What summarise reads from each file of scripts/simulate_committee.py.
 RUN_KEYS = ("t", "loss", "M", "R", "lam", "Wstar", "W0", "a", "d", "p", "k", "seed", "activation", "method",
             "eta", "diverged")
+#: And from each flow file: the tail origin it located and the level that defines it.
+FLOW_RUN_KEYS = (*RUN_KEYS, "t0", "phase3_loss")
 
 
 def _two_point(y, t, i1, i2):
@@ -101,13 +109,30 @@ def learning_times(t, frac, level: float) -> np.ndarray:
     return np.array([first_upcrossing(t, frac[:, m], level) for m in range(frac.shape[1])])
 
 
-def tail_fit(t, loss, d: int, a: float, loss_frac: float, x_lo: float, x_hi_frac: float, min_points: int):
-    """(beta, n, t0): phases.tail_exponent from t0 = the first time L <= loss_frac L(t[0])."""
+def tail_fit(t, loss, d: int, a: float, loss_frac: float, x_lo: float, x_hi_frac: float, min_points: int,
+             t0: float | None = None):
+    """(beta, n, t0): phases.tail_exponent from t0, the first time L <= loss_frac L(0).
+
+    t0 as the flow run located it when given (NaN: never), else the first record time with
+    L <= loss_frac L(t[0]) (the same definition on the record grid)."""
     t, loss = np.asarray(t, float), np.asarray(loss, float)
-    below = np.flatnonzero(loss <= loss_frac * loss[0])
-    t0 = float(t[below[0]]) if below.size else math.nan
-    beta, n = tail_exponent(t, loss, t0, d, a, x_lo, x_hi_frac, min_points)
-    return beta, n, t0
+    if t0 is None:
+        below = np.flatnonzero(loss <= loss_frac * loss[0])
+        t0 = float(t[below[0]]) if below.size else math.nan
+    beta, n = tail_exponent(t, loss, float(t0), d, a, x_lo, x_hi_frac, min_points)
+    return beta, n, float(t0)
+
+
+def tail_constant_fit(t, loss, t0: float, d: int, a: float, x_lo: float, x_hi_frac: float, min_points: int,
+                      beta: float) -> float:
+    """C of L(t0 + tau) ~ C tau^-beta with beta fixed: least squares in log L on the window of
+    phases.tail_window, log C = mean(log L + beta log tau).  NaN as phases.tail_exponent."""
+    t, loss = np.asarray(t, float), np.asarray(loss, float)
+    window = tail_window(t, t0, d, a, x_lo, x_hi_frac)
+    if window.sum() < min_points or not np.all(np.isfinite(loss[window]) & (loss[window] > 0)):
+        return math.nan
+    tau = t[window] - t0
+    return float(np.exp(np.mean(np.log(loss[window]) + beta * np.log(tau))))
 
 
 def early_exponent(t, R, R0, t_hi: float) -> float:
@@ -133,7 +158,8 @@ def sgd_gap(t_sgd, loss_sgd, t_flow, loss_flow) -> float:
 #: The per-flow-run columns of the summary (T_learn is (runs, k_max), NaN-padded).
 FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
-             "spread", "beta", "beta_n", "t0", "early_q", "loss_end")
+             "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin", "early_q",
+             "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
 SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged")
 
@@ -174,9 +200,25 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             vals["early_q"] = early_exponent(t, R, R0, early_t_max)
         if k >= 2 and np.all(np.isfinite(T[:k])):
             vals["spread"] = float(np.max(T[:k]) / np.min(T[:k]))
-        beta, n, t0 = tail_fit(t, r["loss"], int(r["d"]), a, phase3_loss, tail_x_lo, tail_x_hi_frac,
-                               tail_min_points)
+        if "phase3_loss" in r and not math.isclose(float(r["phase3_loss"]), phase3_loss):
+            raise StudyInputError(f"flow run {_key(r)}: t0 located at phase3_loss {float(r['phase3_loss'])}, "
+                                  f"the study asks {phase3_loss}")
+        d = int(r["d"])
+        tail = (d, a, tail_x_lo, tail_x_hi_frac, tail_min_points)
+        beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
+        if a > 1:
+            b_law = 1 - 1 / a
+            vals["C_single"] = loss_law_constant(a, d)
+            vals["C_fit"] = tail_constant_fit(t, r["loss"], t0, *tail, b_law)
+            if act == "quadratic" and p >= k:
+                vals["C_law"] = tail_constant(a, lam, Ws, p)
+                if np.isfinite(t0):
+                    lin = np.full(t.shape, np.nan)
+                    after = t > t0
+                    lin[after] = linearised_tail_loss(t[after] - t0, lam, Ws, p)
+                    vals["beta_lin"] = tail_exponent(t, lin, t0, *tail)[0]
+                    vals["C_lin"] = tail_constant_fit(t, lin, t0, *tail, b_law)
         for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
             rows[name].append(v)
         rows["T_learn"].append(T)
@@ -305,34 +347,83 @@ def claim_underparam(summary: dict, *, level: float) -> Claim:
         measured=measured, interval=intervals)
 
 
+def _paired(x, m, ref, seed):
+    """x[m] and x[ref] of the seeds both groups have, in seed order."""
+    both = sorted(set(seed[m].tolist()) & set(seed[ref].tolist()))
+    return (np.array([x[m & (seed == s)][0] for s in both]),
+            np.array([x[ref & (seed == s)][0] for s in both]))
+
+
 def claim_tail_exponent(summary: dict, *, level: float) -> Claim:
-    """The Phase III loss exponent per (activation, a, p, k) against 1 - 1/a, and the change from
-    p = k to p > k (paired by seed)."""
+    """The Phase III loss exponent per (activation, a, p, k) against 1 - 1/a and against beta_lin, the
+    same fit of the linearised tail loss (committee.theory.phase3_loss) on the same samples, and the
+    change from p = k to p > k (paired by seed): does over-parameterisation change the exponent?"""
     measured, intervals = {}, {}
     beta = np.asarray(summary["beta"], float)
+    beta_lin = np.asarray(summary["beta_lin"], float)
     seed = np.asarray(summary["seed"])
     for act in sorted(set(np.asarray(summary["activation"]).astype(str).tolist())):
         groups = _groups(summary, act)
         for key, m in groups.items():
             b = mean_ci(beta[m], level)
+            bl = mean_ci(beta_lin[m], level)
             name = f"{act}:{_name(key)}"
-            measured[name] = {"beta": b[0], "one_minus_1_over_a": 1 - 1 / key[0],
+            measured[name] = {"beta": b[0], "one_minus_1_over_a": 1 - 1 / key[0], "beta_lin": bl[0],
                               "fitted_runs": int(np.isfinite(beta[m]).sum()), "runs": int(m.sum())}
-            intervals[name] = {"beta": list(b[1:]), "level": level}
+            intervals[name] = {"beta": list(b[1:]), "beta_lin": list(bl[1:]), "level": level}
             a, p, k = key
             ref = groups.get((a, k, k))
             if p > k and ref is not None:
-                diffs = [beta[m & (seed == s)][0] - beta[ref & (seed == s)][0]
-                         for s in seed[m] if (ref & (seed == s)).any()]
-                dd = mean_ci(diffs, level)
+                x, y = _paired(beta, m, ref, seed)
+                dd = mean_ci(x - y, level)
                 measured[name]["minus_p_eq_k"] = dd[0]
                 intervals[name]["minus_p_eq_k"] = list(dd[1:])
     return finding(
         "committee.tail_exponent",
         "Phase III: beta of L(t0 + tau) ~ tau^-beta (phases.tail_exponent on the committee's window, t0 the "
-        "first time L <= phase3_loss L(0)) per (activation, a, p, k), beside 1 - 1/a; for p > k also "
-        "beta(p) - "
-        "beta(p = k) paired by seed.",
+        "first time L <= phase3_loss L(0), located by the flow) per (activation, a, p, k), beside 1 - 1/a "
+        "and beta_lin (the same fit of the linearised tail loss); for p > k also beta(p) - beta(p = k) "
+        "paired by seed.",
+        measured=measured, interval=intervals)
+
+
+def claim_tail_constant(summary: dict, *, level: float) -> Claim:
+    """The Phase III constant: C of L ~ C tau^-(1 - 1/a) fitted on the window, per quadratic (a, p, k)
+    with p >= k, over the derived committee law C_law (committee.theory.tail_constant, which is not
+    k C_1: C_law / (k C_1) is listed beside the measured C / (k C_1)), over C_lin (the same fit of the
+    linearised loss: the window's bias), and for p > k the paired C(p) / C(p = k) over the law's
+    (p / k)^(1 - 1/a) (the whole over-parameterisation effect if the exponent stays)."""
+    measured, intervals = {}, {}
+    C, law, lin = (np.asarray(summary[n], float) for n in ("C_fit", "C_law", "C_lin"))
+    kk = np.asarray(summary["k"], float)
+    single = np.asarray(summary["C_single"], float) * kk
+    seed = np.asarray(summary["seed"])
+    p_all, k_all = np.asarray(summary["p"]), np.asarray(summary["k"])
+    groups = _groups(summary, "quadratic", p_all >= k_all)
+    for key, m in groups.items():
+        a, p, k = key
+        if a <= 1:
+            continue
+        name = _name(key)
+        ratios = {"C_over_law": C / law, "C_lin_over_law": lin / law, "C_over_lin": C / lin,
+                  "C_over_k_C_single": C / single, "law_over_k_C_single": law / single}
+        gm = {n: geometric_mean_ci(v[m], level) for n, v in ratios.items()}
+        measured[name] = {n: g["geometric_mean"] for n, g in gm.items()}
+        measured[name] |= {"fitted_runs": int(np.isfinite(C[m]).sum()), "runs": int(m.sum())}
+        intervals[name] = {n: [g["lower"], g["upper"]] for n, g in gm.items()} | {"level": level}
+        ref = groups.get((a, k, k))
+        if p > k and ref is not None:
+            x, y = _paired(C, m, ref, seed)
+            g = geometric_mean_ci(x / y / (p / k) ** (1 - 1 / a), level)
+            measured[name]["C_over_C_p_eq_k_over_law"] = g["geometric_mean"]
+            measured[name]["law_p_over_k"] = (p / k) ** (1 - 1 / a)
+            intervals[name]["C_over_C_p_eq_k_over_law"] = [g["lower"], g["upper"]]
+    return finding(
+        "committee.tail_constant",
+        "Phase III, quadratic, p >= k: the constant C of L ~ C tau^-(1 - 1/a) on the tail window over the "
+        "derived law C_1 p^(1-1/a) k^(-1-1/a) sum_r s_r pi_r^(1/a) (C_1 the single-neuron constant; not "
+        "k C_1), over the same fit of the linearised tail loss, and C / (k C_1) beside the law's; for "
+        "p > k the paired C(p) / C(p = k) over (p/k)^(1-1/a).",
         measured=measured, interval=intervals)
 
 
@@ -373,5 +464,5 @@ def claims(summary: dict, *, confidence_level: float) -> list[Claim]:
     """The committee study's claims: one check (escape_rate) and the findings."""
     kw = {"level": confidence_level}
     return [claim_escape_rate(summary, **kw), claim_own_rates(summary, **kw), claim_sequence(summary, **kw),
-            claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw), claim_erf(summary, **kw),
-            claim_sgd(summary, **kw)]
+            claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw),
+            claim_tail_constant(summary, **kw), claim_erf(summary, **kw), claim_sgd(summary, **kw)]

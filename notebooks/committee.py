@@ -84,9 +84,10 @@ save_figure(fig, out_stem)
 
 # %%
 cols = ["rho", "rate_ratio", "rate_allowance", "raw_ratio", "own_ratio_min", "own_ratio_max", "spread",
-        "n_learned", "beta", "beta_lin", "C_over_law", "early_q", "loss_end"]
-df = pd.DataFrame({k: st[k] for k in ["a", "p", "k", "seed", *cols] if k != "C_over_law"} | {"activation": act})
+        "n_learned", "beta", "beta_lin", "beta_last", "C_over_law", "C_last_over_law", "early_q", "loss_end"]
+df = pd.DataFrame({k: st[k] for k in ["a", "p", "k", "seed", *cols] if "over_law" not in k} | {"activation": act})
 df["C_over_law"] = st["C_fit"] / st["C_law"]  # Phase III constant over committee.theory.tail_constant
+df["C_last_over_law"] = st["C_last"] / st["C_law"]  # the same from T_last
 df["T_first"] = np.nanmin(st["T_learn"], axis=1)
 df["T_last"] = np.nanmax(st["T_learn"], axis=1)
 agg = {c: (c, "mean") for c in [*cols, "T_first", "T_last"]}

@@ -129,7 +129,8 @@ def _tail_summary(C_fit, beta):
             "p": np.array([2, 2, 2, 4, 4, 4]), "k": np.full(n, 2), "seed": np.array([0, 1, 2, 0, 1, 2]),
             "C_fit": np.asarray(C_fit, float), "C_law": np.array([1.0, 1.0, 1.0, 2**0.5, 2**0.5, 2**0.5]),
             "C_lin": np.full(n, 1.0), "C_single": np.full(n, 0.5), "beta": np.asarray(beta, float),
-            "beta_lin": np.full(n, 0.5)}
+            "beta_lin": np.full(n, 0.5), "origin_depth": np.full(n, 0.1),
+            "beta_last": np.asarray(beta, float), "C_last": np.asarray(C_fit, float)}
 
 
 def test_tail_constant_finding_on_the_law():
@@ -140,6 +141,7 @@ def test_tail_constant_finding_on_the_law():
     assert abs(m["a=2,p=2,k=2"]["C_over_law"] - 1) <= 1e-12
     assert abs(m["a=2,p=2,k=2"]["C_over_k_C_single"] - 1) <= 1e-12  # C_single k = 1 here
     assert abs(m["a=2,p=4,k=2"]["C_over_C_p_eq_k_over_law"] - 1) <= 1e-12
+    assert abs(m["a=2,p=4,k=2"]["C_last_over_C_last_p_eq_k_over_law"] - 1) <= 1e-12
     assert abs(m["a=2,p=4,k=2"]["law_p_over_k"] - 2**0.5) <= 1e-12
 
 
@@ -147,6 +149,7 @@ def test_tail_exponent_finding_pairs_by_seed():
     s = _tail_summary([1.0] * 6, [0.50, 0.52, 0.48, 0.55, 0.56, 0.54])
     m = C.claim_tail_exponent(s, level=0.95).measured
     assert abs(m["quadratic:a=2,p=4,k=2"]["minus_p_eq_k"] - 0.05) <= 1e-12
+    assert abs(m["quadratic:a=2,p=4,k=2"]["last_minus_p_eq_k"] - 0.05) <= 1e-12
     assert m["quadratic:a=2,p=2,k=2"]["fitted_runs"] == 3
 
 
@@ -161,3 +164,13 @@ def test_summarise_refuses_a_flow_located_at_another_level():
     out = C.summarise([run | {"phase3_loss": 0.01}], [], **measure)
     assert np.isnan(out["t0"][0]) and np.isnan(out["beta"][0]) and np.isnan(out["C_fit"][0])
     assert out["C_law"][0] == tail_constant(2.0, lam, Ws, 2)
+
+
+def test_origin_depth_is_where_the_law_meets_the_origin_loss():
+    """The law C tau^-(1-1/a) equals L(t0) at tau_eff; at a = 2, d = 1000, x_lo = 10 the window starts
+    at tau_lo = H 100 / 16, so a loss at t0 of C tau_lo^-(1/2) (the law at the window start) is depth 1."""
+    from prdynamics.model import harmonic
+
+    tau_lo = harmonic(1000, 2.0) * 100 / 16
+    assert abs(C.origin_depth(0.7 * tau_lo**-0.5, 0.7, 1000, 2.0, 10.0) - 1) <= 1e-12
+    assert abs(C.origin_depth(0.7 * (4 * tau_lo) ** -0.5, 0.7, 1000, 2.0, 10.0) - 4) <= 1e-12

@@ -14,7 +14,8 @@ Per flow run (quadratic units unless said):
   the flow run, which records densely in tau after it); the constant C of L ~ C tau^-(1 - 1/a) on
   the same window, against the committee law committee.theory.tail_constant (p >= k); and both
   for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
-  bias, the analogue of phases.tail_exponent_exact).
+  bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin, T_last,
+  the time the last teacher is learned.
 * erf (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0 gives q = 1.
 Per SGD run: the largest |log L_sgd / L_flow| over the SGD record against the flow of its seed.
 """
@@ -135,6 +136,19 @@ def tail_constant_fit(t, loss, t0: float, d: int, a: float, x_lo: float, x_hi_fr
     return float(np.exp(np.mean(np.log(loss[window]) + beta * np.log(tau))))
 
 
+def origin_depth(loss_t0: float, C_law: float, d: int, a: float, x_lo: float) -> float:
+    """How deep into Phase III the origin t0 lies: tau_eff / tau_lo, where the law C_law tau^-(1 - 1/a)
+    reaches the loss at t0 at tau_eff = (C_law / L(t0))^{a/(a-1)}, and the window starts at
+    tau_lo = H_{d,a} x_lo^a / 16 (x_d(tau_lo) = x_lo).  Well below 1: the origin precedes the window,
+    as the fit assumes.  Of order 1 or above: L(t0) is already the law's loss inside the window, the
+    true origin of the decay lies about tau_eff before t0, and L(t0 + tau) is flattened on the window
+    (a beta far below 1 - 1/a); the level phase3_loss is then too deep for that d."""
+    from ..model import harmonic
+
+    tau_eff = (C_law / loss_t0) ** (a / (a - 1.0))
+    return float(tau_eff / (harmonic(d, a) * x_lo**a / 16.0))
+
+
 def early_exponent(t, R, R0, t_hi: float) -> float:
     """Least-squares log-log slope of |R(t) - R(0)|_F on t <= t_hi (NaN with < 3 samples)."""
     t = np.asarray(t, float)
@@ -158,8 +172,8 @@ def sgd_gap(t_sgd, loss_sgd, t_flow, loss_flow) -> float:
 #: The per-flow-run columns of the summary (T_learn is (runs, k_max), NaN-padded).
 FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
-             "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin", "early_q",
-             "loss_end")
+             "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
+             "origin_depth", "T_last", "beta_last", "C_last", "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
 SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged")
 
@@ -207,10 +221,14 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         tail = (d, a, tail_x_lo, tail_x_hi_frac, tail_min_points)
         beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
+        if np.all(np.isfinite(T[:k])):  # the second origin: the last teacher learned (end of the last escape)
+            vals["T_last"] = float(np.max(T[:k]))
+            vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
         if a > 1:
             b_law = 1 - 1 / a
             vals["C_single"] = loss_law_constant(a, d)
             vals["C_fit"] = tail_constant_fit(t, r["loss"], t0, *tail, b_law)
+            vals["C_last"] = tail_constant_fit(t, r["loss"], vals["T_last"], *tail, b_law)
             if act == "quadratic" and p >= k:
                 vals["C_law"] = tail_constant(a, lam, Ws, p)
                 if np.isfinite(t0):
@@ -219,6 +237,8 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
                     lin[after] = linearised_tail_loss(t[after] - t0, lam, Ws, p)
                     vals["beta_lin"] = tail_exponent(t, lin, t0, *tail)[0]
                     vals["C_lin"] = tail_constant_fit(t, lin, t0, *tail, b_law)
+                    vals["origin_depth"] = origin_depth(float(np.interp(t0, t, r["loss"])), vals["C_law"], d,
+                                                        a, tail_x_lo)
         for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
             rows[name].append(v)
         rows["T_learn"].append(T)
@@ -357,33 +377,36 @@ def _paired(x, m, ref, seed):
 def claim_tail_exponent(summary: dict, *, level: float) -> Claim:
     """The Phase III loss exponent per (activation, a, p, k) against 1 - 1/a and against beta_lin, the
     same fit of the linearised tail loss (committee.theory.phase3_loss) on the same samples, and the
-    change from p = k to p > k (paired by seed): does over-parameterisation change the exponent?"""
+    change from p = k to p > k (paired by seed): does over-parameterisation change the exponent?
+    beta from t0 (the configured loss level) and beta_last from T_last, the time the last teacher
+    is learned (learn_level), the end of the last escape: two origins, since a loss level that is
+    reached only inside the window flattens the fit (``origin_depth``)."""
     measured, intervals = {}, {}
-    beta = np.asarray(summary["beta"], float)
-    beta_lin = np.asarray(summary["beta_lin"], float)
+    cols = {n: np.asarray(summary[n], float) for n in ("beta", "beta_lin", "beta_last")}
     seed = np.asarray(summary["seed"])
     for act in sorted(set(np.asarray(summary["activation"]).astype(str).tolist())):
         groups = _groups(summary, act)
         for key, m in groups.items():
-            b = mean_ci(beta[m], level)
-            bl = mean_ci(beta_lin[m], level)
+            ci = {n: mean_ci(v[m], level) for n, v in cols.items()}
             name = f"{act}:{_name(key)}"
-            measured[name] = {"beta": b[0], "one_minus_1_over_a": 1 - 1 / key[0], "beta_lin": bl[0],
-                              "fitted_runs": int(np.isfinite(beta[m]).sum()), "runs": int(m.sum())}
-            intervals[name] = {"beta": list(b[1:]), "beta_lin": list(bl[1:]), "level": level}
+            measured[name] = {n: c[0] for n, c in ci.items()} | {
+                "one_minus_1_over_a": 1 - 1 / key[0], "fitted_runs": int(np.isfinite(cols["beta"][m]).sum()),
+                "fitted_runs_last": int(np.isfinite(cols["beta_last"][m]).sum()), "runs": int(m.sum())}
+            intervals[name] = {n: list(c[1:]) for n, c in ci.items()} | {"level": level}
             a, p, k = key
             ref = groups.get((a, k, k))
             if p > k and ref is not None:
-                x, y = _paired(beta, m, ref, seed)
-                dd = mean_ci(x - y, level)
-                measured[name]["minus_p_eq_k"] = dd[0]
-                intervals[name]["minus_p_eq_k"] = list(dd[1:])
+                for n, out in (("beta", "minus_p_eq_k"), ("beta_last", "last_minus_p_eq_k")):
+                    x, y = _paired(cols[n], m, ref, seed)
+                    dd = mean_ci(x - y, level)
+                    measured[name][out] = dd[0]
+                    intervals[name][out] = list(dd[1:])
     return finding(
         "committee.tail_exponent",
         "Phase III: beta of L(t0 + tau) ~ tau^-beta (phases.tail_exponent on the committee's window, t0 the "
         "first time L <= phase3_loss L(0), located by the flow) per (activation, a, p, k), beside 1 - 1/a "
-        "and beta_lin (the same fit of the linearised tail loss); for p > k also beta(p) - beta(p = k) "
-        "paired by seed.",
+        "and beta_lin (the same fit of the linearised tail loss); beta_last the same fit from T_last (the "
+        "last teacher learned); for p > k also beta(p) - beta(p = k) paired by seed, from both origins.",
         measured=measured, interval=intervals)
 
 
@@ -392,9 +415,11 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
     with p >= k, over the derived committee law C_law (committee.theory.tail_constant, which is not
     k C_1: C_law / (k C_1) is listed beside the measured C / (k C_1)), over C_lin (the same fit of the
     linearised loss: the window's bias), and for p > k the paired C(p) / C(p = k) over the law's
-    (p / k)^(1 - 1/a) (the whole over-parameterisation effect if the exponent stays)."""
+    (p / k)^(1 - 1/a) (the whole over-parameterisation effect if the exponent stays); origin_depth
+    (``origin_depth``, geometric mean) says whether t0 precedes the window, as both fits assume."""
     measured, intervals = {}, {}
-    C, law, lin = (np.asarray(summary[n], float) for n in ("C_fit", "C_law", "C_lin"))
+    C, law, lin, depth, last = (np.asarray(summary[n], float)
+                                for n in ("C_fit", "C_law", "C_lin", "origin_depth", "C_last"))
     kk = np.asarray(summary["k"], float)
     single = np.asarray(summary["C_single"], float) * kk
     seed = np.asarray(summary["seed"])
@@ -406,24 +431,27 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
             continue
         name = _name(key)
         ratios = {"C_over_law": C / law, "C_lin_over_law": lin / law, "C_over_lin": C / lin,
-                  "C_over_k_C_single": C / single, "law_over_k_C_single": law / single}
+                  "C_over_k_C_single": C / single, "law_over_k_C_single": law / single,
+                  "origin_depth": depth, "C_last_over_law": last / law}
         gm = {n: geometric_mean_ci(v[m], level) for n, v in ratios.items()}
         measured[name] = {n: g["geometric_mean"] for n, g in gm.items()}
         measured[name] |= {"fitted_runs": int(np.isfinite(C[m]).sum()), "runs": int(m.sum())}
         intervals[name] = {n: [g["lower"], g["upper"]] for n, g in gm.items()} | {"level": level}
         ref = groups.get((a, k, k))
         if p > k and ref is not None:
-            x, y = _paired(C, m, ref, seed)
-            g = geometric_mean_ci(x / y / (p / k) ** (1 - 1 / a), level)
-            measured[name]["C_over_C_p_eq_k_over_law"] = g["geometric_mean"]
             measured[name]["law_p_over_k"] = (p / k) ** (1 - 1 / a)
-            intervals[name]["C_over_C_p_eq_k_over_law"] = [g["lower"], g["upper"]]
+            for v, out in ((C, "C_over_C_p_eq_k_over_law"), (last, "C_last_over_C_last_p_eq_k_over_law")):
+                x, y = _paired(v, m, ref, seed)
+                g = geometric_mean_ci(x / y / (p / k) ** (1 - 1 / a), level)
+                measured[name][out] = g["geometric_mean"]
+                intervals[name][out] = [g["lower"], g["upper"]]
     return finding(
         "committee.tail_constant",
         "Phase III, quadratic, p >= k: the constant C of L ~ C tau^-(1 - 1/a) on the tail window over the "
         "derived law C_1 p^(1-1/a) k^(-1-1/a) sum_r s_r pi_r^(1/a) (C_1 the single-neuron constant; not "
         "k C_1), over the same fit of the linearised tail loss, and C / (k C_1) beside the law's; for "
-        "p > k the paired C(p) / C(p = k) over (p/k)^(1-1/a).",
+        "p > k the paired C(p) / C(p = k) over (p/k)^(1-1/a); origin_depth = tau_eff(L(t0)) / tau_lo (<< 1: "
+        "t0 precedes the window); C_last the same fit from T_last (the last teacher learned).",
         measured=measured, interval=intervals)
 
 

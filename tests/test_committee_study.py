@@ -11,6 +11,7 @@ from scipy.linalg import expm
 from prdynamics.committee import overlaps, problem
 from prdynamics.committee.theory import committee_escape_rates, escape_operator, tail_constant
 from prdynamics.phases import tail_window
+from prdynamics.statistics import binomial_interval
 from prdynamics.studies import StudyInputError
 from prdynamics.studies import committee as C
 
@@ -174,3 +175,26 @@ def test_origin_depth_is_where_the_law_meets_the_origin_loss():
     tau_lo = harmonic(1000, 2.0) * 100 / 16
     assert abs(C.origin_depth(0.7 * tau_lo**-0.5, 0.7, 1000, 2.0, 10.0) - 1) <= 1e-12
     assert abs(C.origin_depth(0.7 * (4 * tau_lo) ** -0.5, 0.7, 1000, 2.0, 10.0) - 4) <= 1e-12
+
+
+def test_threshold_crossings_of_a_rotating_rank_one_overlap():
+    """M(t) = m(t) v v^T with a known m(t): its top eigenvalue is m(t), whose crossings of the level
+    are counted directly."""
+    t = np.linspace(0, 10, 501)
+    v = np.array([0.6, 0.8])
+    wave = 0.5 + 0.4 * np.sin(t)
+    for m, want in ((1 / (1 + np.exp(-(t - 5))), (1, True, True)),
+                    (wave, (int(np.sum(np.diff(wave > 0.6) != 0)), True, False)),
+                    (np.full_like(t, 0.1), (0, True, False))):
+        M = m[:, None, None] * np.outer(v, v)[None]
+        assert C.threshold_crossings(M, 0.6) == want
+
+
+def test_threshold_finding_counts_once_and_stays():
+    s = {"activation": np.array(["quadratic"] * 4), "a": np.full(4, 2.0), "p": np.full(4, 2),
+         "k": np.full(4, 2), "thr_once": np.array([1.0, 1.0, 0.0, 1.0]),
+         "thr_crossings": np.array([1, 1, 3, 1]), "thr_level": np.full(4, 1 / 3)}
+    m = C.claim_threshold(s, level=0.95)
+    got = m.measured["a=2,p=2,k=2"]
+    assert (got["once_and_stays"], got["more_than_once"], got["never"], got["runs"]) == (3, 1, 0, 4)
+    assert m.interval["a=2,p=2,k=2"]["once_and_stays"]["fraction_ci"] == list(binomial_interval(3, 4, 0.95))

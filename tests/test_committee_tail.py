@@ -9,7 +9,7 @@ import pytest
 
 from prdynamics import theory
 from prdynamics.committee import integrate_committee_flow, loss_from_overlaps, overlaps, problem
-from prdynamics.committee.theory import phase3_loss, tail_constant
+from prdynamics.committee.theory import phase3_loss, saddle_level, tail_constant
 from prdynamics.flow import StepController, log_time_grid
 
 LEVEL, RTOL = 0.01, 1e-9
@@ -148,3 +148,38 @@ def test_tail_constant_needs_p_at_least_k():
     lam, Ws, _ = problem(2.0, 20, 1, 2, 0, 0, False)
     with pytest.raises(ValueError, match="p >= k"):
         tail_constant(2.0, lam, Ws, 1)
+
+
+# --------------------------------------------------------------------------- the saddles R = 0
+
+
+@pytest.mark.parametrize("p, k, r", [(1, 1, 1), (2, 2, 1), (2, 2, 2), (4, 2, 3), (3, 5, 2)])
+def test_saddle_level_is_a_stationary_point_of_the_population_flow(p, k, r):
+    """W with rows Q-orthogonal to every teacher (R = 0) and M = mu_r times a rank-r projector:
+    population.gradient (the numpy formula, not the derivation) vanishes to rounding; a 1% larger
+    level does not."""
+    from prdynamics.committee import gradient
+
+    d = 30
+    lam, Ws, _ = problem(1.5, d, p, k, 0, 0, False)
+    rng = np.random.default_rng(3)
+    S = np.sqrt(lam)
+    T = np.linalg.qr((Ws * S).T)[0]  # orthonormal basis of the teachers in the Q-scaled space
+    Z = rng.standard_normal((d, r))
+    Z = np.linalg.qr(Z - T @ (T.T @ Z))[0]  # r orthonormal directions orthogonal to them
+    iso = np.linalg.qr(rng.standard_normal((p, r)))[0]  # p x r isometry
+    trp = float(np.trace(overlaps(Ws, lam, Ws)[2]))
+    for scale, zero in ((1.0, True), (1.01, False)):
+        mu = scale * saddle_level(trp, p, k, r)
+        W = np.sqrt(mu) * iso @ Z.T / S  # M = W Q W^T = mu iso iso^T, R = 0
+        M, R, _ = overlaps(W, lam, Ws)
+        assert np.max(np.abs(R)) <= 1e-13
+        np.testing.assert_allclose(np.linalg.eigvalsh(M)[-r:], mu, rtol=1e-12)
+        g = np.max(np.abs(gradient(W, lam, Ws, "quadratic")))
+        assert bool(g <= 1e-13) == zero
+
+
+def test_saddle_level_of_one_unit_is_one_third():
+    assert saddle_level(1.0, 1, 1, 1) == 1 / 3
+    with pytest.raises(ValueError, match="rank"):
+        saddle_level(1.0, 2, 2, 3)

@@ -238,3 +238,28 @@ def tail_constant(a: float, lam, Wstar, p: int) -> float:
     pi, V = np.linalg.eigh((Wstar * lam) @ Wstar.T)
     s = np.einsum("mr,mn,nr->r", V, Wstar @ Wstar.T / d, V)
     return float(loss_law_constant(a, d) * p ** (1 - 1 / a) * k ** (-1 - 1 / a) * np.sum(s * pi ** (1 / a)))
+
+
+# --------------------------------------------------------------------------- the saddles R = 0
+
+
+def saddle_level(trace_p: float, p: int, k: int, r: int) -> float:
+    """The nonzero eigenvalue mu_r of M at the stationary points of the quadratic flow with R = 0 and
+    rank M = r (1 <= r <= p): mu_r = p tr(P) / (k (r + 2)).
+
+    With R = 0, B = -8 R / (pk) = 0 and the flow is dW/dt = -A W Q, A = 8 M / p^2 + c I_p,
+    c = (4/p) (tr M / p - tr P / k).  Stationary iff A W = 0 (Q > 0), hence A M = 0 and every
+    eigenvalue mu of M has mu (8 mu / p^2 + c) = 0: mu = 0 or mu = -c p^2 / 8, one common nonzero
+    value mu_r on a rank-r M.  Then tr M = r mu_r and mu_r = -(p/2) (r mu_r / p - tr P / k), so
+        mu_r = p tr P / (k (r + 2)),   tr M / p = r tr P / (k (r + 2)).
+    Conversely any W whose rows are Q-orthogonal to every teacher with M = mu_r (projector of rank r)
+    is stationary (A W = 0 on the column space of M).  p = k = 1, tr P = 1: mu_1 = 1/3, the paper's
+    saddles {u = 0, s = s*/3}.  In Phase I every row grows along the same top eigenvector of L
+    (the module docstring), so M is rank one there, and the saddle the escape passes is r = 1: the
+    top eigenvalue of M reaching mu_1 = p tr P / (3k) (each unit's Q-norm tr P / (3k) when the p
+    rows coincide) is the committee's analogue of s crossing 1/3.
+    """
+    p, k, r = _check_count(p, "p"), _check_count(k, "k"), _check_count(r, "r")
+    if r > p:
+        raise ValueError(f"rank r must be <= p, got r={r}, p={p}")
+    return float(p * trace_p / (k * (r + 2)))

@@ -16,6 +16,8 @@ Per flow run (quadratic units unless said):
   for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
   bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin, T_last,
   the time the last teacher is learned.
+* Threshold (``threshold_crossings``): the top eigenvalue of M against the rank-one saddle level
+  p tr P / (3k) of committee.theory.saddle_level (s = 1/3 for one unit): crossings of it.
 * erf (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0 gives q = 1.
 Per SGD run: the largest |log L_sgd / L_flow| over the SGD record against the flow of its seed.
 """
@@ -27,7 +29,7 @@ import math
 import numpy as np
 
 from ..claims import Claim, check, finding
-from ..committee.theory import escape_operator, own_escape_rates, tail_constant
+from ..committee.theory import escape_operator, own_escape_rates, saddle_level, tail_constant
 from ..committee.theory import phase3_loss as linearised_tail_loss
 from ..phases import first_upcrossing, tail_exponent, tail_window
 from ..statistics import count_interval, geometric_mean_ci, loglog_interp, mean_ci
@@ -149,6 +151,14 @@ def origin_depth(loss_t0: float, C_law: float, d: int, a: float, x_lo: float) ->
     return float(tau_eff / (harmonic(d, a) * x_lo**a / 16.0))
 
 
+def threshold_crossings(M, level: float) -> tuple[int, bool, bool]:
+    """(crossings, starts_below, ends_above) of the top eigenvalue of M(t) (T, p, p) through level:
+    the number of record steps where mu_1 - level changes sign.  Crossing once and staying past it
+    is (1, True, True)."""
+    above = np.linalg.eigvalsh(np.asarray(M, float))[:, -1] > level
+    return int(np.count_nonzero(above[1:] != above[:-1])), bool(not above[0]), bool(above[-1])
+
+
 def early_exponent(t, R, R0, t_hi: float) -> float:
     """Least-squares log-log slope of |R(t) - R(0)|_F on t <= t_hi (NaN with < 3 samples)."""
     t = np.asarray(t, float)
@@ -173,7 +183,8 @@ def sgd_gap(t_sgd, loss_sgd, t_flow, loss_flow) -> float:
 FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
              "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
-             "origin_depth", "T_last", "beta_last", "C_last", "early_q", "loss_end")
+             "origin_depth", "T_last", "beta_last", "C_last", "thr_level", "thr_crossings", "thr_once",
+             "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
 SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged")
 
@@ -205,6 +216,10 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             vals |= {"rho": ph["rho"], "rate_ratio": ph["ratio"], "rate_allowance": ph["allowance"],
                      "raw_ratio": ph["raw_ratio"], "own_ratio_min": float(np.min(ph["own_ratio"])),
                      "own_ratio_max": float(np.max(ph["own_ratio"])), "rate_entries": ph["entries"]}
+            vals["thr_level"] = saddle_level(float(np.sum(P_diag)), p, k, 1)
+            n_cross, below0, above1 = threshold_crossings(M, vals["thr_level"])
+            vals["thr_crossings"] = n_cross
+            vals["thr_once"] = float(n_cross == 1 and below0 and above1)
             if k >= 2 and np.all(np.isfinite(T[:k])):
                 own = own_escape_rates(lam, Ws, p)
                 vals["order_predicted"] = float(np.array_equal(np.argsort(T[:k], kind="stable"),
@@ -455,6 +470,26 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
         measured=measured, interval=intervals)
 
 
+def claim_threshold(summary: dict, *, level: float) -> Claim:
+    """Quadratic units: does the top eigenvalue of M cross the rank-one saddle level mu_1 = p tr P /
+    (3k) (committee.theory.saddle_level, the analogue of s = 1/3) once and stay above it?"""
+    measured, intervals = {}, {}
+    once = np.asarray(summary["thr_once"], float)
+    n_cross = np.asarray(summary["thr_crossings"], float)
+    for key, m in _groups(summary, "quadratic").items():
+        n, hit = int(m.sum()), int(np.nansum(once[m]))
+        measured[_name(key)] = {"runs": n, "once_and_stays": hit, "never": int(np.sum(n_cross[m] == 0)),
+                                "more_than_once": int(np.sum(n_cross[m] > 1)),
+                                "level_mean": float(np.mean(np.asarray(summary["thr_level"], float)[m]))}
+        intervals[_name(key)] = {"once_and_stays": count_interval(hit, n, level)}
+    return finding(
+        "committee.threshold",
+        "Quadratic units: runs whose top eigenvalue of M crosses mu_1 = p tr P / (3k) (the rank-one "
+        "stationary points with R = 0; 1/3 for p = k = 1) exactly once and stay above it, with the "
+        "Clopper-Pearson interval of that fraction.",
+        measured=measured, interval=intervals)
+
+
 def claim_erf(summary: dict, *, level: float) -> Claim:
     """erf: the early growth |R(t) - R(0)| ~ t^q (q = 1 for a constant force, no exponential escape)."""
     measured, intervals = {}, {}
@@ -493,4 +528,5 @@ def claims(summary: dict, *, confidence_level: float) -> list[Claim]:
     kw = {"level": confidence_level}
     return [claim_escape_rate(summary, **kw), claim_own_rates(summary, **kw), claim_sequence(summary, **kw),
             claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw),
-            claim_tail_constant(summary, **kw), claim_erf(summary, **kw), claim_sgd(summary, **kw)]
+            claim_tail_constant(summary, **kw), claim_threshold(summary, **kw), claim_erf(summary, **kw),
+            claim_sgd(summary, **kw)]

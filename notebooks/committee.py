@@ -34,7 +34,7 @@ import pandas as pd
 
 from prdynamics.io import load_result
 from prdynamics.studies.committee import RUN_KEYS, captured_fraction
-from prdynamics.statistics import mean_ci
+from prdynamics.statistics import loglog_interp, mean_ci
 from prfigures import save_figure, set_style, write_table
 
 set_style()
@@ -51,8 +51,9 @@ colors = plt.get_cmap("tab10")(np.arange(len(pairs)))
 for (p, k, act), c in zip(pairs, colors, strict=True):
     sel = [r for r in runs
            if (int(r["p"]), int(r["k"]), str(r["activation"]), float(r["a"])) == (p, k, act, a_show)]
-    t = sel[0]["t"]
-    ax_l.plot(t, np.median([r["loss"] for r in sel], axis=0), color=c, label=f"{act} p={p} k={k}",
+    t = sel[0]["t"]  # records differ after t0 (t0 + tau, t0 per run): each is interpolated onto one
+    ax_l.plot(t, np.median([loglog_interp(r["t"], r["loss"], t) for r in sel], axis=0), color=c,
+              label=f"{act} p={p} k={k}",
               linewidth=2.5 if (p, k) == (1, 1) else 1.2)
 ax_l.set(xscale="log", yscale="log", xlabel="t", ylabel="L(t)", title=f"a = {a_show:g}: loss, median over seeds")
 ax_l.legend(fontsize=8)
@@ -83,8 +84,10 @@ save_figure(fig, out_stem)
 
 # %%
 cols = ["rho", "rate_ratio", "rate_allowance", "raw_ratio", "own_ratio_min", "own_ratio_max", "spread",
-        "n_learned", "beta", "early_q", "loss_end"]
-df = pd.DataFrame({k: st[k] for k in ["a", "p", "k", "seed", *cols]} | {"activation": act})
+        "n_learned", "beta", "beta_lin", "beta_last", "C_over_law", "C_last_over_law", "early_q", "loss_end"]
+df = pd.DataFrame({k: st[k] for k in ["a", "p", "k", "seed", *cols] if "over_law" not in k} | {"activation": act})
+df["C_over_law"] = st["C_fit"] / st["C_law"]  # Phase III constant over committee.theory.tail_constant
+df["C_last_over_law"] = st["C_last"] / st["C_law"]  # the same from T_last
 df["T_first"] = np.nanmin(st["T_learn"], axis=1)
 df["T_last"] = np.nanmax(st["T_learn"], axis=1)
 agg = {c: (c, "mean") for c in [*cols, "T_first", "T_last"]}

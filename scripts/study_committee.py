@@ -59,7 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    flows = [load_result(f, required=committee.RUN_KEYS) for f in args.flow]
+    flows = [load_result(f, required=committee.FLOW_RUN_KEYS) for f in args.flow]
     sgds = [load_result(f, required=committee.RUN_KEYS) for f in args.sgd]
     measure = {k: getattr(args, k) for k in ("tail_x_lo", "tail_x_hi_frac", "tail_min_points", "phase3_loss",
                                              "learn_level", "phase1_s_max", "early_t_max", "rate_e_max")}

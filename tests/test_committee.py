@@ -34,7 +34,7 @@ from prdynamics.committee.flow import _coefficients, _frozen, frozen_step
 from prdynamics.committee.sgd import _advance as _sgd_advance
 from prdynamics.committee.sgd import committee_sgd_step_reference
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
-from prdynamics.io import COMMITTEE_KEYS, load_result
+from prdynamics.io import COMMITTEE_FLOW_KEYS, COMMITTEE_KEYS, load_result
 from prdynamics.seeding import problem as single_problem
 from prdynamics.seeding import rng_for
 from prdynamics.sgd import run_sgd
@@ -369,7 +369,7 @@ def test_sgd_refuses_bad_values_by_name(bad):
 CLI_FLOW = ["--method", "flow", "--a", "1.5", "--d", "12", "--p", "2", "--k", "2",
             "--activation", "quadratic", "--base-seed", "0", "--t-max", "5", "--t-min", "1e-2",
             "--points-per-decade", "5",
-            "--rtol", "1e-8", "--atol", "1e-11"]
+            "--rtol", "1e-8", "--atol", "1e-11", "--phase3-loss", "0.5"]
 CLI_SGD = ["--method", "sgd", "--a", "1.5", "--d", "12", "--p", "3", "--k", "2", "--activation", "erf",
            "--base-seed", "0", "--t-max", "1", "--t-min", "1e-2", "--points-per-decade", "5",
            "--eta", "1e-2", "--batch", "2", "--sigma2", "0.01", "--blowup", "1e6", "--orthogonal-teacher"]
@@ -387,12 +387,15 @@ def test_cli_flow_writes_every_key_and_the_library_numbers(tmp_path):
     outs = [str(tmp_path / "s0.npz"), str(tmp_path / "s1.npz")]
     assert _cli().main([*CLI_FLOW, "--seed", "0", "1", "--out", *outs]) == 0
     for seed, out in zip((0, 1), outs, strict=True):
-        res = load_result(out, required=COMMITTEE_KEYS)
+        res = load_result(out, required=COMMITTEE_FLOW_KEYS)
         lam, Ws, W0 = problem(1.5, 12, 2, 2, seed, 0, False)
         np.testing.assert_array_equal(res["Wstar"], Ws)
         np.testing.assert_array_equal(res["W0"], W0)
         ctl = StepController(rtol=1e-8, atol=1e-11)
-        tr = integrate_committee_flow(lam, Ws, W0, "quadratic", res["t"], ctl)
+        t = log_time_grid(1e-2, 5.0, 5)
+        tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=0.5, tail_taus=t)
+        assert np.isfinite(tr.t0) and res["t0"] == tr.t0 and res["phase3_loss"] == 0.5
+        np.testing.assert_array_equal(res["t"], tr.t)
         np.testing.assert_array_equal(res["M"], tr.M)
         np.testing.assert_array_equal(res["loss"], tr.loss)
         assert res["M"].shape == (len(res["t"]), 2, 2) and res["R"].shape == (len(res["t"]), 2, 2)

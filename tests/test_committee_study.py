@@ -9,7 +9,10 @@ import pytest
 from scipy.linalg import expm
 
 from prdynamics.committee import overlaps, problem
-from prdynamics.committee.theory import committee_escape_rates, escape_operator
+from prdynamics.committee.theory import committee_escape_rates, escape_operator, tail_constant
+from prdynamics.phases import tail_window
+from prdynamics.statistics import binomial_interval
+from prdynamics.studies import StudyInputError
 from prdynamics.studies import committee as C
 
 
@@ -116,3 +119,103 @@ def test_escape_rate_check_criterion(shift, passes):
                "k": np.full(4, 2), "rate_ratio": shift * np.array([0.99, 1.0, 1.01, 1.0]),
                "rate_allowance": np.full(4, 0.02)}
     assert C.claim_escape_rate(summary, level=0.95).passed is passes
+
+
+def test_tail_fit_takes_the_located_origin():
+    d, a, beta, t0 = 1000, 2.0, 0.5, 10.3
+    t = np.union1d(np.geomspace(1e-2, 1e5, 300), t0 + np.geomspace(1e-2, 1e5, 300))
+    loss = np.where(t <= t0, 1.0, 0.009 * np.maximum(t - t0, 1e-9) ** -beta)
+    got, n, origin = C.tail_fit(t, loss, d, a, 0.01, 10.0, 0.1, 5, t0=t0)
+    assert origin == t0 and n >= 40 and abs(got - beta) <= 1e-12
+
+
+def test_tail_constant_fit_of_a_power_law_with_noise():
+    """L = C tau^-beta e^{eps}: the fit with beta fixed is exp(mean(log L + beta log tau)), so it
+    returns C times the geometric mean of e^{eps} over the window, computed here directly."""
+    d, a, t0 = 1000, 2.0, 7.0
+    beta = 1 - 1 / a
+    t = t0 + np.geomspace(1e-3, 1e5, 400)
+    eps = 0.05 * np.sin(np.arange(t.size))
+    loss = 0.37 * (t - t0) ** -beta * np.exp(eps)
+    window = tail_window(t, t0, d, a, 10.0, 0.1)
+    want = 0.37 * np.exp(np.mean(eps[window]))
+    assert abs(C.tail_constant_fit(t, loss, t0, d, a, 10.0, 0.1, 5, beta) / want - 1) <= 1e-12
+    assert np.isnan(C.tail_constant_fit(t, loss, t0, d, a, 10.0, 0.1, 10**6, beta))
+    assert np.isnan(C.tail_constant_fit(t, loss, np.nan, d, a, 10.0, 0.1, 5, beta))
+
+
+def _tail_summary(C_fit, beta):
+    n = len(C_fit)
+    return {"activation": np.array(["quadratic"] * n), "a": np.full(n, 2.0),
+            "p": np.array([2, 2, 2, 4, 4, 4]), "k": np.full(n, 2), "seed": np.array([0, 1, 2, 0, 1, 2]),
+            "C_fit": np.asarray(C_fit, float), "C_law": np.array([1.0, 1.0, 1.0, 2**0.5, 2**0.5, 2**0.5]),
+            "C_lin": np.full(n, 1.0), "C_single": np.full(n, 0.5), "beta": np.asarray(beta, float),
+            "beta_lin": np.full(n, 0.5), "origin_depth": np.full(n, 0.1),
+            "beta_last": np.asarray(beta, float), "C_last": np.asarray(C_fit, float)}
+
+
+def test_tail_constant_finding_on_the_law():
+    """Runs exactly on the law: C / C_law = 1, and the p = 4 over p = 2 ratio is the law's 2^(1/2)."""
+    s = _tail_summary([1.0, 1.0, 1.0, 2**0.5, 2**0.5, 2**0.5], [0.5] * 6)
+    f = C.claim_tail_constant(s, level=0.95)
+    m = f.measured
+    assert abs(m["a=2,p=2,k=2"]["C_over_law"] - 1) <= 1e-12
+    assert abs(m["a=2,p=2,k=2"]["C_over_k_C_single"] - 1) <= 1e-12  # C_single k = 1 here
+    assert abs(m["a=2,p=4,k=2"]["C_over_C_p_eq_k_over_law"] - 1) <= 1e-12
+    assert abs(m["a=2,p=4,k=2"]["C_last_over_C_last_p_eq_k_over_law"] - 1) <= 1e-12
+    assert abs(m["a=2,p=4,k=2"]["law_p_over_k"] - 2**0.5) <= 1e-12
+
+
+def test_tail_exponent_finding_pairs_by_seed():
+    s = _tail_summary([1.0] * 6, [0.50, 0.52, 0.48, 0.55, 0.56, 0.54])
+    m = C.claim_tail_exponent(s, level=0.95).measured
+    assert abs(m["quadratic:a=2,p=4,k=2"]["minus_p_eq_k"] - 0.05) <= 1e-12
+    assert abs(m["quadratic:a=2,p=4,k=2"]["last_minus_p_eq_k"] - 0.05) <= 1e-12
+    assert m["quadratic:a=2,p=2,k=2"]["fitted_runs"] == 3
+
+
+def test_summarise_refuses_a_flow_located_at_another_level():
+    t, M, R, lam, Ws, W0 = _linear_run()
+    run = {"t": t, "loss": np.ones_like(t), "M": M, "R": R, "lam": lam, "Wstar": Ws, "W0": W0, "a": 2.0,
+           "d": 40, "p": 2, "k": 2, "seed": 0, "activation": "quadratic", "t0": np.nan, "phase3_loss": 0.05}
+    measure = {"tail_x_lo": 3.0, "tail_x_hi_frac": 0.3, "tail_min_points": 5, "phase3_loss": 0.01,
+               "learn_level": 0.9, "phase1_s_max": 0.05, "early_t_max": 0.1, "rate_e_max": 0.5,
+               "leave_rtol": 0.5}
+    with pytest.raises(StudyInputError, match="phase3_loss"):
+        C.summarise([run], [], **measure)
+    out = C.summarise([run | {"phase3_loss": 0.01}], [], **measure)
+    assert np.isnan(out["t0"][0]) and np.isnan(out["beta"][0]) and np.isnan(out["C_fit"][0])
+    assert out["C_law"][0] == tail_constant(2.0, lam, Ws, 2)
+
+
+def test_origin_depth_is_where_the_law_meets_the_origin_loss():
+    """The law C tau^-(1-1/a) equals L(t0) at tau_eff; at a = 2, d = 1000, x_lo = 10 the window starts
+    at tau_lo = H 100 / 16, so a loss at t0 of C tau_lo^-(1/2) (the law at the window start) is depth 1."""
+    from prdynamics.model import harmonic
+
+    tau_lo = harmonic(1000, 2.0) * 100 / 16
+    assert abs(C.origin_depth(0.7 * tau_lo**-0.5, 0.7, 1000, 2.0, 10.0) - 1) <= 1e-12
+    assert abs(C.origin_depth(0.7 * (4 * tau_lo) ** -0.5, 0.7, 1000, 2.0, 10.0) - 4) <= 1e-12
+
+
+def test_threshold_crossings_of_a_rotating_rank_one_overlap():
+    """M(t) = m(t) v v^T with a known m(t): its top eigenvalue is m(t), whose crossings of the level
+    are counted directly."""
+    t = np.linspace(0, 10, 501)
+    v = np.array([0.6, 0.8])
+    wave = 0.5 + 0.4 * np.sin(t)
+    for m, want in ((1 / (1 + np.exp(-(t - 5))), (1, True, True)),
+                    (wave, (int(np.sum(np.diff(wave > 0.6) != 0)), True, False)),
+                    (np.full_like(t, 0.1), (0, True, False))):
+        M = m[:, None, None] * np.outer(v, v)[None]
+        assert C.threshold_crossings(M, 0.6) == want
+
+
+def test_threshold_finding_counts_once_and_stays():
+    s = {"activation": np.array(["quadratic"] * 4), "a": np.full(4, 2.0), "p": np.full(4, 2),
+         "k": np.full(4, 2), "thr_once": np.array([1.0, 1.0, 0.0, 1.0]),
+         "thr_crossings": np.array([1, 1, 3, 1]), "thr_level": np.full(4, 1 / 3)}
+    m = C.claim_threshold(s, level=0.95)
+    got = m.measured["a=2,p=2,k=2"]
+    assert (got["once_and_stays"], got["more_than_once"], got["never"], got["runs"]) == (3, 1, 0, 4)
+    assert m.interval["a=2,p=2,k=2"]["once_and_stays"]["fraction_ci"] == list(binomial_interval(3, 4, 0.95))

@@ -495,7 +495,8 @@ def committee_run(cfg, w, method, t_max) -> dict:
 
 def simulate_committee_flow(cfg, w) -> dict:
     return committee_run(cfg, w, "flow", committee_t_max(cfg, w)) | {
-        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"]}
+        "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
+        "phase3_loss": cfg["committee"]["phase3_loss"]}
 
 
 def simulate_committee_sgd(cfg, w) -> dict:

@@ -23,6 +23,9 @@ positive on it), and steps can grow with the slow modes as in the single-neuron 
   scaled error is the max over the entries of W (scale max(|W|, rms W)) and of the overlaps M, R
   (scale sqrt(M_jj M_ll), resp. sqrt(M_jj P_mm), their Cauchy-Schwarz bounds).  Steps are clipped
   to hit the output grid exactly.
+* tail record (optional): the first time t0 the loss falls to a fraction of L(W0) is located inside
+  the step that crosses it, on that step's own extrapolated solution, and t0 + tau for a grid of tau
+  joins the output grid, so a Phase III fit in tau = t - t0 has samples however late t0 comes.
 
 With p = k = 1 and the quadratic activation this integrates the paper's flow (flow.integrate_flow)
 by another method; both converge to the same solution.
@@ -53,7 +56,8 @@ ProgressFn = Callable[[float, int], None]
 
 @dataclass
 class CommitteeTrajectory:
-    """loss, error (T,), M (T, p, p) and R (T, p, k) on the output grid t, the final W and counts."""
+    """loss, error (T,), M (T, p, p) and R (T, p, k) on the output grid t, the final W and counts;
+    t0 the tail origin of a tail record (NaN without one)."""
 
     t: np.ndarray
     loss: np.ndarray
@@ -63,6 +67,7 @@ class CommitteeTrajectory:
     W_final: np.ndarray
     n_steps: int = 0
     n_rejected: int = 0
+    t0: float = math.nan
     info: dict = field(default_factory=dict)
 
 
@@ -256,6 +261,30 @@ def _richardson_step(W, A0, B0, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi
     return err
 
 
+def _loss_after(W, A, B, h, lam, Ws, P, act, activation, ctl, W_out, M_out, R_out) -> float:
+    """Loss after one extrapolated step of h from W (coefficients A, B at W): the integrator's own
+    interpolant inside an accepted step, accurate to its local error (smaller for h below the step)."""
+    if h == 0.0:
+        M, R, _ = overlaps(W, lam, Ws)
+        return float(loss_from_overlaps(M, R, P, activation))
+    _richardson_step(W, A, B, h, lam, Ws, P, act, ctl.rtol, ctl.atol, W_out, M_out, R_out)
+    return float(loss_from_overlaps(M_out, R_out, P, activation))
+
+
+def _crossing(W, A, B, h, lam, Ws, P, act, activation, ctl, level, t) -> float:
+    """The h' in (0, h] where the loss after one extrapolated step of h' from W reaches level (brentq,
+    to rounding in t + h'); the step of h crosses it and W lies above."""
+    from scipy.optimize import brentq
+
+    W_b, M_b, R_b = np.empty_like(W), np.empty_like(A), np.empty_like(B)
+
+    def excess(hh):
+        return _loss_after(W, A, B, hh, lam, Ws, P, act, activation, ctl, W_b, M_b, R_b) - level
+
+    eps = np.finfo(float).eps
+    return brentq(excess, 0.0, h, xtol=4 * eps * (t + h), rtol=4 * eps)
+
+
 def integrate_committee_flow(
     lam: np.ndarray,
     Wstar: np.ndarray,
@@ -264,55 +293,83 @@ def integrate_committee_flow(
     t_eval: np.ndarray,
     controller: StepController,
     progress: ProgressFn | None = None,
+    tail_level: float | None = None,
+    tail_taus: np.ndarray | None = None,
 ) -> CommitteeTrajectory:
     """Integrate dW/dt = -grad L from W0 at t = 0 and record loss, error, M, R at t_eval.
 
     t_eval must be positive and strictly increasing; every time is hit exactly.  loss is the
     excess risk, error the metric of committee.population (ERROR_METRICS[activation]).
     progress(t, n_steps), when given, is called after each recorded time.
+
+    Tail record (tail_level and tail_taus, both or neither): t0 is the first time the loss falls
+    to tail_level L(W0).  Each accepted step is checked; in the step that crosses, t0 is the root
+    (scipy brentq, to rounding in t) of the loss after one extrapolated step of h' from the
+    step's start, h' in (0, h], i.e. on the integrator's own solution inside that step (error of
+    one step of the integrator, at most its local tolerance).  The step is then retaken to t0, and
+    t0 and t0 + tau for every tau of tail_taus (positive, increasing) up to t_eval[-1] join the
+    record: the result's t is the sorted union with t_eval, and t0 is NaN when the loss never
+    falls to the level by t_eval[-1] (trajectory.t0, info["t0"]).
     """
     check_activation(activation)
     lam, Wstar, W = check_committee(lam, Wstar, W0)
     t_eval = check_times(t_eval)
+    if (tail_level is None) != (tail_taus is None):
+        raise ValueError("tail_level and tail_taus go together: give both or neither")
+    if tail_level is not None:
+        if not 0 < tail_level < 1:
+            raise ValueError(f"tail_level must be in (0, 1), got {tail_level}")
+        tail_taus = check_times(tail_taus)
     ctl = controller
     p, k = W.shape[0], Wstar.shape[0]
-    n = len(t_eval)
-    loss, error = np.empty(n), np.empty(n)
-    Ms, Rs = np.empty((n, p, p)), np.empty((n, p, k))
     M, R, P = overlaps(W, lam, Wstar)
     act = ACTIVATIONS.index(activation)
     A, B = np.empty((p, p)), np.empty((p, k))
     _coefficients(M, R, P, act, A, B)
     W_new, M_new, R_new = np.empty_like(W), np.empty_like(M), np.empty_like(R)
+    level = None if tail_level is None else tail_level * float(loss_from_overlaps(M, R, P, activation))
+    t0 = math.nan
+    pending = list(t_eval[::-1])  # output times still to come, last first
+    ts, loss, error, Ms, Rs = [], [], [], [], []
     t, h = 0.0, ctl.h_init
     n_steps = n_rejected = 0
-    for j, t_out in enumerate(t_eval):
-        while t < t_out:
-            clipped = t + h >= t_out
-            h_try = t_out - t if clipped else h
-            err = _richardson_step(W, A, B, h_try, lam, Wstar, P, act, ctl.rtol, ctl.atol,
-                                   W_new, M_new, R_new)
-            if err <= 1.0:
-                W, W_new, M, M_new, R, R_new = W_new, W, M_new, M, R_new, R
-                _coefficients(M, R, P, act, A, B)
-                t = t_out if clipped else t + h_try
-                h_new = ctl.next_step(h_try, err)
-                h = max(h, h_new) if clipped else h_new
-                n_steps += 1
-            else:
-                shrink = ctl.shrink_min if err == math.inf else max(ctl.shrink_min, ctl.next_step(1.0, err))
-                h = h_try * shrink
-                n_rejected += 1
-                if h < ctl.h_min * max(1.0, t):
-                    raise FloatingPointError(f"step size underflow at t = {t:.6g} (h = {h:.3g})")
-        loss[j] = loss_from_overlaps(M, R, P, activation)
-        error[j] = error_from_overlaps(M, R, P, activation)
-        Ms[j], Rs[j] = M, R
-        if progress is not None:
-            progress(t, n_steps)
+    while pending:
+        t_out = pending[-1]
+        if t >= t_out:
+            pending.pop()
+            ts.append(t)
+            loss.append(loss_from_overlaps(M, R, P, activation))
+            error.append(error_from_overlaps(M, R, P, activation))
+            Ms.append(M.copy()), Rs.append(R.copy())
+            if progress is not None:
+                progress(t, n_steps)
+            continue
+        clipped = t + h >= t_out
+        h_try = t_out - t if clipped else h
+        err = _richardson_step(W, A, B, h_try, lam, Wstar, P, act, ctl.rtol, ctl.atol, W_new, M_new, R_new)
+        if err <= 1.0:
+            crossed = level is not None and loss_from_overlaps(M_new, R_new, P, activation) <= level
+            if crossed and math.isnan(t0):
+                t0 = t + _crossing(W, A, B, h_try, lam, Wstar, P, act, activation, ctl, level, t)
+                extra = t0 + tail_taus
+                merged = np.union1d(np.asarray(pending), np.concatenate([[t0], extra[extra <= t_eval[-1]]]))
+                pending = list(merged[merged > t][::-1])
+                continue  # retake the step, now clipped to t0
+            W, W_new, M, M_new, R, R_new = W_new, W, M_new, M, R_new, R
+            _coefficients(M, R, P, act, A, B)
+            t = t_out if clipped else t + h_try
+            h_new = ctl.next_step(h_try, err)
+            h = max(h, h_new) if clipped else h_new
+            n_steps += 1
+        else:
+            shrink = ctl.shrink_min if err == math.inf else max(ctl.shrink_min, ctl.next_step(1.0, err))
+            h = h_try * shrink
+            n_rejected += 1
+            if h < ctl.h_min * max(1.0, t):
+                raise FloatingPointError(f"step size underflow at t = {t:.6g} (h = {h:.3g})")
     return CommitteeTrajectory(
-        t=t_eval.copy(), loss=loss, error=error, M=Ms, R=Rs, W_final=W.copy(),
-        n_steps=n_steps, n_rejected=n_rejected,
+        t=np.array(ts), loss=np.array(loss), error=np.array(error), M=np.array(Ms).reshape(-1, p, p),
+        R=np.array(Rs).reshape(-1, p, k), W_final=W.copy(), n_steps=n_steps, n_rejected=n_rejected, t0=t0,
         info={"method": "flow", "activation": activation, "rtol": ctl.rtol, "atol": ctl.atol,
-              "error_metric": ERROR_METRICS[activation]},
+              "error_metric": ERROR_METRICS[activation], "tail_level": tail_level, "t0": t0},
     )

@@ -1,4 +1,5 @@
-"""Phase I of a committee: the flow linearised at W = 0 and its escape rates.
+"""Phase I of a committee: the flow linearised at W = 0 and its escape rates; Phase III (end of file):
+the flow linearised at a minimum, its tail loss and the constant of its power law.
 
 Notation of committee.population: W (p x d), W* (k x d), Q = diag(lam), M = W Q W^T,
 R = W Q W*^T, P = W* Q W*^T, T = W*^T W* (d x d), and the flow dW/dt = -grad_W L = -(A W + B W*) Q.
@@ -173,3 +174,98 @@ def secular_matrix(rho: float, lam, Wstar, p: int) -> np.ndarray:
     QW = Wstar * lam
     G = (QW / (rho - c * lam)) @ QW.T
     return np.eye(k) - (8.0 / (p * k)) * G
+
+
+# --------------------------------------------------------------------------- Phase III
+
+
+def phase3_loss(tau, lam, Wstar, p: int, E0=None):
+    """Linearised Phase III loss of a quadratic committee with p >= k (derivation: ``tail_constant``):
+        L(tau) = (4 / k^2) sum_i lam_i c_i^T P exp(-16 lam_i tau P / (pk)) c_i,
+    c_i = E0[:, i] the error of mode i at the origin in teacher coordinates (k-vectors; default
+    W*[:, i], every mode unlearned there).  p = k = 1, P = 1: theory.phase3_loss(tau, lam, E0[0]).
+    """
+    lam, Wstar = _check_teachers(lam, Wstar)
+    p = _check_count(p, "p")
+    k = Wstar.shape[0]
+    E0 = Wstar if E0 is None else np.asarray(E0, float)
+    if E0.shape != Wstar.shape:
+        raise ValueError(f"E0 must have Wstar's shape {Wstar.shape}, got {E0.shape}")
+    pi, V = np.linalg.eigh((Wstar * lam) @ Wstar.T)
+    c2 = (V.T @ E0) ** 2  # (k, d): squared components along the eigenvectors of P
+    tau = np.asarray(tau, float)
+    rate = 16.0 * np.outer(pi, lam) / (p * k)  # (k, d)
+    weight = (4.0 / k**2) * pi[:, None] * lam[None, :] * c2
+    out = np.array([np.sum(weight * np.exp(-rate * x)) for x in np.ravel(tau)])
+    return out.reshape(tau.shape) if tau.ndim else float(out[0])
+
+
+def tail_constant(a: float, lam, Wstar, p: int) -> float:
+    """C in L(tau) ~ C tau^{-(1 - 1/a)}: the Phase III law of a quadratic committee, p >= k.
+
+    Normalisation f = (1/p) sum_j (w_j . x)^2, y = (1/k) sum_m (w*_m . x)^2, L = E (f - y)^2 =
+    2 tr(QDQD) + tr(QD)^2, D = W^T W / p - W*^T W* / k (committee.population); the single neuron's
+    C_1 = theory.loss_law_constant(a, d) is the constant of 4 sum_i lam_i e^{-16 lam_i tau}
+    (e_i(T2)^2 = 1).
+
+    Minima.  L = 0 iff W^T W / p = W*^T W* / k on the support of Q, i.e. (W* of rank k <= p)
+    W = sqrt(p/k) U W* with U a p x k isometry (U^T U = I_k); then M = (p/k) U P U^T,
+    R = sqrt(p/k) U P, tr(QD) = 0, so A = 8 M / p^2 = (8 / (pk)) U P U^T and B = -8 R / (pk).
+    Linearisation.  Write W = sqrt(p/k) U W* + E.  Column i obeys dW[:, i]/dt = -lam_i (A W[:, i] +
+    B W*[:, i]), and A sqrt(p/k) U + B = 0, so with (A, B) frozen at the minimum,
+        de_i/dt = -lam_i (8 / (pk)) U P U^T e_i:
+    the part of e_i in range(U) decays at rates 8 lam_i pi_r / (pk) (pi_r the eigenvalues of P),
+    the rest not at all (it stays at its start, O(d^{-1/2}) per entry, and enters L at second
+    order).  Loss: D = (sqrt(p/k) / p) (X + X^T) + E^T E / p with X = W*^T U^T E, and
+    tr(Q X Q X^T) = tr(U P U^T E Q E^T) is (O(1) sum over all modes) x (tail sum), whereas
+    tr(Q X Q X), tr(QD)^2 and the E^T E terms are products of two tail sums (the single neuron's
+    8 p^2 + 12 p q + 3 q^2, O(x_d^{1-a}) relative; theory.loss_law_constant).  So
+        L ~ (4 / (pk)) sum_i lam_i e_i^T U P U^T e_i.
+    Phase III starts with the tail modes unlearned, e_i = -sqrt(p/k) U W*[:, i]; in teacher
+    coordinates c_i = W*[:, i] and L(tau) = (4 / k^2) sum_i lam_i c_i^T P e^{-16 lam_i tau P/(pk)} c_i
+    (``phase3_loss``).  In the eigenbasis (pi_r, v_r) of P, with (v_r . W*[:, i])^2 -> s_r, its mean
+    over the modes, s_r = v_r^T (W* W*^T / d) v_r (the single neuron's scale ||w*||^2 / d,
+    theory.loss_law), each r is the single-neuron sum at tau' = pi_r tau / (pk):
+        L ~ (4 / k^2) sum_r pi_r s_r (C_1 / 4) (pi_r tau / (pk))^{-(1 - 1/a)}
+          = C_1 p^{1 - 1/a} k^{-1 - 1/a} sum_r s_r pi_r^{1/a} tau^{-(1 - 1/a)}.
+    The exponent is the single neuron's, 1 - 1/a, for every p >= k.  The constant is NOT k C_1:
+    for Q-orthogonal teachers (P = I, s_r = s) C = s C_1 p^{1 - 1/a} k^{-1/a}, i.e. for p = k
+    C = s C_1 k^{1 - 2/a} (independent of k at a = 2), and over-parameterisation p > k multiplies
+    it by (p/k)^{1 - 1/a} (the slower rates 1/(pk) of the larger committee leave more of the tail).
+    p = k = 1: C = C_1 ||w*||^2 / d, theory.loss_law's scale.
+    """
+    from ..theory import loss_law_constant
+
+    lam, Wstar = _check_teachers(lam, Wstar)
+    p = _check_count(p, "p")
+    k, d = Wstar.shape
+    if p < k:
+        raise ValueError(f"the Phase III law needs p >= k (a zero-loss minimum), got p={p}, k={k}")
+    pi, V = np.linalg.eigh((Wstar * lam) @ Wstar.T)
+    s = np.einsum("mr,mn,nr->r", V, Wstar @ Wstar.T / d, V)
+    return float(loss_law_constant(a, d) * p ** (1 - 1 / a) * k ** (-1 - 1 / a) * np.sum(s * pi ** (1 / a)))
+
+
+# --------------------------------------------------------------------------- the saddles R = 0
+
+
+def saddle_level(trace_p: float, p: int, k: int, r: int) -> float:
+    """The nonzero eigenvalue mu_r of M at the stationary points of the quadratic flow with R = 0 and
+    rank M = r (1 <= r <= p): mu_r = p tr(P) / (k (r + 2)).
+
+    With R = 0, B = -8 R / (pk) = 0 and the flow is dW/dt = -A W Q, A = 8 M / p^2 + c I_p,
+    c = (4/p) (tr M / p - tr P / k).  Stationary iff A W = 0 (Q > 0), hence A M = 0 and every
+    eigenvalue mu of M has mu (8 mu / p^2 + c) = 0: mu = 0 or mu = -c p^2 / 8, one common nonzero
+    value mu_r on a rank-r M.  Then tr M = r mu_r and mu_r = -(p/2) (r mu_r / p - tr P / k), so
+        mu_r = p tr P / (k (r + 2)),   tr M / p = r tr P / (k (r + 2)).
+    Conversely any W whose rows are Q-orthogonal to every teacher with M = mu_r (projector of rank r)
+    is stationary (A W = 0 on the column space of M).  p = k = 1, tr P = 1: mu_1 = 1/3, the paper's
+    saddles {u = 0, s = s*/3}.  In Phase I every row grows along the same top eigenvector of L
+    (the module docstring), so M is rank one there, and the saddle the escape passes is r = 1: the
+    top eigenvalue of M reaching mu_1 = p tr P / (3k) (each unit's Q-norm tr P / (3k) when the p
+    rows coincide) is the committee's analogue of s crossing 1/3.
+    """
+    p, k, r = _check_count(p, "p"), _check_count(k, "k"), _check_count(r, "r")
+    if r > p:
+        raise ValueError(f"rank r must be <= p, got r={r}, p={p}")
+    return float(p * trace_p / (k * (r + 2)))

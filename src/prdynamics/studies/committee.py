@@ -9,8 +9,15 @@ Per flow run (quadratic units unless said):
 * Learning sequence (``captured_fraction``, ``learning_times``): teacher m is learned when the
   Q-norm fraction of w*_m in the row span of W, c_m = (R^T M^{-1} R)_mm / P_mm, reaches a level.
   c_m is invariant under W -> O W, the symmetry of quadratic units.
-* Phase III (``tail_fit``): the exponent of L(t0 + tau) ~ tau^-beta by phases.tail_exponent, the
-  origin t0 the first time L falls below a fraction of L(0).
+* Phase III (``tail_fit``, ``tail_constant_fit``): the exponent of L(t0 + tau) ~ tau^-beta by
+  phases.tail_exponent, the origin t0 the first time L falls below a fraction of L(0) (located by
+  the flow run, which records densely in tau after it); the constant C of L ~ C tau^-(1 - 1/a) on
+  the same window, against the committee law committee.theory.tail_constant (p >= k); and both
+  for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
+  bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin, T_last,
+  the time the last teacher is learned.
+* Threshold (``threshold_crossings``): the top eigenvalue of M against the rank-one saddle level
+  p tr P / (3k) of committee.theory.saddle_level (s = 1/3 for one unit): crossings of it.
 * erf (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0 gives q = 1.
 Per SGD run, against the flow of its seed: the largest |log L_sgd / L_flow| over the SGD record,
 and where SGD leaves the flow (``departure``): the first recorded time |log L_sgd / L_flow| exceeds
@@ -25,14 +32,18 @@ import math
 import numpy as np
 
 from ..claims import Claim, check, finding
-from ..committee.theory import escape_operator, own_escape_rates
-from ..phases import first_upcrossing, tail_exponent
+from ..committee.theory import escape_operator, own_escape_rates, saddle_level, tail_constant
+from ..committee.theory import phase3_loss as linearised_tail_loss
+from ..phases import first_upcrossing, tail_exponent, tail_window
 from ..statistics import count_interval, geometric_mean_ci, loglog_interp, mean_ci
+from ..theory import loss_law_constant
 from . import StudyInputError
 
 #: What summarise reads from each file of scripts/simulate_committee.py.
 RUN_KEYS = ("t", "loss", "M", "R", "lam", "Wstar", "W0", "a", "d", "p", "k", "seed", "activation", "method",
             "eta", "diverged")
+#: And from each flow file: the tail origin it located and the level that defines it.
+FLOW_RUN_KEYS = (*RUN_KEYS, "t0", "phase3_loss")
 
 
 def _two_point(y, t, i1, i2):
@@ -104,13 +115,51 @@ def learning_times(t, frac, level: float) -> np.ndarray:
     return np.array([first_upcrossing(t, frac[:, m], level) for m in range(frac.shape[1])])
 
 
-def tail_fit(t, loss, d: int, a: float, loss_frac: float, x_lo: float, x_hi_frac: float, min_points: int):
-    """(beta, n, t0): phases.tail_exponent from t0 = the first time L <= loss_frac L(t[0])."""
+def tail_fit(t, loss, d: int, a: float, loss_frac: float, x_lo: float, x_hi_frac: float, min_points: int,
+             t0: float | None = None):
+    """(beta, n, t0): phases.tail_exponent from t0, the first time L <= loss_frac L(0).
+
+    t0 as the flow run located it when given (NaN: never), else the first record time with
+    L <= loss_frac L(t[0]) (the same definition on the record grid)."""
     t, loss = np.asarray(t, float), np.asarray(loss, float)
-    below = np.flatnonzero(loss <= loss_frac * loss[0])
-    t0 = float(t[below[0]]) if below.size else math.nan
-    beta, n = tail_exponent(t, loss, t0, d, a, x_lo, x_hi_frac, min_points)
-    return beta, n, t0
+    if t0 is None:
+        below = np.flatnonzero(loss <= loss_frac * loss[0])
+        t0 = float(t[below[0]]) if below.size else math.nan
+    beta, n = tail_exponent(t, loss, float(t0), d, a, x_lo, x_hi_frac, min_points)
+    return beta, n, float(t0)
+
+
+def tail_constant_fit(t, loss, t0: float, d: int, a: float, x_lo: float, x_hi_frac: float, min_points: int,
+                      beta: float) -> float:
+    """C of L(t0 + tau) ~ C tau^-beta with beta fixed: least squares in log L on the window of
+    phases.tail_window, log C = mean(log L + beta log tau).  NaN as phases.tail_exponent."""
+    t, loss = np.asarray(t, float), np.asarray(loss, float)
+    window = tail_window(t, t0, d, a, x_lo, x_hi_frac)
+    if window.sum() < min_points or not np.all(np.isfinite(loss[window]) & (loss[window] > 0)):
+        return math.nan
+    tau = t[window] - t0
+    return float(np.exp(np.mean(np.log(loss[window]) + beta * np.log(tau))))
+
+
+def origin_depth(loss_t0: float, C_law: float, d: int, a: float, x_lo: float) -> float:
+    """How deep into Phase III the origin t0 lies: tau_eff / tau_lo, where the law C_law tau^-(1 - 1/a)
+    reaches the loss at t0 at tau_eff = (C_law / L(t0))^{a/(a-1)}, and the window starts at
+    tau_lo = H_{d,a} x_lo^a / 16 (x_d(tau_lo) = x_lo).  Well below 1: the origin precedes the window,
+    as the fit assumes.  Of order 1 or above: L(t0) is already the law's loss inside the window, the
+    true origin of the decay lies about tau_eff before t0, and L(t0 + tau) is flattened on the window
+    (a beta far below 1 - 1/a); the level phase3_loss is then too deep for that d."""
+    from ..model import harmonic
+
+    tau_eff = (C_law / loss_t0) ** (a / (a - 1.0))
+    return float(tau_eff / (harmonic(d, a) * x_lo**a / 16.0))
+
+
+def threshold_crossings(M, level: float) -> tuple[int, bool, bool]:
+    """(crossings, starts_below, ends_above) of the top eigenvalue of M(t) (T, p, p) through level:
+    the number of record steps where mu_1 - level changes sign.  Crossing once and staying past it
+    is (1, True, True)."""
+    above = np.linalg.eigvalsh(np.asarray(M, float))[:, -1] > level
+    return int(np.count_nonzero(above[1:] != above[:-1])), bool(not above[0]), bool(above[-1])
 
 
 def early_exponent(t, R, R0, t_hi: float) -> float:
@@ -162,7 +211,9 @@ def departure(t_sgd, loss_sgd, t_flow, loss_flow, rtol: float) -> tuple[float, f
 #: The per-flow-run columns of the summary (T_learn is (runs, k_max), NaN-padded).
 FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
-             "spread", "beta", "beta_n", "t0", "early_q", "loss_end")
+             "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
+             "origin_depth", "T_last", "beta_last", "C_last", "thr_level", "thr_crossings", "thr_once",
+             "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
 SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged", "leave_t", "leave_loss", "end_log_ratio")
 
@@ -194,6 +245,10 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             vals |= {"rho": ph["rho"], "rate_ratio": ph["ratio"], "rate_allowance": ph["allowance"],
                      "raw_ratio": ph["raw_ratio"], "own_ratio_min": float(np.min(ph["own_ratio"])),
                      "own_ratio_max": float(np.max(ph["own_ratio"])), "rate_entries": ph["entries"]}
+            vals["thr_level"] = saddle_level(float(np.sum(P_diag)), p, k, 1)
+            n_cross, below0, above1 = threshold_crossings(M, vals["thr_level"])
+            vals["thr_crossings"] = n_cross
+            vals["thr_once"] = float(n_cross == 1 and below0 and above1)
             if k >= 2 and np.all(np.isfinite(T[:k])):
                 own = own_escape_rates(lam, Ws, p)
                 vals["order_predicted"] = float(np.array_equal(np.argsort(T[:k], kind="stable"),
@@ -203,9 +258,31 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             vals["early_q"] = early_exponent(t, R, R0, early_t_max)
         if k >= 2 and np.all(np.isfinite(T[:k])):
             vals["spread"] = float(np.max(T[:k]) / np.min(T[:k]))
-        beta, n, t0 = tail_fit(t, r["loss"], int(r["d"]), a, phase3_loss, tail_x_lo, tail_x_hi_frac,
-                               tail_min_points)
+        if "phase3_loss" in r and not math.isclose(float(r["phase3_loss"]), phase3_loss):
+            raise StudyInputError(f"flow run {_key(r)}: t0 located at phase3_loss {float(r['phase3_loss'])}, "
+                                  f"the study asks {phase3_loss}")
+        d = int(r["d"])
+        tail = (d, a, tail_x_lo, tail_x_hi_frac, tail_min_points)
+        beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
+        if np.all(np.isfinite(T[:k])):  # the second origin: the last teacher learned (end of the last escape)
+            vals["T_last"] = float(np.max(T[:k]))
+            vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
+        if a > 1:
+            b_law = 1 - 1 / a
+            vals["C_single"] = loss_law_constant(a, d)
+            vals["C_fit"] = tail_constant_fit(t, r["loss"], t0, *tail, b_law)
+            vals["C_last"] = tail_constant_fit(t, r["loss"], vals["T_last"], *tail, b_law)
+            if act == "quadratic" and p >= k:
+                vals["C_law"] = tail_constant(a, lam, Ws, p)
+                if np.isfinite(t0):
+                    lin = np.full(t.shape, np.nan)
+                    after = t > t0
+                    lin[after] = linearised_tail_loss(t[after] - t0, lam, Ws, p)
+                    vals["beta_lin"] = tail_exponent(t, lin, t0, *tail)[0]
+                    vals["C_lin"] = tail_constant_fit(t, lin, t0, *tail, b_law)
+                    vals["origin_depth"] = origin_depth(float(np.interp(t0, t, r["loss"])), vals["C_law"], d,
+                                                        a, tail_x_lo)
         for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
             rows[name].append(v)
         rows["T_learn"].append(T)
@@ -334,34 +411,111 @@ def claim_underparam(summary: dict, *, level: float) -> Claim:
         measured=measured, interval=intervals)
 
 
+def _paired(x, m, ref, seed):
+    """x[m] and x[ref] of the seeds both groups have, in seed order."""
+    both = sorted(set(seed[m].tolist()) & set(seed[ref].tolist()))
+    return (np.array([x[m & (seed == s)][0] for s in both]),
+            np.array([x[ref & (seed == s)][0] for s in both]))
+
+
 def claim_tail_exponent(summary: dict, *, level: float) -> Claim:
-    """The Phase III loss exponent per (activation, a, p, k) against 1 - 1/a, and the change from
-    p = k to p > k (paired by seed)."""
+    """The Phase III loss exponent per (activation, a, p, k) against 1 - 1/a and against beta_lin, the
+    same fit of the linearised tail loss (committee.theory.phase3_loss) on the same samples, and the
+    change from p = k to p > k (paired by seed): does over-parameterisation change the exponent?
+    beta from t0 (the configured loss level) and beta_last from T_last, the time the last teacher
+    is learned (learn_level), the end of the last escape: two origins, since a loss level that is
+    reached only inside the window flattens the fit (``origin_depth``)."""
     measured, intervals = {}, {}
-    beta = np.asarray(summary["beta"], float)
+    cols = {n: np.asarray(summary[n], float) for n in ("beta", "beta_lin", "beta_last")}
     seed = np.asarray(summary["seed"])
     for act in sorted(set(np.asarray(summary["activation"]).astype(str).tolist())):
         groups = _groups(summary, act)
         for key, m in groups.items():
-            b = mean_ci(beta[m], level)
+            ci = {n: mean_ci(v[m], level) for n, v in cols.items()}
             name = f"{act}:{_name(key)}"
-            measured[name] = {"beta": b[0], "one_minus_1_over_a": 1 - 1 / key[0],
-                              "fitted_runs": int(np.isfinite(beta[m]).sum()), "runs": int(m.sum())}
-            intervals[name] = {"beta": list(b[1:]), "level": level}
+            measured[name] = {n: c[0] for n, c in ci.items()} | {
+                "one_minus_1_over_a": 1 - 1 / key[0], "fitted_runs": int(np.isfinite(cols["beta"][m]).sum()),
+                "fitted_runs_last": int(np.isfinite(cols["beta_last"][m]).sum()), "runs": int(m.sum())}
+            intervals[name] = {n: list(c[1:]) for n, c in ci.items()} | {"level": level}
             a, p, k = key
             ref = groups.get((a, k, k))
             if p > k and ref is not None:
-                diffs = [beta[m & (seed == s)][0] - beta[ref & (seed == s)][0]
-                         for s in seed[m] if (ref & (seed == s)).any()]
-                dd = mean_ci(diffs, level)
-                measured[name]["minus_p_eq_k"] = dd[0]
-                intervals[name]["minus_p_eq_k"] = list(dd[1:])
+                for n, out in (("beta", "minus_p_eq_k"), ("beta_last", "last_minus_p_eq_k")):
+                    x, y = _paired(cols[n], m, ref, seed)
+                    dd = mean_ci(x - y, level)
+                    measured[name][out] = dd[0]
+                    intervals[name][out] = list(dd[1:])
     return finding(
         "committee.tail_exponent",
         "Phase III: beta of L(t0 + tau) ~ tau^-beta (phases.tail_exponent on the committee's window, t0 the "
-        "first time L <= phase3_loss L(0)) per (activation, a, p, k), beside 1 - 1/a; for p > k also "
-        "beta(p) - "
-        "beta(p = k) paired by seed.",
+        "first time L <= phase3_loss L(0), located by the flow) per (activation, a, p, k), beside 1 - 1/a "
+        "and beta_lin (the same fit of the linearised tail loss); beta_last the same fit from T_last (the "
+        "last teacher learned); for p > k also beta(p) - beta(p = k) paired by seed, from both origins.",
+        measured=measured, interval=intervals)
+
+
+def claim_tail_constant(summary: dict, *, level: float) -> Claim:
+    """The Phase III constant: C of L ~ C tau^-(1 - 1/a) fitted on the window, per quadratic (a, p, k)
+    with p >= k, over the derived committee law C_law (committee.theory.tail_constant, which is not
+    k C_1: C_law / (k C_1) is listed beside the measured C / (k C_1)), over C_lin (the same fit of the
+    linearised loss: the window's bias), and for p > k the paired C(p) / C(p = k) over the law's
+    (p / k)^(1 - 1/a) (the whole over-parameterisation effect if the exponent stays); origin_depth
+    (``origin_depth``, geometric mean) says whether t0 precedes the window, as both fits assume."""
+    measured, intervals = {}, {}
+    C, law, lin, depth, last = (np.asarray(summary[n], float)
+                                for n in ("C_fit", "C_law", "C_lin", "origin_depth", "C_last"))
+    kk = np.asarray(summary["k"], float)
+    single = np.asarray(summary["C_single"], float) * kk
+    seed = np.asarray(summary["seed"])
+    p_all, k_all = np.asarray(summary["p"]), np.asarray(summary["k"])
+    groups = _groups(summary, "quadratic", p_all >= k_all)
+    for key, m in groups.items():
+        a, p, k = key
+        if a <= 1:
+            continue
+        name = _name(key)
+        ratios = {"C_over_law": C / law, "C_lin_over_law": lin / law, "C_over_lin": C / lin,
+                  "C_over_k_C_single": C / single, "law_over_k_C_single": law / single,
+                  "origin_depth": depth, "C_last_over_law": last / law}
+        gm = {n: geometric_mean_ci(v[m], level) for n, v in ratios.items()}
+        measured[name] = {n: g["geometric_mean"] for n, g in gm.items()}
+        measured[name] |= {"fitted_runs": int(np.isfinite(C[m]).sum()), "runs": int(m.sum())}
+        intervals[name] = {n: [g["lower"], g["upper"]] for n, g in gm.items()} | {"level": level}
+        ref = groups.get((a, k, k))
+        if p > k and ref is not None:
+            measured[name]["law_p_over_k"] = (p / k) ** (1 - 1 / a)
+            for v, out in ((C, "C_over_C_p_eq_k_over_law"), (last, "C_last_over_C_last_p_eq_k_over_law")):
+                x, y = _paired(v, m, ref, seed)
+                g = geometric_mean_ci(x / y / (p / k) ** (1 - 1 / a), level)
+                measured[name][out] = g["geometric_mean"]
+                intervals[name][out] = [g["lower"], g["upper"]]
+    return finding(
+        "committee.tail_constant",
+        "Phase III, quadratic, p >= k: the constant C of L ~ C tau^-(1 - 1/a) on the tail window over the "
+        "derived law C_1 p^(1-1/a) k^(-1-1/a) sum_r s_r pi_r^(1/a) (C_1 the single-neuron constant; not "
+        "k C_1), over the same fit of the linearised tail loss, and C / (k C_1) beside the law's; for "
+        "p > k the paired C(p) / C(p = k) over (p/k)^(1-1/a); origin_depth = tau_eff(L(t0)) / tau_lo (<< 1: "
+        "t0 precedes the window); C_last the same fit from T_last (the last teacher learned).",
+        measured=measured, interval=intervals)
+
+
+def claim_threshold(summary: dict, *, level: float) -> Claim:
+    """Quadratic units: does the top eigenvalue of M cross the rank-one saddle level mu_1 = p tr P /
+    (3k) (committee.theory.saddle_level, the analogue of s = 1/3) once and stay above it?"""
+    measured, intervals = {}, {}
+    once = np.asarray(summary["thr_once"], float)
+    n_cross = np.asarray(summary["thr_crossings"], float)
+    for key, m in _groups(summary, "quadratic").items():
+        n, hit = int(m.sum()), int(np.nansum(once[m]))
+        measured[_name(key)] = {"runs": n, "once_and_stays": hit, "never": int(np.sum(n_cross[m] == 0)),
+                                "more_than_once": int(np.sum(n_cross[m] > 1)),
+                                "level_mean": float(np.mean(np.asarray(summary["thr_level"], float)[m]))}
+        intervals[_name(key)] = {"once_and_stays": count_interval(hit, n, level)}
+    return finding(
+        "committee.threshold",
+        "Quadratic units: runs whose top eigenvalue of M crosses mu_1 = p tr P / (3k) (the rank-one "
+        "stationary points with R = 0; 1/3 for p = k = 1) exactly once and stay above it, with the "
+        "Clopper-Pearson interval of that fraction.",
         measured=measured, interval=intervals)
 
 
@@ -414,5 +568,6 @@ def claims(summary: dict, *, confidence_level: float) -> list[Claim]:
     """The committee study's claims: one check (escape_rate) and the findings."""
     kw = {"level": confidence_level}
     return [claim_escape_rate(summary, **kw), claim_own_rates(summary, **kw), claim_sequence(summary, **kw),
-            claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw), claim_erf(summary, **kw),
+            claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw),
+            claim_tail_constant(summary, **kw), claim_threshold(summary, **kw), claim_erf(summary, **kw),
             claim_sgd(summary, **kw)]

@@ -20,6 +20,10 @@ Cases (full sizes; --quick shrinks every one):
   sgd_fused      run_sgd with sgd_rng fused against run_sgd numpy (today's kernel) and against the
                  compute bound (the fused kernel on one cached block, no draws) and the draw bound (the
                  fused generator alone), at d = 1000 with b = 1, 8, 64 and at d = 100, 1e4 with b = 1.
+  sgd_startup    a tiny scripts/simulate_sgd.py run (Fig 1's d, eta and seeds, 10 steps), each sgd_rng, in a
+                 child process, against the floor of any run: a child that imports numpy and numba and
+                 loads one cached kernel (numba's first load builds its target context); ratio = floor /
+                 CLI wall time; the CLI's imports (python -X importtime, self times summed) in details.
   sgd_cuda       only with a CUDA GPU (else reported as skipped): run_sgd_cuda, 1024 replicas at
                  d = 1000, batch 1, in samples x dims per second against the CPU kernel and against
                  the 2e10 / s floor of a plain PyTorch version with a CUDA graph on one H100.
@@ -71,7 +75,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from pipeline import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "sgd_cuda")
+CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "sgd_startup", "sgd_cuda")
 
 A = 2.0
 SEED = 0
@@ -98,6 +102,7 @@ TARGETS = {
     "sgd_fused_vs_numpy": 3.0,  # the issue's target at d = 1000, b = 1, one core
     "sgd_fused_vs_bound": 0.7,  # ratio = bound time / fused time: >= 70% of min(compute, draw bound)
     "sgd_cuda_vs_floor": 1.0,  # ratio = throughput / GPU_FLOOR
+    "sgd_startup": 0.5,  # ratio = floor / CLI time: the CLI's own start-up at most the floor's again
 }
 
 #: samples x dims per second of a plain PyTorch SGD, 1024 float64 replicas at d = 1000, steps in a
@@ -112,6 +117,7 @@ SIZES = {
         "fused": {"settings": ((1000, 1), (100, 8)), "main": (1000, 1), "values": 4_000_000, "repeats": 3},
         "cuda": {"d": 1000, "replicas": 1024, "steps": 200, "cpu_replicas": 2, "repeats": 3,
                  "check_steps": 50},
+        "startup": {"steps": 10, "repeats": 2},
     },
     "full": {
         "flow": {"d": 1000, "t_max": 1e5, "scipy_cap_s": 120.0, "repeats": 3, "budget_s": 60.0},
@@ -123,6 +129,7 @@ SIZES = {
                   "values": 100_000_000, "repeats": 5},
         "cuda": {"d": 1000, "replicas": 1024, "steps": 20_000, "cpu_replicas": 4, "repeats": 3,
                  "check_steps": 50},
+        "startup": {"steps": 10, "repeats": 7},
     },
 }
 
@@ -664,6 +671,83 @@ def case_sgd_fused(sizes: dict, log) -> dict:
     return {"rows": rows, "details": details}
 
 
+#: The floor of every run's start-up: interpreter, numpy, numba, and one cached kernel loaded (the first
+#: load builds numba's target context, which also imports scipy.linalg for numba's BLAS check).
+STARTUP_FLOOR = ("import numpy as np; from prdynamics.flow import trajectory_statistics as f; "
+                 "x = np.ones(2); f(x, x, x, 1.0)")
+
+
+def _startup_env() -> dict:
+    path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p)
+    return dict(os.environ, PYTHONPATH=path)
+
+
+def _child(cmd: list[str]) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_startup_env(), check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"sgd_startup child failed: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return proc.stderr
+
+
+def import_seconds(importtime_log: str) -> dict[str, float]:
+    """Self times of python -X importtime, summed per top-level package (seconds)."""
+    per: dict[str, float] = {}
+    for line in importtime_log.splitlines():
+        parts = line.split("|")
+        if line.startswith("import time:") and len(parts) == 3 and parts[0].split(":")[1].strip().isdigit():
+            top = parts[2].strip().split(".")[0]
+            per[top] = per.get(top, 0.0) + int(parts[0].split(":")[1]) * 1e-6
+    return per
+
+
+def case_sgd_startup(sizes: dict, log) -> dict:
+    """A tiny simulate_sgd.py run per sgd_rng against the floor of any process that runs a kernel."""
+    import tempfile
+
+    from prdynamics.io import load_result
+
+    cfg, fig = sizes["startup"], CONFIG["fig1"]
+    d, eta, batch, seeds = fig["d"], fig["eta"], fig["batch"], [int(s) for s in fig["seeds"]]
+    t_max = cfg["steps"] * eta
+    rows, details = [], {"d": d, "eta": eta, "batch": batch, "seeds": seeds, "steps": cfg["steps"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        def cli(rng: str, prefix: tuple[str, ...] = ()) -> list[str]:
+            return [sys.executable, *prefix, str(ROOT / "scripts" / "simulate_sgd.py"), "--a", str(A),
+                    "--d", str(d), "--seed", *map(str, seeds), "--base-seed", str(BASE_SEED), "--eta",
+                    repr(eta), "--batch", str(batch), "--sigma2", "0", "--input-law", "gaussian", "--t-max",
+                    repr(t_max), "--t-min", repr(T_MIN), "--points-per-decade", str(POINTS_PER_DECADE),
+                    "--blowup", repr(BLOWUP), "--backend", "cpu", "--sgd-rng", rng, "--out",
+                    str(Path(tmp) / f"{rng}.npz")]
+
+        floor = [sys.executable, "-c", STARTUP_FLOOR]
+        fns = {"floor": lambda: _child(floor)}
+        for rng in ("fused", "numpy"):
+            fns[rng] = lambda rng=rng: _child(cli(rng))
+        for fn in fns.values():
+            fn()  # numba's cache written / loaded once
+        times = interleaved(fns, cfg["repeats"], 60.0)
+        t_floor = best(times["floor"])
+        details["times_s"] = times
+        for rng in ("fused", "numpy"):
+            imports = import_seconds(_child(cli(rng, ("-X", "importtime"))))
+            details[f"imports_s[{rng}]"] = dict(sorted(imports.items(), key=lambda kv: -kv[1])[:8])
+            details[f"imports_total_s[{rng}]"] = sum(imports.values())
+            grid = log_time_grid(max(T_MIN, eta), t_max, POINTS_PER_DECADE)  # the CLI's grid
+            res = run_sgd(A, d, seeds, eta, batch, 0.0, grid, base_seed=BASE_SEED, blowup=BLOWUP, rng=rng)
+            out = load_result(Path(tmp) / f"{rng}.npz")
+            acc = max(float(np.max(np.abs(out[k] - res.stats[k]))) for k in ("s", "u", "mse"))
+            tc = best(times[rng])
+            note = (f"CLI {tc:.3f} s, floor {t_floor:.3f} s; imports {sum(imports.values()):.3f} s "
+                    "(-X importtime self times)")
+            rows.append(row("sgd_startup", f"sgd_startup[{rng}]", f"simulate_sgd.py --sgd-rng {rng}, "
+                            f"{cfg['steps']} steps", tc, "floor: numpy + numba + one cached kernel", t_floor,
+                            acc, None, TARGETS["sgd_startup"],
+                            "max abs diff of s, u, MSE: the CLI's npz vs run_sgd in this process",
+                            (len(times[rng]), len(times["floor"])), note))
+            log(f"  {rng}: {note}")
+    return {"rows": rows, "details": details}
+
+
 def case_sgd_cuda(sizes: dict, log) -> dict:
     from numba import cuda
 
@@ -722,7 +806,7 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
 
 CASE_FUNCS = {"flow_vs_gd": case_flow_vs_gd, "flow_vs_scipy": case_flow_vs_scipy,
               "flow_at_scale": case_flow_at_scale, "sgd_vs_rng": case_sgd_vs_rng,
-              "sgd_fused": case_sgd_fused, "sgd_cuda": case_sgd_cuda}
+              "sgd_fused": case_sgd_fused, "sgd_startup": case_sgd_startup, "sgd_cuda": case_sgd_cuda}
 
 
 # --------------------------------------------------------------------------- output

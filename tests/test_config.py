@@ -35,6 +35,9 @@ BAD_CONFIGS = {
     "finite: floor factor 1": ("finite:\n  claims:\n    floor_factor: 1.0\n", "finite.claims.floor_factor"),
     "scaling: a at most 1": ("scaling:\n  a: [1.0]\n", "scaling.a.0"),
     "scaling: loss window beyond d": ("scaling:\n  loss_x_hi_frac: 2\n", "scaling.loss_x_hi_frac"),
+    "fig1: second row on the first row's files": ("fig1:\n  large_d: {d: 1000, eta: 1.0e-3}\n",
+                                                  "fig1.large_d"),
+    "fig5: second row's d below 2": ("fig5:\n  large_d: {d: 1}\n", "fig5.large_d.d"),
 }
 
 
@@ -81,6 +84,27 @@ def test_quick_config_holds_only_what_differs():
     restated = [".".join(p) for p, v in leaves(quick) if p in full_values and full_values[p] == v]
     assert not extra, f"quick.yaml keys that config/config.yaml lacks: {extra}"
     assert not restated, f"quick.yaml restates config/config.yaml: {restated}"
+
+
+def test_second_rows_take_their_own_values_and_the_sections_seeds():
+    """The large_d row of Figs 1 and 5: its own files (its d and eta), its jobs its own t_max with the
+    section's seeds, batch and label noise; Fig. 1's row has its flows."""
+    import pipeline
+
+    cfg = pipeline.load_config()
+    for section in pipeline.SGD_SECTIONS:
+        c, row = cfg[section], cfg[section][pipeline.LARGE_D]
+        files = pipeline.sgd_files(cfg, section, row=pipeline.LARGE_D)
+        assert len(files) == len(row["a"]) and set(files) <= set(pipeline.all_sgd_files(cfg))
+        assert not set(files) & set(pipeline.sgd_files(cfg, section))
+        for f in files:
+            opts = pipeline.simulate_sgd(cfg, pipeline.wildcards_of(pipeline.SGD_NPZ, f))
+            assert (int(opts["d"]), float(opts["eta"]), opts["t_max"]) == (row["d"], row["eta"], row["t_max"])
+            assert opts["seed"] == c["seeds"] and int(opts["batch"]) == c["batch"]
+            assert float(opts["sigma2"]) == c.get("sigma2", 0.0)
+    flows = pipeline.flow_files(cfg, "fig1", pipeline.LARGE_D)
+    assert flows and set(flows) <= set(pipeline.all_flow_files(cfg))
+    assert not set(flows) & set(pipeline.population_files(cfg))  # the tables and claims keep d = fig1.d
 
 
 def test_missing_key_is_named(tmp_path):

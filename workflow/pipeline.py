@@ -115,6 +115,11 @@ def _cross_key_errors(cfg: Mapping) -> list[tuple[tuple[str, ...], str]]:
     """(key, message) for values a schema cannot relate to other keys."""
     if cfg["init"]["phase3_eps"] not in cfg["stopping"]["eps"]:
         return [(("init", "phase3_eps"), f"{cfg['init']['phase3_eps']} is not one of stopping.eps")]
+    for section in SGD_SECTIONS:
+        c, row = cfg[section], cfg[section][LARGE_D]
+        if (row["d"], row["eta"]) == (c["d"], c["eta"]):
+            return [((section, LARGE_D), f"the second row needs another d or eta than {section}'s own "
+                                         f"(d = {c['d']}, eta = {c['eta']}): its runs would be its files")]
     return []
 
 
@@ -160,6 +165,10 @@ COMMITTEE_SGD_NPZ = ("results/sims/committee/sgd/{activation}/eta{eta}_b{batch}_
 
 #: Sections whose population-flow runs share FLOW_NPZ (the SGD grid compares with the flow of its seeds).
 FLOW_SECTIONS = ("fig1", "fig2", "fig3", "fig6", "sgd_grid")
+#: The figure sections of online SGD (SGD_NPZ); each has a second row at a larger d under LARGE_D.
+SGD_SECTIONS = ("fig1", "fig5")
+#: The key of a figure's second row: its own a, d, eta and t_max; the section's seeds, batch and label noise.
+LARGE_D = "large_d"
 
 
 def num(x) -> str:
@@ -192,9 +201,14 @@ def seed_outputs(cfg, pattern, *sections) -> list[str]:
     return expand(pattern, seed=seeds_of(cfg, *sections), allow_missing=True)
 
 
-def flow_files(cfg, section) -> list[str]:
-    """Flow runs of a section: every (a, d, seed) of its grid."""
-    c = cfg[section]
+def section_row(cfg, section, row=None) -> Mapping:
+    """A section's values, or (row=LARGE_D) those of its second row over the section's own."""
+    return cfg[section] if row is None else {**cfg[section], **cfg[section][row]}
+
+
+def flow_files(cfg, section, row=None) -> list[str]:
+    """Flow runs of a section (or of its second row): every (a, d, seed) of its grid."""
+    c = section_row(cfg, section, row)
     return expand(FLOW_NPZ, a=[num(a) for a in as_list(c["a"])], d=as_list(c["d"]), seed=c["seeds"])
 
 
@@ -204,8 +218,9 @@ def population_files(cfg) -> list[str]:
 
 
 def all_flow_files(cfg) -> list[str]:
-    """Every FLOW_NPZ run, once each: the flows of every section that shares them."""
-    return sorted(set().union(*(flow_files(cfg, s) for s in FLOW_SECTIONS)))
+    """Every FLOW_NPZ run, once each: the flows of every section that shares them (and of Fig. 1's
+    second row)."""
+    return sorted(set().union(*(flow_files(cfg, s) for s in FLOW_SECTIONS), flow_files(cfg, "fig1", LARGE_D)))
 
 
 def gd_files(cfg, step="gd_eta") -> list[str]:
@@ -219,23 +234,25 @@ def all_gd_files(cfg) -> list[str]:
     return gd_files(cfg) + gd_files(cfg, "gd_eta_refined")
 
 
-def sgd_files(cfg, section, law="gaussian") -> list[str]:
-    """One SGD file per a of a figure section; each holds every seed as a replica."""
-    c = cfg[section]
+def sgd_files(cfg, section, law="gaussian", row=None) -> list[str]:
+    """One SGD file per a of a figure section (or of its second row); each holds every seed as a replica."""
+    c = section_row(cfg, section, row)
     noise = num(c.get("sigma2", 0.0))  # Fig. 1 has no label noise
     return expand(SGD_NPZ, law=law, eta=num(c["eta"]), batch=c["batch"], sigma2=noise,
                   a=[num(a) for a in as_list(c["a"])], d=c["d"])
 
 
 def all_sgd_files(cfg) -> list[str]:
-    return sgd_files(cfg, "fig1") + sgd_files(cfg, "fig5")
+    rows = (None, LARGE_D)
+    return [f for section in SGD_SECTIONS for row in rows for f in sgd_files(cfg, section, row=row)]
 
 
-def sgd_section(cfg, w) -> dict:
-    """The figure section whose grid produced this SGD file (for its seeds and t_max)."""
-    for section in ("fig1", "fig5"):
-        if SGD_NPZ.format(**w) in sgd_files(cfg, section, w["law"]):
-            return cfg[section]
+def sgd_section(cfg, w) -> Mapping:
+    """The figure section (or second row) whose grid produced this SGD file (for its seeds and t_max)."""
+    for section in SGD_SECTIONS:
+        for row in (None, LARGE_D):
+            if SGD_NPZ.format(**w) in sgd_files(cfg, section, w["law"], row):
+                return section_row(cfg, section, row)
     raise WorkflowError(f"no config section produces {SGD_NPZ.format(**w)}")
 
 
@@ -609,9 +626,11 @@ def _stopping(cfg, *keys):
 RECORDED = {
     "figure1": Recorded((FIGURES["fig1"],), lambda cfg: {
         "sgd_files": sgd_files(cfg, "fig1"), "flow_files": flow_files(cfg, "fig1"),
-        "out_stem": FIGURES["fig1"]}),
+        "large_d_sgd_files": sgd_files(cfg, "fig1", row=LARGE_D),
+        "large_d_flow_files": flow_files(cfg, "fig1", LARGE_D), "out_stem": FIGURES["fig1"]}),
     "figure5": Recorded((FIGURES["fig5"],), lambda cfg: {
-        "sgd_files": sgd_files(cfg, "fig5"), "out_stem": FIGURES["fig5"]}),
+        "sgd_files": sgd_files(cfg, "fig5"), "large_d_sgd_files": sgd_files(cfg, "fig5", row=LARGE_D),
+        "out_stem": FIGURES["fig5"]}),
     "figure2": Recorded((FIGURES["fig2"],), lambda cfg: {
         "flow_files": flow_files(cfg, "fig2"), "gd_files": gd_files(cfg), **_stopping(cfg, "delta"),
         "eps": cfg["fig2"]["eps"], "out_stem": FIGURES["fig2"]}),

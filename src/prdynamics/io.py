@@ -105,11 +105,21 @@ def locked_environment() -> bool | None:
         return None
     for name, version in lock_pins(lock).items():
         try:
-            if metadata.version(name) != version:
+            if _installed_version(metadata.distribution(name)) != version:
                 return False
         except metadata.PackageNotFoundError:
             return False
     return True
+
+
+def _installed_version(dist) -> str | None:
+    """metadata.version's answer, read from the Version field of the metadata's header alone (the
+    full email parse of all ~110 locked distributions cost ~30 ms of every run's start-up)."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if text is None:
+        return dist.version
+    match = re.search(r"^Version:[ \t]*(\S+)", text.split("\n\n", 1)[0], re.MULTILINE)
+    return match.group(1) if match else dist.version
 
 
 @contextmanager

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
-from scipy.special import ndtri
 
 from .flow import STAT_NAMES, check_times, trajectory_statistics
 from .fused_rng import LANES, fill_normals, normal, stream_state
@@ -136,6 +135,8 @@ def draw_standardised(
         out[...] = rng.standard_t(param, size=shape)
         out *= math.sqrt((param - 2.0) / param)
     else:  # sparse: pairs (g, g') per value, so the stream stays split-invariant
+        from scipy.special import ndtri  # here only: scipy.special costs ~0.1 s of every run's start-up
+
         pair = rng.standard_normal(size=(*shape, 2))
         keep = pair[..., 1] < ndtri(param)
         np.multiply(pair[..., 0], keep / math.sqrt(param), out=out)

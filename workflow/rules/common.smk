@@ -23,6 +23,7 @@ from pipeline import (  # simulation file patterns, file lists, job options, not
     INPUTS_STUDY,
     INPUTS_FLOW_NPZ,
     INPUTS_SGD_NPZ,
+    LARGE_D,
     PHASE3_LEVELS_NPZ,
     PHASE3_NPZ,
     SCALING_NPZ,

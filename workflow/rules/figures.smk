@@ -12,6 +12,8 @@ rule figure1:
         notebook="notebooks/fig1_sgd_mse.py",
         sgd=sgd_files(config, "fig1"),
         flow=flow_files(config, "fig1"),
+        large_d_sgd=sgd_files(config, "fig1", row=LARGE_D),
+        large_d_flow=flow_files(config, "fig1", LARGE_D),
     output:
         update(figure_outputs("fig1")),
         executed=update("results/notebooks/fig1_sgd_mse.ipynb"),
@@ -30,6 +32,7 @@ rule figure5:
     input:
         notebook="notebooks/fig5_sgd_label_noise.py",
         sgd=sgd_files(config, "fig5"),
+        large_d_sgd=sgd_files(config, "fig5", row=LARGE_D),
     output:
         update(figure_outputs("fig5")),
         executed=update("results/notebooks/fig5_sgd_label_noise.ipynb"),

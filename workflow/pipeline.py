@@ -331,9 +331,10 @@ def finite_files(cfg) -> list[str]:
 
 
 def committee_flow_files(cfg) -> list[str]:
-    """Committee flows: every (a, seed) of each quadratic pair and each erf pair."""
+    """Committee flows: every (a, seed) of each quadratic, erf and relu pair."""
     c = cfg["committee"]
-    runs = [("quadratic", p, k) for p, k in c["pairs"]] + [("erf", p, k) for p, k in c["erf_pairs"]]
+    runs = [(act, p, k) for act, key in (("quadratic", "pairs"), ("erf", "erf_pairs"), ("relu", "relu_pairs"))
+            for p, k in c[key]]
     return [f for act, p, k in runs
             for f in expand(COMMITTEE_FLOW_NPZ, activation=act, a=[num(a) for a in c["a"]], d=c["d"], p=p,
                             k=k, seed=c["seeds"])]

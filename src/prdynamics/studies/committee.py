@@ -18,7 +18,8 @@ Per flow run (quadratic units unless said):
   the time the last teacher is learned.
 * Threshold (``threshold_crossings``): the top eigenvalue of M against the rank-one saddle level
   p tr P / (3k) of committee.theory.saddle_level (s = 1/3 for one unit): crossings of it.
-* erf (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0 gives q = 1.
+* erf and relu (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0
+  gives q = 1.
 Per SGD run, against the flow of its seed: the largest |log L_sgd / L_flow| over the SGD record,
 and where SGD leaves the flow (``departure``): the first recorded time |log L_sgd / L_flow| exceeds
 log(1 + rtol), with the flow's loss there over its start (about 1 in Phase I, small in Phase III)
@@ -519,17 +520,18 @@ def claim_threshold(summary: dict, *, level: float) -> Claim:
         measured=measured, interval=intervals)
 
 
-def claim_erf(summary: dict, *, level: float) -> Claim:
-    """erf: the early growth |R(t) - R(0)| ~ t^q (q = 1 for a constant force, no exponential escape)."""
+def claim_early_growth(summary: dict, activation: str, *, level: float) -> Claim:
+    """erf or relu: the early growth |R(t) - R(0)| ~ t^q (q = 1 for a constant force, no exponential
+    escape)."""
     measured, intervals = {}, {}
-    for key, m in _groups(summary, "erf").items():
+    for key, m in _groups(summary, activation).items():
         q = mean_ci(np.asarray(summary["early_q"], float)[m], level)
         measured[_name(key)] = {"q": q[0]}
         intervals[_name(key)] = {"q": list(q[1:]), "level": level}
     return finding(
-        "committee.erf_escape",
-        "erf units: the log-log slope q of |R(t) - R(0)| at small t (1: driven by a constant force at W = 0, "
-        "no saddle and no exponential Phase I).",
+        f"committee.{activation}_escape",
+        f"{activation} units: the log-log slope q of |R(t) - R(0)| at small t (1: driven by a constant force "
+        "at W = 0, no saddle and no exponential Phase I).",
         measured=measured, interval=intervals)
 
 
@@ -569,5 +571,6 @@ def claims(summary: dict, *, confidence_level: float) -> list[Claim]:
     kw = {"level": confidence_level}
     return [claim_escape_rate(summary, **kw), claim_own_rates(summary, **kw), claim_sequence(summary, **kw),
             claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw),
-            claim_tail_constant(summary, **kw), claim_threshold(summary, **kw), claim_erf(summary, **kw),
+            claim_tail_constant(summary, **kw), claim_threshold(summary, **kw),
+            claim_early_growth(summary, "erf", **kw), claim_early_growth(summary, "relu", **kw),
             claim_sgd(summary, **kw)]

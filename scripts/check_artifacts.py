@@ -101,7 +101,8 @@ def problem_with(path: Path) -> str | None:
 def failed_claims(checks: Path, known_failures: dict[str, str]) -> tuple[list[str], list[str]]:
     """(problems, notes) of checks.json: malformed entries and failed checks are problems, except a
     failed check listed in known_failures (config: id -> reason), which is a note, as is a listed
-    check that passes or is not there."""
+    check that passes or is not there.  An id mapped to None is not listed (an override's unlisting)."""
+    known_failures = {k: v for k, v in known_failures.items() if v is not None}
     claims = json.loads(checks.read_text())
     if not isinstance(claims, list) or not claims:
         return [f"{checks}: expected a non-empty list of claims"], []

@@ -81,3 +81,5 @@ def test_a_known_failure_is_reported_not_fatal_and_a_stale_entry_is_named(tmp_pa
     assert notes[0] == "a.pass is listed in known_failures but now passes: remove it from the config"
     bad, notes = check_artifacts.failed_claims(path, {"a.fail": "why", "a.typo": "why"})
     assert bad == [] and notes[1] == f"known_failures names a.typo, which is no check of {path}"
+    bad, notes = check_artifacts.failed_claims(path, {"a.fail": None, "a.typo": None})  # unlisted here
+    assert bad == ["a.fail: check FAILED (measured 2)"] and notes == []

@@ -68,7 +68,8 @@ def test_shipped_configs_are_valid(configfile):
 
 
 def test_quick_config_holds_only_what_differs():
-    """config/config.yaml holds every value; quick.yaml, merged on top of it, only the ones it changes."""
+    """config/config.yaml holds every value; quick.yaml, merged on top of it, only the ones it changes
+    (and its own known failures: that list is per scale)."""
     full = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     quick = yaml.safe_load((ROOT / "config/quick.yaml").read_text())
 
@@ -80,7 +81,7 @@ def test_quick_config_holds_only_what_differs():
                 yield (*path, key), value
 
     full_values = dict(leaves(full))
-    extra = [".".join(p) for p, _ in leaves(quick) if p not in full_values]
+    extra = [".".join(p) for p, _ in leaves(quick) if p not in full_values and p[0] != "known_failures"]
     restated = [".".join(p) for p, v in leaves(quick) if p in full_values and full_values[p] == v]
     assert not extra, f"quick.yaml keys that config/config.yaml lacks: {extra}"
     assert not restated, f"quick.yaml restates config/config.yaml: {restated}"

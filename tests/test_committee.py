@@ -30,7 +30,7 @@ from prdynamics.committee import (
     run_committee_sgd,
     teachers,
 )
-from prdynamics.committee.flow import _coefficients, _frozen, frozen_step
+from prdynamics.committee.flow import _coefficients, _linear_forcing, linear_forcing_step
 from prdynamics.committee.sgd import _advance as _sgd_advance
 from prdynamics.committee.sgd import committee_sgd_step_reference
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
@@ -166,27 +166,37 @@ def test_kernel_coefficients_equal_the_numpy_ones(activation):
     assert np.max(np.abs(B - B2)) <= 1e-14 * np.max(np.abs(B))
 
 
-def test_frozen_step_is_the_exact_linear_flow():
-    """For constant (A, B), dW/dt = -(A W + B W*) Q is linear in vec W with a constant forcing:
-    the augmented matrix [[L, f], [0, 0]] with L = -(Q kron A) (column-major vec), f = -vec(B W* Q)
-    has exponential [[e^{hL}, h phi1(hL) f], [0, 1]], from scipy's expm.  Stiff h (lam_1 h alpha
-    ~ 1e2) included; both the kernel and the numpy form agree to 1e-12 relative."""
+def test_linear_forcing_step_is_the_exact_linear_flow():
+    """Given the end coefficients (A1, B1), each column obeys y' = -lam_i (A1 y + g(s)) with g linear
+    in s from g0 = B0 w*_i + (A0 - A1) y(0) to g1 = B1 w*_i: in vec W (column-major) a linear ODE
+    with the forcing -vec(Q-scaled g0) + s/h times the change, whose solution is the exponential of
+    the augmented matrix [[L, f0, f1 - f0], [0, 0, 0], [0, 1/h, 0]] (states W, 1, s/h), L = -(Q kron A1),
+    from scipy's expm.  Growth (indefinite A1) and stiff steps (lam_1 h alpha ~ 1e2) included; the
+    kernel (on W^T) and the numpy form agree with it to 1e-12 relative.  A0 = A1, B0 = B1 is the
+    frozen-coefficient step."""
     lam, Ws, W = _perturbed(1.0, 6, 3, 2, 3, 0.5)
     M, R, P = overlaps(W, lam, Ws)
     A, B = coefficients(M, R, P, "quadratic")
-    cases = [(A + np.diag([0.0, -0.5, 0.3]), h) for h in (1e-2, 1.0)]  # indefinite: growth and decay
-    cases += [(A + 0.5 * np.eye(3), h) for h in (1.0, 300.0)]  # positive: stiff, lam_1 h alpha ~ 1e2
-    for A, h in cases:
+    rng = np.random.default_rng(0)
+    E = rng.standard_normal((3, 3))
+    A_end, B_end = A + 0.1 * (E + E.T), B + 0.1 * rng.standard_normal(B.shape)
+    cases = [(A, B, A + np.diag([0.0, -0.5, 0.3]), B, h) for h in (1e-2, 1.0)]  # frozen, indefinite
+    cases += [(A, B, A_end + np.diag([0.0, -0.5, 0.3]), B_end, h) for h in (1e-2, 1.0)]
+    cases += [(A, B, A_end + 0.5 * np.eye(3), B_end, h) for h in (1.0, 300.0)]  # positive: stiff
+    for A0, B0, A1, B1, h in cases:
         n = W.size
-        aug = np.zeros((n + 1, n + 1))
-        aug[:n, :n] = -np.kron(np.diag(lam), A)
-        aug[:n, n] = -(B @ Ws * lam).ravel(order="F")
-        ref = (expm(h * aug)[:n, :n] @ W.ravel(order="F") + expm(h * aug)[:n, n]).reshape(W.shape, order="F")
-        out = np.empty_like(W)
-        _frozen(W, lam, Ws, A, B, h, out)
+        aug = np.zeros((n + 2, n + 2))
+        aug[:n, :n] = -np.kron(np.diag(lam), A1)
+        f0 = -((B0 @ Ws + (A0 - A1) @ W) * lam).ravel(order="F")
+        f1 = -((B1 @ Ws) * lam).ravel(order="F")
+        aug[:n, n], aug[:n, n + 1], aug[n + 1, n] = f0, f1 - f0, 1.0 / h
+        start = np.concatenate([W.ravel(order="F"), [1.0, 0.0]])
+        ref = (expm(h * aug) @ start)[:n].reshape(W.shape, order="F")
+        out = np.empty_like(W.T)
+        _linear_forcing(np.ascontiguousarray(W.T), lam, np.ascontiguousarray(Ws.T), A0, B0, A1, B1, h, out)
         scale = np.max(np.abs(ref))
-        assert np.max(np.abs(frozen_step(W, lam, Ws, A, B, h) - ref)) <= 1e-12 * scale
-        assert np.max(np.abs(out - ref)) <= 1e-12 * scale
+        assert np.max(np.abs(linear_forcing_step(W, lam, Ws, A0, B0, A1, B1, h) - ref)) <= 1e-12 * scale
+        assert np.max(np.abs(out.T - ref)) <= 1e-12 * scale
 
 
 # --------------------------------------------------------------------------- the flow
@@ -207,6 +217,22 @@ def test_p_k_1_quadratic_flow_matches_integrate_flow():
                          (tr.loss, ref.stats["loss"])):
         assert np.max(np.abs(mine - theirs) / np.abs(theirs)) <= 1e-10
     np.testing.assert_allclose(tr.error, 1 - 2 * ref.stats["u"] ** 2 + ref.stats["s"] ** 2, rtol=1e-9)
+
+
+def test_late_phase3_steps_grow_with_t():
+    """The coupling through the overlaps is stiff once modes are learned (rate ~ lam_1); treated
+    implicitly (end-value Newton solve), the step grows with t: a second-order step at rtol needs
+    h / t ~ rtol^(1/3), ln(10) / rtol^(1/3) ~ 500 steps per decade.  a = 3, d = 200, p = k = 2,
+    rtol 1e-7: at most 1500 steps from t = 1e4 to 1e5 (measured 437; the integrator that froze the
+    coefficients at a predicted midpoint took 16,068 in the decade before, its step capped near
+    1 / lam_1) and the loss, 1e-4 there, still falls."""
+    lam, Ws, W0 = problem(3.0, 200, 2, 2, 0, 0, False)
+    steps = {}
+    tr = integrate_committee_flow(lam, Ws, W0, "quadratic", np.array([1e4, 1e5]),
+                                  StepController(rtol=1e-7, atol=1e-12),
+                                  progress=lambda t, n: steps.__setitem__(float(t), n))
+    assert steps[1e5] - steps[1e4] <= 1500
+    assert tr.loss[1] < 0.5 * tr.loss[0]
 
 
 def _isotropic_overlap_rhs(d, p, k, P, activation):

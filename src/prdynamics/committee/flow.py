@@ -4,31 +4,43 @@ The flow dW/dt = -grad_W L = -(A W + B W*) Q (committee.population) reads, colum
 the eigenbasis of Q,
     dW[:, i]/dt = -lam_i (A W[:, i] + B W*[:, i]),
 with the p x p matrix A (symmetric) and the p x k matrix B depending on W only through the
-overlaps M, R (P is constant).  For frozen (A, B) every column is a p-dimensional linear ODE with
-constant coefficients, solved exactly: with A = V diag(alpha) V^T, y = V^T W[:, i] and
-c = V^T B W*[:, i], each component obeys y' = -lam_i (alpha y + c), so over a step h
-    y(h) = e^{z} y(0) - lam_i h phi1(z) c,   z = -lam_i h alpha,   phi1(z) = (e^z - 1) / z.
-One eigendecomposition per frozen (A, B) (O(p^3)), then O(d p (p + k)) for all modes.  The
-stiffness of the spectrum (lam_1 h >> 1 once the top modes are learned) is thereby handled
-exactly: a stiff column relaxes to its quasi-static value -A^{-1} B W*[:, i] for any h (for A
-positive on it), and steps can grow with the slow modes as in the single-neuron integrator.
+overlaps M, R (P is constant).  Its stiffness is of two kinds, as in the single-neuron flow
+(flow.py): the diagonal rates lam_i alpha (alpha an eigenvalue of A), up to ~ lam_1 once the top
+modes are learned, and the coupling through the overlaps, which pins the learned columns to their
+quasi-static values -A^{-1} B W*[:, i] with an O(1) rate.  Freezing (A, B) at a predicted value
+treats the coupling explicitly and limits the step to h ~ 1/lam_1 for the rest of the run (the
+integrator this one replaced took 67,524 steps at a = 3, p = k = 8 to t = 1.5e5); here both are
+treated exactly or implicitly:
 
-* base step (exponential midpoint): freeze (A, B) at W(t + h/2), predicted by the frozen-start
-  step of h/2, and take the exact frozen step of h.  Second order: it is the midpoint rule for the
-  linear ODE with time-dependent coefficients A(t), B(t) along the solution, whose midpoint values
-  the prediction gets to O(h^2).  Exact for constant coefficients, L-stable in the modes.
+* base step (implicit exponential trapezoid): over [t, t + h] let A, B vary linearly between their
+  start values (A0, B0) and unknown end values (A1, B1) = coefficients(x), x = (M1, R1) the end
+  overlaps.  Freeze A at A1 and move the rest into the forcing: each column obeys
+      y' = -lam_i (A1 y + g(s)),   g(s) = B(s) w*_i + (A(s) - A1) y(s),
+  and g is replaced by its linear interpolant from g0 = B0 w*_i + (A0 - A1) y(0) to g1 = B1 w*_i
+  (exact at both ends; the error is O(h^2) in g, so O(h^3) per step).  With A1 = V diag(alpha) V^T
+  and z = -lam_i h alpha, component by component in the eigenbasis,
+      y(h) = e^{z} y(0) - lam_i h [phi1(z) g0 + phi2(z) (g1 - g0)],
+  phi1(z) = (e^z - 1)/z, phi2(z) = (e^z - 1 - z)/z^2 (``linear_forcing_step``).  The end overlaps
+  solve x = overlaps(y(h; x)), p (p + 1)/2 + p k unknowns, by Newton's method from the start
+  overlaps, with a forward-difference Jacobian kept across steps and recomputed only when Newton
+  stalls (one kept matrix for steps of h and one for h/2).  For lam_i h -> inf (A1 positive) the
+  step gives y(h) = -A1^{-1} B1 w*_i, the quasi-static value at the end: L-stable in the modes and
+  in the coupling.  Exact for constant coefficients; second order.
 * step (Richardson, as flow.py): one base step of h and two of h/2; (4 T_{h/2} - T_h) / 3 is kept
   and (T_{h/2} - T_h) / 3 is the local error estimate of the base step (~h^3).
 * controller: flow.StepController (I-controller on that estimate with explicit rtol, atol); the
   scaled error is the max over the entries of W (scale max(|W|, rms W)) and of the overlaps M, R
   (scale sqrt(M_jj M_ll), resp. sqrt(M_jj P_mm), their Cauchy-Schwarz bounds).  Steps are clipped
-  to hit the output grid exactly.
+  to hit the output grid exactly.  A base step whose Newton iteration fails is a rejected step.
 * tail record (optional): the first time t0 the loss falls to a fraction of L(W0) is located inside
   the step that crosses it, on that step's own extrapolated solution, and t0 + tau for a grid of tau
   joins the output grid, so a Phase III fit in tau = t - t0 has samples however late t0 comes.
 
-With p = k = 1 and the quadratic activation this integrates the paper's flow (flow.integrate_flow)
-by another method; both converge to the same solution.
+In late Phase III the overlaps still drift by O(10%) per decade of t (the learned units rotate
+while the tail modes are learned), so a second-order step at rtol needs h / t ~ rtol^(1/3): a few
+hundred steps per decade, however long the run.  With p = k = 1 and the quadratic activation this
+integrates the paper's flow (flow.integrate_flow) by another method; both converge to the same
+solution.
 """
 
 from __future__ import annotations
@@ -53,6 +65,14 @@ from .population import (
 
 ProgressFn = Callable[[float, int], None]
 
+_PHI_SERIES = 0.1  # |z| below: phi1, phi2 from their Taylor series
+_PHI1_COEFFS = tuple(1.0 / math.factorial(n + 1) for n in range(10))
+_PHI2_COEFFS = tuple(1.0 / math.factorial(n + 2) for n in range(10))
+_FD_STEP = 1.5e-8  # relative finite-difference step of the Jacobian (~ sqrt of the unit roundoff)
+_MAX_NEWTON = 8
+_NEWTON_FRAC = 1e-3  # Newton stops when its update is below this fraction of the local tolerance
+_NEWTON_EPS = 1e-14  # ... or below this relative size (rounding)
+
 
 @dataclass
 class CommitteeTrajectory:
@@ -71,25 +91,31 @@ class CommitteeTrajectory:
     info: dict = field(default_factory=dict)
 
 
-def phi1(z: np.ndarray) -> np.ndarray:
-    """(e^z - 1) / z, 1 at z = 0 (expm1 keeps it accurate near 0; -1/z for z -> -inf)."""
+def phi_functions(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(phi1, phi2)(z) = ((e^z - 1) / z, (e^z - 1 - z) / z^2), 1 and 1/2 at z = 0; Taylor series
+    for |z| < 0.1 (no cancellation), -1/z for z -> -inf."""
     z = np.asarray(z, dtype=np.float64)
-    out = np.ones_like(z)
-    nz = z != 0.0
-    out[nz] = np.expm1(z[nz]) / z[nz]
-    return out
+    ph1, ph2 = np.empty_like(z), np.empty_like(z)
+    for idx, zz in np.ndenumerate(z):
+        _, ph1[idx], ph2[idx] = _exp_phi12(float(zz))
+    return ph1, ph2
 
 
-def frozen_step(W, lam, Wstar, A, B, h: float) -> np.ndarray:
-    """W(h) of dW/dt = -(A W + B W*) Q with A (symmetric), B constant: exact in every mode.
-
-    The plain numpy form of the step the integrator's kernel takes (_frozen below).
+def linear_forcing_step(W, lam, Wstar, A0, B0, A1, B1, h: float) -> np.ndarray:
+    """The base step's map from given end coefficients (A1, B1): W(h) of, column by column,
+        y' = -lam_i (A1 y + g(s)),  g linear in s from g0 = B0 w*_i + (A0 - A1) y(0) to g1 = B1 w*_i,
+    solved exactly (y(h) = e^{-lam_i h A1} y(0) - lam_i h [phi1 g0 + phi2 (g1 - g0)] in the
+    eigenbasis of A1).  The plain numpy form of the integrator's kernel (_linear_forcing below).
     """
-    alpha, V = np.linalg.eigh(0.5 * (A + A.T))
+    alpha, V = np.linalg.eigh(0.5 * (A1 + A1.T))
     lh = h * lam
     z = -alpha[:, None] * lh[None, :]
+    ph1, ph2 = phi_functions(z)
+    g0 = B0 @ Wstar + (A0 - A1) @ W
+    g1 = B1 @ Wstar
+    c0, c1 = V.T @ g0, V.T @ g1
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is a rejected step
-        Y = np.exp(z) * (V.T @ W) - (lh * phi1(z)) * (V.T @ (B @ Wstar))
+        Y = np.exp(z) * (V.T @ W) - lh * (ph1 * c0 + ph2 * (c1 - c0))
     return V @ Y
 
 
@@ -97,20 +123,20 @@ def frozen_step(W, lam, Wstar, A, B, h: float) -> np.ndarray:
 
 
 @njit(cache=True)
-def _overlaps(W, lam, Ws, M, R):
-    """M = W Q W^T, R = W Q W*^T into the given arrays."""
-    p, d = W.shape
-    k = Ws.shape[0]
+def _overlaps(X, lam, Xs, M, R):
+    """M = W Q W^T, R = W Q W*^T into the given arrays, from X = W^T (d x p) and Xs = W*^T (d x k)."""
+    d, p = X.shape
+    k = Xs.shape[1]
     M[:] = 0.0
     R[:] = 0.0
     for i in range(d):
         li = lam[i]
         for j in range(p):
-            lw = li * W[j, i]
+            lw = li * X[i, j]
             for m in range(j + 1):
-                M[j, m] += lw * W[m, i]
+                M[j, m] += lw * X[i, m]
             for m in range(k):
-                R[j, m] += lw * Ws[m, i]
+                R[j, m] += lw * Xs[i, m]
     for j in range(p):
         for m in range(j):
             M[m, j] = M[j, m]
@@ -167,87 +193,237 @@ def _coefficients(M, R, P, act, A, B):
         A[j, j] = 2.0 * (A[j, j] + diag[j])
 
 
+@njit(cache=True, inline="always")
+def _exp_phi12(z):
+    """(e^z, phi1(z), phi2(z)) with one transcendental: Taylor series to z^9 for |z| < 0.1
+    (truncation < 3e-18), else expm1."""
+    if abs(z) < _PHI_SERIES:
+        p1 = 0.0
+        p2 = 0.0
+        zk = 1.0
+        for n in range(10):
+            p1 += _PHI1_COEFFS[n] * zk
+            p2 += _PHI2_COEFFS[n] * zk
+            zk *= z
+        return 1.0 + z * p1, p1, p2
+    em = math.expm1(z)
+    return em + 1.0, em / z, (em - z) / (z * z)
+
+
 @njit(cache=True)
-def _frozen(W, lam, Ws, A, B, h, out):
-    """The exact frozen-coefficient step of frozen_step into out (out must not be W)."""
-    p, d = W.shape
-    k = Ws.shape[0]
-    alpha, V = np.linalg.eigh(A)
-    VB = np.zeros((p, k))
+def _linear_forcing(X, lam, Xs, A0, B0, A1, B1, h, out):
+    """linear_forcing_step on X = W^T, Xs = W*^T (d x p, d x k) into out (d x p, not X)."""
+    d, p = X.shape
+    k = Xs.shape[1]
+    alpha, V = np.linalg.eigh(A1)
+    VB0 = np.zeros((p, k))
+    VB1 = np.zeros((p, k))
+    VD = np.zeros((p, p))  # V^T (A0 - A1)
     for j in range(p):
-        for m in range(k):
-            for q in range(p):
-                VB[j, m] += V[q, j] * B[q, m]
+        for q in range(p):
+            v = V[q, j]
+            for m in range(k):
+                VB0[j, m] += v * B0[q, m]
+                VB1[j, m] += v * B1[q, m]
+            for m in range(p):
+                VD[j, m] += v * (A0[q, m] - A1[q, m])
     y = np.empty(p)
     for i in range(d):
         lh = h * lam[i]
         for j in range(p):
             yj = 0.0
+            c0 = 0.0
             for m in range(p):
-                yj += V[m, j] * W[m, i]
-            cj = 0.0
+                yj += V[m, j] * X[i, m]
+                c0 += VD[j, m] * X[i, m]
+            c1 = 0.0
             for m in range(k):
-                cj += VB[j, m] * Ws[m, i]
-            z = -alpha[j] * lh
-            ph = math.expm1(z) / z if z != 0.0 else 1.0
-            y[j] = math.exp(z) * yj - lh * ph * cj
+                c0 += VB0[j, m] * Xs[i, m]
+                c1 += VB1[j, m] * Xs[i, m]
+            e, p1, p2 = _exp_phi12(-alpha[j] * lh)
+            y[j] = e * yj - lh * (p1 * c0 + p2 * (c1 - c0))
         for m in range(p):
             acc = 0.0
             for j in range(p):
                 acc += V[m, j] * y[j]
-            out[m, i] = acc
+            out[i, m] = acc
 
 
 @njit(cache=True)
-def _base_step(W, A0, B0, h, lam, Ws, P, act, mid, out, M, R, A, B):
-    """Exponential midpoint into out: coefficients at the frozen-start prediction of W(t + h/2)."""
-    _frozen(W, lam, Ws, A0, B0, 0.5 * h, mid)
-    _overlaps(mid, lam, Ws, M, R)
-    _coefficients(M, R, P, act, A, B)
-    _frozen(W, lam, Ws, A, B, h, out)
+def _pack(M, R, x):
+    """x <- (upper triangle of M row by row, R row by row): the unknowns of the end-value solve."""
+    p, k = R.shape
+    n = 0
+    for j in range(p):
+        for m in range(j, p):
+            x[n] = M[j, m]
+            n += 1
+    for j in range(p):
+        for m in range(k):
+            x[n] = R[j, m]
+            n += 1
 
 
 @njit(cache=True)
-def _richardson_step(W, A0, B0, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi):
-    """One base step of h and two of h/2, extrapolated into W_hi (overlaps M_hi, R_hi).
+def _unpack(x, M, R):
+    p, k = R.shape
+    n = 0
+    for j in range(p):
+        for m in range(j, p):
+            M[j, m] = x[n]
+            M[m, j] = x[n]
+            n += 1
+    for j in range(p):
+        for m in range(k):
+            R[j, m] = x[n]
+            n += 1
 
-    Returns the scaled error (1 = tolerance; inf when a state is not finite).
+
+@njit(cache=True)
+def _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F):
+    """out <- the step of h with end overlaps x; M, R <- its overlaps; F <- (M, R) - x."""
+    _unpack(x, M, R)
+    _coefficients(M, R, P, act, A1, B1)
+    _linear_forcing(W, lam, Ws, A0, B0, A1, B1, h, out)
+    _overlaps(out, lam, Ws, M, R)
+    _pack(M, R, F)
+    for n in range(x.shape[0]):
+        F[n] -= x[n]
+
+
+@njit(cache=True)
+def _jacobian(W, lam, Ws, P, act, A0, B0, h, x, F, scale, out, M, R, A1, B1, J):
+    """J <- dF/dx at x by forward differences (F = F(x) given), n passes over the modes."""
+    n = x.shape[0]
+    xd = x.copy()
+    Fd = np.empty(n)
+    for q in range(n):
+        dq = _FD_STEP * (abs(x[q]) + scale[q]) + 1e-300
+        xd[q] = x[q] + dq
+        _end_map(W, lam, Ws, P, act, A0, B0, h, xd, out, M, R, A1, B1, Fd)
+        xd[q] = x[q]
+        for r in range(n):
+            J[r, q] = (Fd[r] - F[r]) / dq
+
+
+@njit(cache=True)
+def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, Jinv):
+    """Newton's method with the fixed inverse matrix Jinv from x (F = F(x) given): True when the
+    update falls below the tolerance while contracting (rate <= 1/2); x, F, out, M, R then hold the end."""
+    n = x.shape[0]
+    prev = math.inf
+    for _ in range(_MAX_NEWTON):
+        size = 0.0  # the update in units of the tolerance
+        for q in range(n):
+            dxq = 0.0
+            for r in range(n):
+                dxq -= Jinv[q, r] * F[r]
+            x[q] += dxq
+            if not math.isfinite(x[q]):
+                return False
+            if abs(dxq) > _NEWTON_EPS * abs(x[q]):
+                size = max(size, abs(dxq) / tol[q])
+        _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F)
+        if size <= _NEWTON_FRAC:
+            return True
+        if size > 0.5 * prev:
+            return False
+        prev = size
+    return False
+
+
+@njit(cache=True)
+def _base_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, out, M, R, A1, B1, J, jac, slot):
+    """Implicit exponential trapezoid into out (module docstring): the end overlaps x solve
+    x = overlaps(linear_forcing_step(x)) by Newton's method from x = (M0, R0) with the kept
+    Jacobian (its inverse J[slot]) when jac[slot] says it is set, else (or when that fails) a new
+    one at the start (counted in jac[2]).  Slot 0 serves steps of h, slot 1 those of h/2: Newton's
+    matrix depends on the step, and the controller changes it little from one step to the next.
+    M, R <- the overlaps of out.  False when Newton does not converge or a value is not finite."""
+    p, k = R0.shape
+    n = p * (p + 1) // 2 + p * k
+    x = np.empty(n)
+    _pack(M0, R0, x)
+    scale = np.empty(n)  # the Cauchy-Schwarz bound of each overlap: its natural size
+    q = 0
+    for j in range(p):
+        for m in range(j, p):
+            scale[q] = math.sqrt(abs(M0[j, j] * M0[m, m]))
+            q += 1
+    for j in range(p):
+        for m in range(k):
+            scale[q] = math.sqrt(abs(M0[j, j] * P[m, m]))
+            q += 1
+    tol = atol + rtol * scale
+    x_start = x.copy()
+    F = np.empty(n)
+    _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F)
+    for r in range(n):
+        if not math.isfinite(F[r]):
+            return False
+    F_start = F.copy()
+    if jac[slot] != 0 and _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot]):
+        return True
+    x[:] = x_start
+    F[:] = F_start
+    jac[slot] = 0
+    Jd = np.empty((n, n))
+    _jacobian(W, lam, Ws, P, act, A0, B0, h, x, F, scale, out, M, R, A1, B1, Jd)
+    for r in range(n):
+        for q in range(n):
+            if not math.isfinite(Jd[r, q]):
+                return False
+    try:
+        J[slot] = np.linalg.inv(Jd)
+    except Exception:  # singular: no Newton step from here
+        return False
+    jac[slot] = 1
+    jac[2] += 1
+    return _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot])
+
+
+@njit(cache=True)
+def _richardson_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi, J, jac):
+    """One base step of h and two of h/2, extrapolated into W_hi (overlaps M_hi, R_hi).  The kernels
+    take the states transposed, W = X^T (d x p) and W* as Xs = W*^T (d x k): a mode's p entries are
+    contiguous.
+
+    Returns the scaled error (1 = tolerance; inf when a base step fails or a state is not finite).
     """
-    p, d = W.shape
-    k = Ws.shape[0]
-    full = np.empty((p, d))
-    half = np.empty((p, d))
-    mid = np.empty((p, d))
+    d, p = W.shape
+    k = Ws.shape[1]
+    full = np.empty((d, p))
+    half = np.empty((d, p))
     M = np.empty((p, p))
     R = np.empty((p, k))
     A = np.empty((p, p))
     B = np.empty((p, k))
-    _base_step(W, A0, B0, h, lam, Ws, P, act, mid, full, M, R, A, B)
-    _base_step(W, A0, B0, 0.5 * h, lam, Ws, P, act, mid, half, M, R, A, B)
-    _overlaps(half, lam, Ws, M, R)
-    for j in range(p):
-        for m in range(p):
-            if not math.isfinite(M[j, m]):
-                return math.inf
+    if not _base_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, full, M, R, A, B, J, jac, 0):
+        return math.inf
+    if not _base_step(W, M0, R0, A0, B0, 0.5 * h, lam, Ws, P, act, rtol, atol, half, M, R, A, B, J, jac, 1):
+        return math.inf
+    M1, R1 = M.copy(), R.copy()
     A1 = np.empty((p, p))
     B1 = np.empty((p, k))
-    _coefficients(M, R, P, act, A1, B1)
-    _base_step(half, A1, B1, 0.5 * h, lam, Ws, P, act, mid, W_hi, M, R, A, B)  # W_hi <- T_{h/2}
-    _overlaps(W_hi, lam, Ws, M, R)  # overlaps of T_{h/2}
+    _coefficients(M1, R1, P, act, A1, B1)
+    # W_hi <- T_{h/2}, M, R its overlaps
+    if not _base_step(half, M1, R1, A1, B1, 0.5 * h, lam, Ws, P, act, rtol, atol, W_hi, M, R, A, B, J, jac,
+                      1):
+        return math.inf
     sumsq = 0.0
-    for j in range(p):
-        for i in range(d):
-            lo = W_hi[j, i]
-            full[j, i] = lo + (lo - full[j, i]) * (1.0 / 3.0)  # full <- extrapolated
-            sumsq += full[j, i] * full[j, i]
+    for i in range(d):
+        for j in range(p):
+            lo = W_hi[i, j]
+            full[i, j] = lo + (lo - full[i, j]) * (1.0 / 3.0)  # full <- extrapolated
+            sumsq += full[i, j] * full[i, j]
     rms = math.sqrt(sumsq / (p * d))
     err = 0.0
-    for j in range(p):
-        for i in range(d):
-            hi = full[j, i]
-            scale = max(max(abs(W[j, i]), abs(hi)), rms)
-            err = max(err, abs(hi - W_hi[j, i]) / (atol + rtol * scale))
-            W_hi[j, i] = hi
+    for i in range(d):
+        for j in range(p):
+            hi = full[i, j]
+            scale = max(max(abs(W[i, j]), abs(hi)), rms)
+            err = max(err, abs(hi - W_hi[i, j]) / (atol + rtol * scale))
+            W_hi[i, j] = hi
     _overlaps(W_hi, lam, Ws, M_hi, R_hi)
     for j in range(p):
         for m in range(p):
@@ -261,25 +437,34 @@ def _richardson_step(W, A0, B0, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi
     return err
 
 
-def _loss_after(W, A, B, h, lam, Ws, P, act, activation, ctl, W_out, M_out, R_out) -> float:
-    """Loss after one extrapolated step of h from W (coefficients A, B at W): the integrator's own
-    interpolant inside an accepted step, accurate to its local error (smaller for h below the step)."""
+def _jacobian_store(M, R) -> np.ndarray:
+    """The two n x n Newton matrices of the end-value solves (steps of h and h/2), n = p (p + 1) / 2 + p k,
+    and their state (set flags, count of Jacobians computed)."""
+    p, k = R.shape
+    n = p * (p + 1) // 2 + p * k
+    return np.zeros((2, n, n)), np.zeros(3, np.int64)
+
+
+def _loss_after(W, M, R, A, B, h, lam, Ws, P, act, activation, ctl, work) -> float:
+    """Loss after one extrapolated step of h from W (overlaps M, R, coefficients A, B at W): the
+    integrator's own interpolant inside an accepted step, accurate to its local error (smaller for h
+    below the step).  work: (W_out, M_out, R_out, J, jac) of the step."""
     if h == 0.0:
-        M, R, _ = overlaps(W, lam, Ws)
         return float(loss_from_overlaps(M, R, P, activation))
-    _richardson_step(W, A, B, h, lam, Ws, P, act, ctl.rtol, ctl.atol, W_out, M_out, R_out)
+    W_out, M_out, R_out, J, jac = work
+    _richardson_step(W, M, R, A, B, h, lam, Ws, P, act, ctl.rtol, ctl.atol, W_out, M_out, R_out, J, jac)
     return float(loss_from_overlaps(M_out, R_out, P, activation))
 
 
-def _crossing(W, A, B, h, lam, Ws, P, act, activation, ctl, level, t) -> float:
+def _crossing(W, M, R, A, B, h, lam, Ws, P, act, activation, ctl, level, t) -> float:
     """The h' in (0, h] where the loss after one extrapolated step of h' from W reaches level (brentq,
     to rounding in t + h'); the step of h crosses it and W lies above."""
     from scipy.optimize import brentq
 
-    W_b, M_b, R_b = np.empty_like(W), np.empty_like(A), np.empty_like(B)
+    work = (np.empty_like(W), np.empty_like(M), np.empty_like(R), *_jacobian_store(M, R))
 
     def excess(hh):
-        return _loss_after(W, A, B, hh, lam, Ws, P, act, activation, ctl, W_b, M_b, R_b) - level
+        return _loss_after(W, M, R, A, B, hh, lam, Ws, P, act, activation, ctl, work) - level
 
     eps = np.finfo(float).eps
     return brentq(excess, 0.0, h, xtol=4 * eps * (t + h), rtol=4 * eps)
@@ -323,10 +508,12 @@ def integrate_committee_flow(
     ctl = controller
     p, k = W.shape[0], Wstar.shape[0]
     M, R, P = overlaps(W, lam, Wstar)
+    W, Xs = np.ascontiguousarray(W.T), np.ascontiguousarray(Wstar.T)  # the kernels' layout: W^T, W*^T
     act = ACTIVATIONS.index(activation)
     A, B = np.empty((p, p)), np.empty((p, k))
     _coefficients(M, R, P, act, A, B)
     W_new, M_new, R_new = np.empty_like(W), np.empty_like(M), np.empty_like(R)
+    J, jac = _jacobian_store(M, R)  # kept across steps (recomputed when Newton stalls)
     level = None if tail_level is None else tail_level * float(loss_from_overlaps(M, R, P, activation))
     t0 = math.nan
     pending = list(t_eval[::-1])  # output times still to come, last first
@@ -346,11 +533,12 @@ def integrate_committee_flow(
             continue
         clipped = t + h >= t_out
         h_try = t_out - t if clipped else h
-        err = _richardson_step(W, A, B, h_try, lam, Wstar, P, act, ctl.rtol, ctl.atol, W_new, M_new, R_new)
+        err = _richardson_step(W, M, R, A, B, h_try, lam, Xs, P, act, ctl.rtol, ctl.atol, W_new, M_new, R_new,
+                               J, jac)
         if err <= 1.0:
             crossed = level is not None and loss_from_overlaps(M_new, R_new, P, activation) <= level
             if crossed and math.isnan(t0):
-                t0 = t + _crossing(W, A, B, h_try, lam, Wstar, P, act, activation, ctl, level, t)
+                t0 = t + _crossing(W, M, R, A, B, h_try, lam, Xs, P, act, activation, ctl, level, t)
                 extra = t0 + tail_taus
                 merged = np.union1d(np.asarray(pending), np.concatenate([[t0], extra[extra <= t_eval[-1]]]))
                 pending = list(merged[merged > t][::-1])
@@ -369,7 +557,8 @@ def integrate_committee_flow(
                 raise FloatingPointError(f"step size underflow at t = {t:.6g} (h = {h:.3g})")
     return CommitteeTrajectory(
         t=np.array(ts), loss=np.array(loss), error=np.array(error), M=np.array(Ms).reshape(-1, p, p),
-        R=np.array(Rs).reshape(-1, p, k), W_final=W.copy(), n_steps=n_steps, n_rejected=n_rejected, t0=t0,
+        R=np.array(Rs).reshape(-1, p, k), W_final=W.T.copy(), n_steps=n_steps, n_rejected=n_rejected, t0=t0,
         info={"method": "flow", "activation": activation, "rtol": ctl.rtol, "atol": ctl.atol,
-              "error_metric": ERROR_METRICS[activation], "tail_level": tail_level, "t0": t0},
+              "error_metric": ERROR_METRICS[activation], "tail_level": tail_level, "t0": t0,
+              "n_jacobians": int(jac[2])},
     )

@@ -65,6 +65,11 @@ def test_threshold_time_is_the_first_upward_crossing():
     assert C.threshold_crossings(M2, 0.5, 2)[0] == 3
     assert C.threshold_time(t2, M2, 0.5, 2) == pytest.approx(1.0, abs=1e-12)
     assert np.isnan(C.threshold_time(t2, M2, 0.5, 1))  # starts above: no crossing from below
+    # starts above, dips below and returns: still NaN (the start is already past the level)
+    vee = 0.6 + 0.1 * np.abs(t2 - 3.0) - 0.3  # 0.6 at t = 0, 0.3 at t = 3, 0.6 at t = 6
+    M3 = _build([vee, np.zeros_like(t2)], seed=4)
+    assert C.threshold_crossings(M3, 0.5, 1) == (2, False, True)
+    assert np.isnan(C.threshold_time(t2, M3, 0.5, 1))
     assert np.isnan(C.threshold_time(t2, M2, 0.9, 2))  # never reaches
 
 
@@ -92,7 +97,8 @@ def test_threshold_end_law_cases():
         law = C.threshold_end_law(0.7 * np.eye(k), k, k)
         np.testing.assert_allclose(law, (np.arange(1, k + 1) + 2) / k, rtol=1e-12)
     assert C.threshold_end_law(np.eye(4), 4, 4)[0] == pytest.approx(0.75)
-    assert np.isnan(C.threshold_end_law(np.eye(3), 2, 3)).all() and C.threshold_end_law(np.eye(3), 2, 3).size == 2
+    under = C.threshold_end_law(np.eye(3), 2, 3)
+    assert under.size == 2 and np.isnan(under).all()
 
 
 def _logistic_fractions(t, centres):

@@ -215,6 +215,12 @@ def test_threshold_finding_counts_once_and_stays():
     s = {"activation": np.array(["quadratic"] * 4), "a": np.full(4, 2.0), "p": np.full(4, 2),
          "k": np.full(4, 2), "thr_once": np.array([1.0, 1.0, 0.0, 1.0]),
          "thr_crossings": np.array([1, 1, 3, 1]), "thr_level": np.full(4, 1 / 3)}
+    # the per-rank columns (rank 1 as above, rank 2 never crossed) and the plateaus
+    s |= {"thr_levels": np.tile([1 / 3, 1 / 4], (4, 1)),
+          "thr_crossings_r": np.stack([s["thr_crossings"], np.zeros(4)], axis=1).astype(float),
+          "thr_starts_below": np.ones((4, 2)), "thr_ends_above": np.tile([1.0, 0.0], (4, 1)),
+          "T_cross": np.tile([1.0, np.nan], (4, 1)), "thr_end_ratio": np.tile([2.0, 0.5], (4, 1)),
+          "thr_end_law": np.tile([2.0, 0.5], (4, 1)), "plateau": np.full((4, 2), 3.0)}
     m = C.claim_threshold(s, level=0.95)
     got = m.measured["a=2,p=2,k=2"]
     assert (got["once_and_stays"], got["more_than_once"], got["never"], got["runs"]) == (3, 1, 0, 4)

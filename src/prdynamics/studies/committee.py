@@ -16,8 +16,11 @@ Per flow run (quadratic units unless said):
   for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
   bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin, T_last,
   the time the last teacher is learned.
-* Threshold (``threshold_crossings``): the top eigenvalue of M against the rank-one saddle level
-  p tr P / (3k) of committee.theory.saddle_level (s = 1/3 for one unit): crossings of it.
+* Threshold (``threshold_crossings``, ``threshold_time``, ``threshold_end_law``): for each rank
+  r = 1 .. min(p, k) the r-th largest eigenvalue of M against the saddle level mu_r = p tr P /
+  (k (r + 2)) of committee.theory.saddle_level (r = 1: s = 1/3 for one unit): crossings, start and
+  end side, the first crossing time T_cross[r], and the end value a zero-loss minimum would give.
+* Plateaus (``plateau_times``): the gaps between T_cross[1] and the sorted learning times.
 * erf and relu (``early_exponent``): |R(t) - R(0)| ~ t^q at small t; a constant force at W = 0
   gives q = 1.
 Per SGD run, against the flow of its seed: the largest |log L_sgd / L_flow| over the SGD record,
@@ -155,12 +158,79 @@ def origin_depth(loss_t0: float, C_law: float, d: int, a: float, x_lo: float) ->
     return float(tau_eff / (harmonic(d, a) * x_lo**a / 16.0))
 
 
-def threshold_crossings(M, level: float) -> tuple[int, bool, bool]:
-    """(crossings, starts_below, ends_above) of the top eigenvalue of M(t) (T, p, p) through level:
-    the number of record steps where mu_1 - level changes sign.  Crossing once and staying past it
-    is (1, True, True)."""
-    above = np.linalg.eigvalsh(np.asarray(M, float))[:, -1] > level
+def ranked_eigenvalue(M, r: int = 1) -> np.ndarray:
+    """The r-th largest eigenvalue of M(t) (T, p, p) at every record time, shape (T,); 1 <= r <= p."""
+    M = np.asarray(M, float)
+    if not 1 <= r <= M.shape[-1]:
+        raise ValueError(f"rank r must be in 1..{M.shape[-1]}, got {r}")
+    return np.linalg.eigvalsh(M)[:, -r]
+
+
+def threshold_crossings(M, level: float, r: int = 1) -> tuple[int, bool, bool]:
+    """(crossings, starts_below, ends_above) of the r-th largest eigenvalue mu^(r)(t) of M(t) (T, p, p)
+    through level (``ranked_eigenvalue``): the number of record steps where mu^(r) - level changes
+    sign (above means strictly above), whether the first record is not above and whether the last
+    is.  Crossing once and staying past it is (1, True, True).  With level the saddle level
+    committee.theory.saddle_level(tr P, p, k, r), r = 1 is the analogue of s crossing 1/3; r >= 2
+    asks the same of the rank-r stationary points (r units escaped)."""
+    above = ranked_eigenvalue(M, r) > level
     return int(np.count_nonzero(above[1:] != above[:-1])), bool(not above[0]), bool(above[-1])
+
+
+def threshold_time(t, M, level: float, r: int = 1) -> float:
+    """T_cross[r]: the first time the r-th largest eigenvalue of M(t) crosses level from below, by
+    linear interpolation between the two records around the first step from not above to above
+    (the step ``threshold_crossings`` counts first when the path starts below).  NaN if the path
+    never goes from not above to above, in particular if it starts above (no crossing from below)."""
+    t = np.asarray(t, float)
+    x = ranked_eigenvalue(M, r)
+    up = np.flatnonzero((x[1:] > level) & ~(x[:-1] > level))
+    if x[0] > level or up.size == 0:
+        return math.nan
+    i = int(up[0]) + 1
+    return float(t[i - 1] + (level - x[i - 1]) * (t[i] - t[i - 1]) / (x[i] - x[i - 1]))
+
+
+def threshold_end_law(P, p: int, k: int) -> np.ndarray:
+    """Per rank r = 1 .. min(p, k): the r-th largest eigenvalue of M at a global minimum over the
+    saddle level mu_r, (r + 2) pi_r / tr P (pi_r the r-th largest eigenvalue of P = W* Q W*^T);
+    NaN for every r when p < k (no zero-loss minimum, nothing derived).
+
+    Derivation: quadratic units reach zero loss (p >= k) iff W^T W / p = W*^T W* / k, so M = W Q W^T
+    has the nonzero eigenvalues of Q^(1/2) W^T W Q^(1/2) = (p/k) Q^(1/2) W*^T W* Q^(1/2), i.e. (p/k)
+    pi_1 >= ... >= (p/k) pi_k and p - k zeros.  Against mu_r = p tr P / (k (r + 2)) the ratio is
+    (r + 2) pi_r / tr P: a flow that converges to a minimum ends above mu_r iff pi_r > tr P / (r + 2).
+    For r = 1 that always holds at k <= 2 (pi_1 >= tr P / k > tr P / 3) and at k = 3 except P
+    proportional to I (ratio 1); for k >= 4 it can fail (P proportional to I: ratio 3 / k < 1), so
+    "crosses once and stays above" is not a property of the flow for large k.  For r >= 2 it
+    depends on the teachers' spectrum even at k = 2 (ratio 4 pi_2 / tr P, above iff pi_2 > pi_1 / 3);
+    r = k with P proportional to I gives (k + 2) / k > 1."""
+    P = np.asarray(P, float)
+    rmax = min(p, k)
+    if p < k:
+        return np.full(rmax, math.nan)
+    pi = np.linalg.eigvalsh(P)[::-1]
+    return (np.arange(1, rmax + 1) + 2) * pi[:rmax] / float(np.trace(P))
+
+
+def plateau_times(T_cross1: float, T_learn) -> np.ndarray:
+    """Plateau durations of one run, shape (k,): the gaps between consecutive escape events
+    E_0 = T_cross1 (the top eigenvalue of M reaching the rank-one saddle level mu_1: the escape from
+    W = 0 has reached the saddle) and E_1 <= ... <= E_k, the teachers' learning times sorted
+    (``learning_times``: c_m reaching learn_level ends the escape towards teacher m);
+    plateau_i = E_i - E_{i-1}.  Entry i is NaN where E_i or E_{i-1} is (a teacher never learned:
+    the unlearned ones sort last; T_cross1 NaN: entry 1 only).
+
+    Why this definition: it is built from two measurements the run already makes, with the
+    existing learn_level and the derived level mu_1, and adds no tunable number (a plateau read off
+    the loss, |d log L / d log t| below some tolerance, would need one).  The time between two
+    escapes is the time the flow lingers between them, i.e. near the saddle the first one led to;
+    plateau_1 is how long after reaching mu_1 the first teacher is captured.  It is not clipped:
+    plateau_1 < 0 means c_m reached learn_level before the top eigenvalue reached mu_1 (possible at
+    small d, where a random start already has a large c_m) and is reported as measured."""
+    T = np.sort(np.asarray(T_learn, float))  # NaN (never learned) sorts last
+    events = np.concatenate([[float(T_cross1)], T])
+    return np.diff(events)
 
 
 def early_exponent(t, R, R0, t_hi: float) -> float:
@@ -209,12 +279,17 @@ def departure(t_sgd, loss_sgd, t_flow, loss_flow, rtol: float) -> tuple[float, f
 
 # ---- summary ----
 
-#: The per-flow-run columns of the summary (T_learn is (runs, k_max), NaN-padded).
+#: The per-flow-run columns of the summary.  T_learn and plateau are (runs, k_max); the per-rank
+#: threshold columns (RANK_KEYS) are (runs, r_max), r_max = max min(p, k), column r - 1 for rank r;
+#: all NaN-padded (and NaN for erf and relu, except T_learn and plateau from its second entry on).
+#: thr_level, thr_crossings, thr_once are rank 1 (column 0 of thr_levels, thr_crossings_r, ...).
+RANK_KEYS = ("thr_levels", "thr_crossings_r", "thr_starts_below", "thr_ends_above", "T_cross",
+             "thr_end_ratio", "thr_end_law")
 FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
              "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
              "origin_depth", "T_last", "beta_last", "C_last", "thr_level", "thr_crossings", "thr_once",
-             "early_q", "loss_end")
+             *RANK_KEYS, "plateau", "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
 SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged", "leave_t", "leave_loss", "end_log_ratio")
 
@@ -230,6 +305,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
     (activation, a, p, k, seed) among flows (StudyInputError otherwise)."""
     rows = {k: [] for k in FLOW_KEYS}
     k_max = max(int(r["k"]) for r in flows)
+    r_max = max(min(int(r["p"]), int(r["k"])) for r in flows)
     by_key = {}
     for r in flows:
         act, a, p, k, seed = _key(r)
@@ -238,6 +314,8 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         P_diag = np.einsum("mi,i,mi->m", Ws, lam, Ws)
         T = np.full(k_max, np.nan)
         vals = dict.fromkeys(FLOW_KEYS[5:], math.nan)
+        vals |= {n: np.full(r_max, np.nan) for n in RANK_KEYS}
+        vals["plateau"] = np.full(k_max, np.nan)
         frac = captured_fraction(M, R, P_diag)
         T[:k] = learning_times(t, frac, learn_level)
         vals["n_learned"] = int(np.sum(frac[-1] >= learn_level))
@@ -246,10 +324,18 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             vals |= {"rho": ph["rho"], "rate_ratio": ph["ratio"], "rate_allowance": ph["allowance"],
                      "raw_ratio": ph["raw_ratio"], "own_ratio_min": float(np.min(ph["own_ratio"])),
                      "own_ratio_max": float(np.max(ph["own_ratio"])), "rate_entries": ph["entries"]}
-            vals["thr_level"] = saddle_level(float(np.sum(P_diag)), p, k, 1)
-            n_cross, below0, above1 = threshold_crossings(M, vals["thr_level"])
-            vals["thr_crossings"] = n_cross
-            vals["thr_once"] = float(n_cross == 1 and below0 and above1)
+            for rank in range(1, min(p, k) + 1):
+                mu = saddle_level(float(np.sum(P_diag)), p, k, rank)
+                n_cross, below0, above1 = threshold_crossings(M, mu, rank)
+                for name, v in (("thr_levels", mu), ("thr_crossings_r", n_cross),
+                                ("thr_starts_below", below0), ("thr_ends_above", above1),
+                                ("T_cross", threshold_time(t, M, mu, rank)),
+                                ("thr_end_ratio", ranked_eigenvalue(M[-1:], rank)[0] / mu)):
+                    vals[name][rank - 1] = float(v)
+            vals["thr_end_law"][:min(p, k)] = threshold_end_law((Ws * lam) @ Ws.T, p, k)
+            vals["thr_level"], vals["thr_crossings"] = vals["thr_levels"][0], int(vals["thr_crossings_r"][0])
+            vals["thr_once"] = float(vals["thr_crossings"] == 1 and vals["thr_starts_below"][0] == 1
+                                     and vals["thr_ends_above"][0] == 1)
             if k >= 2 and np.all(np.isfinite(T[:k])):
                 own = own_escape_rates(lam, Ws, p)
                 vals["order_predicted"] = float(np.array_equal(np.argsort(T[:k], kind="stable"),
@@ -259,6 +345,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             vals["early_q"] = early_exponent(t, R, R0, early_t_max)
         if k >= 2 and np.all(np.isfinite(T[:k])):
             vals["spread"] = float(np.max(T[:k]) / np.min(T[:k]))
+        vals["plateau"][:k] = plateau_times(vals["T_cross"][0], T[:k])
         if "phase3_loss" in r and not math.isclose(float(r["phase3_loss"]), phase3_loss):
             raise StudyInputError(f"flow run {_key(r)}: t0 located at phase3_loss {float(r['phase3_loss'])}, "
                                   f"the study asks {phase3_loss}")
@@ -501,22 +588,70 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
 
 
 def claim_threshold(summary: dict, *, level: float) -> Claim:
-    """Quadratic units: does the top eigenvalue of M cross the rank-one saddle level mu_1 = p tr P /
-    (3k) (committee.theory.saddle_level, the analogue of s = 1/3) once and stay above it?"""
+    """Quadratic units, per (a, p, k): the saddle levels mu_r = p tr P / (k (r + 2)) of the R = 0
+    stationary points (committee.theory.saddle_level; r = 1 is the analogue of s = 1/3) and the
+    plateaus between escapes.  A finding, not a check: whether the r-th eigenvalue of M ends above
+    mu_r is derived only at a zero-loss minimum, where it holds iff pi_r > tr P / (r + 2)
+    (``threshold_end_law``), which can fail for r = 1 at k >= 4 and for r >= 2 at any k.
+
+    Per rank r = 1 .. min(p, k): runs whose r-th largest eigenvalue crosses mu_r exactly once and
+    stays above it, never crosses, crosses more than once, starts below, ends above (the last two
+    counts with Clopper-Pearson intervals), the runs whose minimum lies above mu_r (p >= k), the
+    geometric mean of the measured end value over mu_r, and the first crossing time T_cross[r]
+    (geometric mean with its seed interval, over the runs that cross).  Plateaus
+    (``plateau_times``): per index i = 1 .. k, the runs where plateau_i is defined and where it
+    is <= 0, and the geometric mean (seed interval) of the positive ones.  The rank-1 entries of
+    earlier versions (once_and_stays, never, more_than_once, level_mean) stay at the top level."""
     measured, intervals = {}, {}
     once = np.asarray(summary["thr_once"], float)
     n_cross = np.asarray(summary["thr_crossings"], float)
+    ranked = {n: np.atleast_2d(np.asarray(summary[n], float)) for n in RANK_KEYS}
+    plateau = np.atleast_2d(np.asarray(summary["plateau"], float))
     for key, m in _groups(summary, "quadratic").items():
+        a, p, k = key
         n, hit = int(m.sum()), int(np.nansum(once[m]))
-        measured[_name(key)] = {"runs": n, "once_and_stays": hit, "never": int(np.sum(n_cross[m] == 0)),
-                                "more_than_once": int(np.sum(n_cross[m] > 1)),
-                                "level_mean": float(np.mean(np.asarray(summary["thr_level"], float)[m]))}
-        intervals[_name(key)] = {"once_and_stays": count_interval(hit, n, level)}
+        name = _name(key)
+        measured[name] = {"runs": n, "once_and_stays": hit, "never": int(np.sum(n_cross[m] == 0)),
+                          "more_than_once": int(np.sum(n_cross[m] > 1)),
+                          "level_mean": float(np.mean(np.asarray(summary["thr_level"], float)[m])),
+                          "rank": {}, "plateau": {}}
+        intervals[name] = {"once_and_stays": count_interval(hit, n, level), "rank": {}, "plateau": {}}
+        for rank in range(1, min(p, k) + 1):
+            col = {n_: v[m, rank - 1] for n_, v in ranked.items()}
+            cr = col["thr_crossings_r"]
+            below, above = col["thr_starts_below"] == 1, col["thr_ends_above"] == 1
+            stays = int(np.sum((cr == 1) & below & above))
+            T = col["T_cross"][np.isfinite(col["T_cross"])]
+            law = col["thr_end_law"]
+            measured[name]["rank"][str(rank)] = {
+                "level": float(np.mean(col["thr_levels"])), "once_and_stays": stays,
+                "never": int(np.sum(cr == 0)), "more_than_once": int(np.sum(cr > 1)),
+                "starts_below": int(below.sum()), "ends_above": int(above.sum()),
+                "ends_above_at_minimum": int(np.sum(law > 1)) if p >= k else None,
+                "end_over_level": geometric_mean_ci(col["thr_end_ratio"], level)["geometric_mean"],
+                "minimum_over_level": geometric_mean_ci(law, level)["geometric_mean"] if p >= k else None,
+                "crossed": int(T.size),
+                "T_cross": geometric_mean_ci(T, level)["geometric_mean"] if T.size else None}
+            intervals[name]["rank"][str(rank)] = {
+                "once_and_stays": count_interval(stays, n, level),
+                "ends_above": count_interval(int(above.sum()), n, level),
+                "T_cross": geometric_mean_ci(T, level) if T.size else None}
+        for i in range(1, k + 1):
+            x = plateau[m, i - 1]
+            x = x[np.isfinite(x)]
+            pos = x[x > 0]
+            g = geometric_mean_ci(pos, level) if pos.size else None
+            measured[name]["plateau"][str(i)] = {"defined": int(x.size), "nonpositive": int(np.sum(x <= 0)),
+                                                 "geometric_mean": None if g is None else g["geometric_mean"]}
+            intervals[name]["plateau"][str(i)] = g
     return finding(
         "committee.threshold",
         "Quadratic units: runs whose top eigenvalue of M crosses mu_1 = p tr P / (3k) (the rank-one "
         "stationary points with R = 0; 1/3 for p = k = 1) exactly once and stay above it, with the "
-        "Clopper-Pearson interval of that fraction.",
+        "Clopper-Pearson interval of that fraction; per rank r <= min(p, k) the same for the r-th "
+        "eigenvalue against mu_r = p tr P / (k (r + 2)), the runs ending above it (measured, and at the "
+        "zero-loss minimum, above iff pi_r > tr P / (r + 2)) and the first crossing time T_cross[r]; "
+        "plateaus: the gaps between T_cross[1] and the sorted teacher learning times (learn_level).",
         measured=measured, interval=intervals)
 
 

@@ -307,7 +307,7 @@ def _jacobian(W, lam, Ws, P, act, A0, B0, h, x, F, scale, out, M, R, A1, B1, J):
 
 
 @njit(cache=True)
-def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, Jinv):
+def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, Jinv, jac):
     """Newton's method with the fixed inverse matrix Jinv from x (F = F(x) given): True when the
     update falls below the tolerance while contracting (rate <= 1/2); x, F, out, M, R then hold the end."""
     n = x.shape[0]
@@ -324,6 +324,7 @@ def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, Jinv):
             if abs(dxq) > _NEWTON_EPS * abs(x[q]):
                 size = max(size, abs(dxq) / tol[q])
         _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F)
+        jac[3] += 1
         if size <= _NEWTON_FRAC:
             return True
         if size > 0.5 * prev:
@@ -333,17 +334,17 @@ def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, Jinv):
 
 
 @njit(cache=True)
-def _base_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, out, M, R, A1, B1, J, jac, slot):
-    """Implicit exponential trapezoid into out (module docstring): the end overlaps x solve
-    x = overlaps(linear_forcing_step(x)) by Newton's method from x = (M0, R0) with the kept
-    Jacobian (its inverse J[slot]) when jac[slot] says it is set, else (or when that fails) a new
-    one at the start (counted in jac[2]).  Slot 0 serves steps of h, slot 1 those of h/2: Newton's
+def _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, out, M, R, A1, B1, J, jac, slot):
+    """Implicit exponential trapezoid from W (overlaps M0, R0, coefficients A0, B0) into out
+    (module docstring): the end overlaps x solve x = overlaps(linear_forcing_step(x)) by Newton's
+    method from x_guess (packed as _pack) with the kept Jacobian (its inverse J[slot]) when
+    jac[slot] says it is set, else (or when that fails) a new one at the guess (counted in jac[2];
+    jac[3] counts passes over the modes).  Slot 0 serves steps of h, slot 1 those of h/2: Newton's
     matrix depends on the step, and the controller changes it little from one step to the next.
     M, R <- the overlaps of out.  False when Newton does not converge or a value is not finite."""
     p, k = R0.shape
     n = p * (p + 1) // 2 + p * k
-    x = np.empty(n)
-    _pack(M0, R0, x)
+    x = x_guess.copy()
     scale = np.empty(n)  # the Cauchy-Schwarz bound of each overlap: its natural size
     q = 0
     for j in range(p):
@@ -355,16 +356,16 @@ def _base_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, out, M, R, A1,
             scale[q] = math.sqrt(abs(M0[j, j] * P[m, m]))
             q += 1
     tol = atol + rtol * scale
-    x_start = x.copy()
     F = np.empty(n)
     _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F)
+    jac[3] += 1
     for r in range(n):
         if not math.isfinite(F[r]):
             return False
     F_start = F.copy()
-    if jac[slot] != 0 and _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot]):
+    if jac[slot] != 0 and _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot], jac):
         return True
-    x[:] = x_start
+    x[:] = x_guess
     F[:] = F_start
     jac[slot] = 0
     Jd = np.empty((n, n))
@@ -379,14 +380,16 @@ def _base_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, out, M, R, A1,
         return False
     jac[slot] = 1
     jac[2] += 1
-    return _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot])
+    jac[3] += n
+    return _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot], jac)
 
 
 @njit(cache=True)
-def _richardson_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi, J, jac):
+def _richardson_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi, J, jac):
     """One base step of h and two of h/2, extrapolated into W_hi (overlaps M_hi, R_hi).  The kernels
     take the states transposed, W = X^T (d x p) and W* as Xs = W*^T (d x k): a mode's p entries are
-    contiguous.
+    contiguous.  x_guess: Newton's start for the end overlaps of the step of h; the steps of h/2
+    start from the midpoint of its start and result, then from its result.
 
     Returns the scaled error (1 = tolerance; inf when a base step fails or a state is not finite).
     """
@@ -398,17 +401,23 @@ def _richardson_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, W_hi, M_
     R = np.empty((p, k))
     A = np.empty((p, p))
     B = np.empty((p, k))
-    if not _base_step(W, M0, R0, A0, B0, h, lam, Ws, P, act, rtol, atol, full, M, R, A, B, J, jac, 0):
+    if not _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, full, M, R, A, B, J, jac, 0):
         return math.inf
-    if not _base_step(W, M0, R0, A0, B0, 0.5 * h, lam, Ws, P, act, rtol, atol, half, M, R, A, B, J, jac, 1):
+    x_end = np.empty(x_guess.shape[0])
+    _pack(M, R, x_end)
+    x_mid = np.empty(x_guess.shape[0])
+    _pack(M0, R0, x_mid)
+    x_mid = 0.5 * (x_mid + x_end)
+    if not _base_step(W, M0, R0, A0, B0, x_mid, 0.5 * h, lam, Ws, P, act, rtol, atol, half, M, R, A, B, J, jac,
+                      1):
         return math.inf
     M1, R1 = M.copy(), R.copy()
     A1 = np.empty((p, p))
     B1 = np.empty((p, k))
     _coefficients(M1, R1, P, act, A1, B1)
     # W_hi <- T_{h/2}, M, R its overlaps
-    if not _base_step(half, M1, R1, A1, B1, 0.5 * h, lam, Ws, P, act, rtol, atol, W_hi, M, R, A, B, J, jac,
-                      1):
+    if not _base_step(half, M1, R1, A1, B1, x_end, 0.5 * h, lam, Ws, P, act, rtol, atol, W_hi, M, R, A, B, J,
+                      jac, 1):
         return math.inf
     sumsq = 0.0
     for i in range(d):
@@ -442,7 +451,7 @@ def _jacobian_store(M, R) -> np.ndarray:
     and their state (set flags, count of Jacobians computed)."""
     p, k = R.shape
     n = p * (p + 1) // 2 + p * k
-    return np.zeros((2, n, n)), np.zeros(3, np.int64)
+    return np.zeros((2, n, n)), np.zeros(4, np.int64)
 
 
 def _loss_after(W, M, R, A, B, h, lam, Ws, P, act, activation, ctl, work) -> float:
@@ -452,7 +461,9 @@ def _loss_after(W, M, R, A, B, h, lam, Ws, P, act, activation, ctl, work) -> flo
     if h == 0.0:
         return float(loss_from_overlaps(M, R, P, activation))
     W_out, M_out, R_out, J, jac = work
-    _richardson_step(W, M, R, A, B, h, lam, Ws, P, act, ctl.rtol, ctl.atol, W_out, M_out, R_out, J, jac)
+    x = np.empty(J.shape[1])
+    _pack(M, R, x)
+    _richardson_step(W, M, R, A, B, x, h, lam, Ws, P, act, ctl.rtol, ctl.atol, W_out, M_out, R_out, J, jac)
     return float(loss_from_overlaps(M_out, R_out, P, activation))
 
 
@@ -514,6 +525,8 @@ def integrate_committee_flow(
     _coefficients(M, R, P, act, A, B)
     W_new, M_new, R_new = np.empty_like(W), np.empty_like(M), np.empty_like(R)
     J, jac = _jacobian_store(M, R)  # kept across steps (recomputed when Newton stalls)
+    x, x_prev, h_prev = np.empty(J.shape[1]), np.empty(J.shape[1]), 0.0  # overlaps now and one step back
+    _pack(M, R, x)
     level = None if tail_level is None else tail_level * float(loss_from_overlaps(M, R, P, activation))
     t0 = math.nan
     pending = list(t_eval[::-1])  # output times still to come, last first
@@ -533,8 +546,10 @@ def integrate_committee_flow(
             continue
         clipped = t + h >= t_out
         h_try = t_out - t if clipped else h
-        err = _richardson_step(W, M, R, A, B, h_try, lam, Xs, P, act, ctl.rtol, ctl.atol, W_new, M_new, R_new,
-                               J, jac)
+        # Newton's start: the overlaps extrapolated along the last step
+        guess = x + (h_try / h_prev) * (x - x_prev) if h_prev > 0 else x.copy()
+        err = _richardson_step(W, M, R, A, B, guess, h_try, lam, Xs, P, act, ctl.rtol, ctl.atol, W_new, M_new,
+                               R_new, J, jac)
         if err <= 1.0:
             crossed = level is not None and loss_from_overlaps(M_new, R_new, P, activation) <= level
             if crossed and math.isnan(t0):
@@ -545,6 +560,8 @@ def integrate_committee_flow(
                 continue  # retake the step, now clipped to t0
             W, W_new, M, M_new, R, R_new = W_new, W, M_new, M, R_new, R
             _coefficients(M, R, P, act, A, B)
+            x, x_prev, h_prev = x_prev, x, h_try
+            _pack(M, R, x)
             t = t_out if clipped else t + h_try
             h_new = ctl.next_step(h_try, err)
             h = max(h, h_new) if clipped else h_new
@@ -560,5 +577,5 @@ def integrate_committee_flow(
         R=np.array(Rs).reshape(-1, p, k), W_final=W.T.copy(), n_steps=n_steps, n_rejected=n_rejected, t0=t0,
         info={"method": "flow", "activation": activation, "rtol": ctl.rtol, "atol": ctl.atol,
               "error_metric": ERROR_METRICS[activation], "tail_level": tail_level, "t0": t0,
-              "n_jacobians": int(jac[2])},
+              "n_jacobians": int(jac[2]), "n_mode_passes": int(jac[3])},
     )

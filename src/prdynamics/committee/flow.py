@@ -401,12 +401,13 @@ def _richardson_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol,
     R = np.empty((p, k))
     A = np.empty((p, p))
     B = np.empty((p, k))
-    if not _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, full, M, R, A, B, J, jac, 0):
+    if not _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, full, M, R, A, B, J, jac,
+                      0):
         return math.inf
     x_end = np.empty(x_guess.shape[0])
     _pack(M, R, x_end)
     x_mid = np.empty(x_guess.shape[0])
-    _pack(M0, R0, x_mid)
+    _pack(M0, R0, x_mid)  # the start, then the midpoint
     x_mid = 0.5 * (x_mid + x_end)
     if not _base_step(W, M0, R0, A0, B0, x_mid, 0.5 * h, lam, Ws, P, act, rtol, atol, half, M, R, A, B, J, jac,
                       1):

@@ -390,6 +390,11 @@ def test_rates_at_a_bare_rate_fall_back_to_dense(case, monkeypatch):
     mu, U = _dense_modes(lam, Ws, p)
     assert np.min(np.abs(mu[:k, None] - c * lam[None, :])) <= 1e-15 * mu[0]
     calls = _spy_dense(monkeypatch)
+
+    def no_vectors(*args):
+        raise AssertionError("a rate on a bare rate must be detected before any resolvent vector")
+
+    monkeypatch.setattr(theory, "_secular_vectors", no_vectors)
     rates, X = committee_escape_modes(lam, Ws, p, "quadratic")
     assert len(calls) == 1
     _assert_same_modes(rates, X, mu, U, 1e-8)

@@ -211,8 +211,8 @@ def _secular_vectors(rates, D, V) -> np.ndarray:
 
     Rates within _TIE * rho_1 of each other form one cluster of m (a multiple eigenvalue, to rounding):
     its vectors come from the m eigenvectors of S(rho) of smallest |eigenvalue| at the cluster's mean,
-    orthonormalised and rotated to the eigenvectors of L restricted to their span (Rayleigh-Ritz,
-    O(d m k)).  Outside a cluster the zero eigenvalue of S(rho) is simple, the next one of order
+    orthonormalised (QR): a basis of the eigenspace, all that a multiple eigenvalue defines.
+    Outside a cluster the zero eigenvalue of S(rho) is simple, the next one of order
     (rate gap) x dS/drho (S increases with rho, dS/drho = V^T (rho - c Q)^{-2} V), far above the
     rounding of S, so its single null vector is accurate.
     """
@@ -225,11 +225,7 @@ def _secular_vectors(rates, D, V) -> np.ndarray:
         m, rho = r - start, float(np.mean(rates[start:r]))
         s, Z = np.linalg.eigh(_secular(rho, D, V))
         B = (V @ Z[:, np.argsort(np.abs(s))[:m]]) / (rho - D)[:, None]
-        if m > 1:
-            B = np.linalg.qr(B)[0]
-            BV = B.T @ V
-            B = B @ np.linalg.eigh((B * D[:, None]).T @ B + BV @ BV.T)[1][:, ::-1]
-        X[:, start:r] = B / np.linalg.norm(B, axis=0)
+        X[:, start:r] = np.linalg.qr(B)[0] if m > 1 else B / np.linalg.norm(B)
         start = r
     return X
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prdynamics.committee import gradient, hessian, integrate_committee_flow, overlaps, problem
+from prdynamics import model
+from prdynamics.committee import gradient, hessian, integrate_committee_flow, overlaps, problem, theory
 from prdynamics.committee.theory import (
     committee_escape_modes,
     committee_escape_rates,
+    escape_count,
     escape_operator,
     linearised_flow,
     own_escape_rates,
     secular_matrix,
 )
 from prdynamics.flow import StepController
+from prdynamics.model import spectrum
 from prdynamics.theory import escape_rate
 
 START = 1e-6  # |w_j(0)|: Phase I lasts ~ log(1 / START) / rho_c
@@ -252,3 +255,197 @@ def test_disjoint_teachers_escape_at_their_own_rates():
     assert np.trace(tr.M[-1]) <= 1e-5
     blocks = [(slice(m, None, 2), own[m]) for m in range(k)]
     _check_growth(tr, t, 3, 7, lam, Ws, W0, L, blocks, rates[0], 0.01)  # t in [8, 16]
+
+
+# --------------------------------------------------------------------------- the secular solver
+
+
+def _no_dense(monkeypatch):
+    """Make the dense fallback impossible, so that a result can only come from the secular solver."""
+
+    def refuse(*args):
+        raise AssertionError("the d x d escape operator was formed")
+
+    monkeypatch.setattr(theory, "escape_operator", refuse)
+
+
+def _dense_modes(lam, Ws, p):
+    """Every eigenvalue of L, descending, and its eigenvectors, by the dense symmetric eigensolver."""
+    mu, U = np.linalg.eigh(escape_operator(lam, Ws, p))
+    return mu[::-1], U[:, ::-1]
+
+
+def _assert_same_modes(rates, X, mu, U, tie):
+    """rates, X (k of them) against the dense mu, U (all d): rates to 1e-12 relative, eigenvectors up
+    to sign; for eigenvalues within tie * rho_1 of each other, where the eigenvectors are only
+    determined up to a rotation, the returned vectors must lie in the dense eigenspace."""
+    k = rates.shape[0]
+    assert np.all(np.abs(rates - mu[:k]) <= 1e-12 * mu[:k])
+    np.testing.assert_allclose(X.T @ X, np.eye(k), atol=1e-12)
+    start = 0
+    for r in range(1, mu.shape[0] + 1):
+        if r < mu.shape[0] and mu[r - 1] - mu[r] <= tie * mu[0]:
+            continue
+        cosines = np.linalg.svd(U[:, start:r].T @ X[:, start:min(r, k)], compute_uv=False)
+        assert np.min(cosines) >= 1.0 - 1e-10
+        start = r
+        if start >= k:
+            break
+
+
+@pytest.mark.parametrize("orthogonal", [False, True])
+@pytest.mark.parametrize("a", [0.5, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("p", [1, 5])
+@pytest.mark.parametrize("d, k", [(d, k) for d in (5, 50, 400) for k in (1, 2, 4, 8) if k <= d])
+def test_secular_solver_matches_dense_eigh(d, k, p, a, orthogonal, monkeypatch):
+    lam, Ws, _ = problem(a, d, p, k, d + k, 0, orthogonal)
+    mu, U = _dense_modes(lam, Ws, p)
+    _no_dense(monkeypatch)
+    rates, X = committee_escape_modes(lam, Ws, p, "quadratic")
+    assert rates.shape == (k,) and X.shape == (d, k)
+    _assert_same_modes(rates, X, mu, U, 1e-8)
+
+
+def _twin_teachers(d, a, seed):
+    """Two teachers with identical weights on disjoint modes of a spectrum whose values come in equal
+    pairs: L is two identical blocks, so every rate is exactly double."""
+    half = spectrum(d // 2, a)
+    lam = np.repeat(half, 2) / 2.0
+    g = np.random.default_rng(seed).standard_normal(d // 2)
+    Ws = np.zeros((2, d))
+    Ws[0, 0::2], Ws[1, 1::2] = g, g
+    return lam, Ws / np.sqrt(np.sum(lam * Ws * Ws, axis=1))[:, None]
+
+
+@pytest.mark.parametrize("case", ["twins", "twins_four", "isotropic"])
+def test_repeated_rates_keep_their_multiplicity(case, monkeypatch):
+    if case == "isotropic":  # a = 0, P = I_3: one 3-fold rate (4 k + 8) / (pkd)
+        p, k = 2, 3
+        lam, Ws, _ = problem(0.0, 40, p, k, 1, 0, True)
+        tied = [(0, 3)]
+    else:
+        p = 2
+        lam, Ws = _twin_teachers(60, 2.0, 3)
+        if case == "twins_four":  # a second pair of twins: rates (r1, r1, r2, r2)
+            lam2, Ws2 = _twin_teachers(60, 2.0, 4)
+            Ws = np.vstack([Ws, Ws2])
+        k = Ws.shape[0]
+        tied = [(2 * i, 2 * i + 2) for i in range(k // 2)]
+    mu, U = _dense_modes(lam, Ws, p)
+    for i, j in tied:  # the construction: exact multiplicity j - i, separated from the rest
+        assert mu[i] - mu[j - 1] <= 1e-14 * mu[0] and mu[j - 1] - mu[j] > 1e-6 * mu[0]
+        assert i == 0 or mu[i - 1] - mu[i] > 1e-6 * mu[0]
+    _no_dense(monkeypatch)
+    rates, X = committee_escape_modes(lam, Ws, p, "quadratic")
+    for i, j in tied:
+        assert np.ptp(rates[i:j]) <= 1e-14 * rates[0]
+    _assert_same_modes(rates, X, mu, U, 1e-8)
+    if case == "isotropic":
+        np.testing.assert_allclose(rates, (4.0 * k + 8.0) / (p * k * 40), rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["generic", "orthogonal", "twins", "isotropic"])
+def test_escape_count_against_dense_counts(case):
+    p = 3
+    if case == "twins":
+        lam, Ws = _twin_teachers(40, 1.5, 0)
+    else:
+        lam, Ws, _ = problem(0.0 if case == "isotropic" else 2.0, 40, p, 4, 2, 0, case != "generic")
+    mu = np.linalg.eigvalsh(escape_operator(lam, Ws, p))[::-1]
+    c = 4.0 * np.trace((Ws * lam) @ Ws.T) / (p * Ws.shape[0])
+    top = mu[:12][np.diff(mu[:13]) < -1e-12 * mu[0]]  # distinct values, one copy of a repeated rate
+    probes = np.concatenate([0.5 * (top[1:] + top[:-1]), [1.5 * mu[0], 0.5 * mu[-1]],
+                             top[:4] * (1 + 1e-9), top[:4] * (1 - 1e-9)])
+    for rho in probes:
+        if np.any(c * lam == rho):
+            continue
+        assert escape_count(rho, lam, Ws, p) == np.count_nonzero(mu > rho), rho
+    with pytest.raises(ValueError, match="pole"):
+        escape_count(c * lam[3], lam, Ws, p)
+
+
+def _spy_dense(monkeypatch):
+    calls = []
+
+    def spy(*args):
+        calls.append(args)
+        return escape_operator(*args)
+
+    monkeypatch.setattr(theory, "escape_operator", spy)
+    return calls
+
+
+@pytest.mark.parametrize("case", ["zero_component", "dependent_isotropic"])
+def test_rates_at_a_bare_rate_fall_back_to_dense(case, monkeypatch):
+    """A rate equal to some c lam_i: the eigenvector e_i (every teacher zero on mode i), or the bare
+    rate of a = 0 left in the top k when the teachers span fewer than k directions."""
+    p, k = 2, 2
+    if case == "zero_component":
+        lam, Ws, _ = problem(2.0, 50, p, k, 0, 0, False)
+        Ws[:, 0] = 0.0
+    else:
+        lam, Ws, _ = problem(0.0, 50, p, k, 0, 0, False)
+        Ws[1] = Ws[0]
+    c = 4.0 * np.trace((Ws * lam) @ Ws.T) / (p * k)
+    mu, U = _dense_modes(lam, Ws, p)
+    assert np.min(np.abs(mu[:k, None] - c * lam[None, :])) <= 1e-15 * mu[0]
+    calls = _spy_dense(monkeypatch)
+
+    def no_vectors(*args):
+        raise AssertionError("a rate on a bare rate must be detected before any resolvent vector")
+
+    monkeypatch.setattr(theory, "_secular_vectors", no_vectors)
+    rates, X = committee_escape_modes(lam, Ws, p, "quadratic")
+    assert len(calls) == 1
+    _assert_same_modes(rates, X, mu, U, 1e-8)
+    # the fallback is guarded: without memory for the d x d operator it refuses instead
+    monkeypatch.setattr(model, "_available_memory", lambda: 8 * 50 * 50)
+    with pytest.raises(MemoryError):
+        committee_escape_modes(lam, Ws, p, "quadratic")
+
+
+def test_large_d_never_forms_the_operator(monkeypatch):
+    """d = 20000, p = k = 8 with 1 GiB of memory (L alone would need 3.2 GB): eigenpairs checked by
+    their residuals through L v = c Q v + V (V^T v), and the top k by the count above and below."""
+    d, p, k = 20_000, 8, 8
+    lam, Ws, _ = problem(2.0, d, p, k, 0, 0, False)
+    monkeypatch.setattr(model, "_available_memory", lambda: 2**30)
+    with pytest.raises(MemoryError):
+        model.check_memory(d * d // 12)
+    _no_dense(monkeypatch)
+    rates, X = committee_escape_modes(lam, Ws, p, "quadratic")
+    c = 4.0 * np.sum(lam * Ws * Ws) / (p * k)
+    V = np.sqrt(8.0 / (p * k)) * (Ws * lam).T
+    assert np.all(np.diff(rates) < 0) and np.all(rates >= c * lam[:k])
+    np.testing.assert_allclose(X.T @ X, np.eye(k), atol=1e-12)
+    residual = c * lam[:, None] * X + V @ (V.T @ X) - X * rates
+    assert np.max(np.linalg.norm(residual, axis=0)) <= 1e-13 * rates[0]
+    assert escape_count(rates[0] * (1 + 1e-12), lam, Ws, p) == 0
+    assert escape_count(rates[-1] * (1 - 1e-12), lam, Ws, p) >= k
+    for r in range(1, k):
+        assert escape_count(0.5 * (rates[r - 1] + rates[r]), lam, Ws, p) == r
+
+
+def _ulps(x, n):
+    """The float n steps above x (below for n < 0)."""
+    for _ in range(abs(n)):
+        x = np.nextafter(x, np.inf if n > 0 else -np.inf)
+    return x
+
+
+def test_a_midpoint_on_a_bare_rate_moves_to_the_next_float():
+    """The bisection probe never evaluates S at a pole: a midpoint equal to c lam_i moves up to the next
+    float, where the count is the dense one; with no non-pole float left inside the bracket it gives up."""
+    p, k = 2, 3
+    lam, Ws, _ = problem(2.0, 30, p, k, 0, 0, False)
+    D, V = theory._lifted_diagonal(lam, Ws, p)
+    mu = np.linalg.eigvalsh(escape_operator(lam, Ws, p))
+    for i in (0, 4, 29):
+        lo, hi = _ulps(D[i], -2), _ulps(D[i], 2)
+        assert 0.5 * (lo + hi) == D[i]
+        mid, n = theory._probe(lo, hi, D, V)
+        assert mid == _ulps(D[i], 1) and n == np.count_nonzero(mu > mid)
+        # a second bare rate on the next float (a mode no teacher touches): nothing left in (lo, hi)
+        D2, V2 = np.append(D, _ulps(D[i], 1)), np.vstack([V, np.zeros((1, k))])
+        assert theory._probe(lo, hi, D2, V2) is None
+        assert theory._probe(lo, _ulps(D[i], 3), D2, V2)[0] == _ulps(D[i], 2)

@@ -33,6 +33,17 @@ s* = w*^T Q w* = 1 this is the paper's 1 = 8 sum_i (w*_i)^2 lam_i^2 / (rho - 4 l
 What grows at which rate: R = W Q W*^T ~ e^{rho_c t} and M = W Q W^T ~ e^{2 rho_c t} once the top
 mode dominates, the rest decaying relative to it like e^{-(rho_1 - rho_2) t}.
 
+Counting the rates without the d x d matrix.  For rho outside c spec(Q) the symmetric (d + k) x (d + k)
+matrix K = [[rho - c Q, V], [V^T, I_k]] has two Schur complements: rho - c Q - V V^T = rho - L (of the
+block I_k) and S(rho) = I_k - V^T (rho - c Q)^{-1} V = I_k - (8 / (pk)) G(rho) (of the block rho - c Q,
+the secular matrix).  Haynsworth's inertia additivity, In K = In I_k + In(rho - L) = In(rho - c Q) +
+In S(rho), counted in negative eigenvalues (I_k has none) gives
+    N(rho) = #{rates > rho} = #{i : c lam_i > rho} + #{negative eigenvalues of S(rho)},
+exact for every rho that is not a bare rate c lam_i, whatever the multiplicities, and O(d k^2) to
+evaluate.  rho_r = sup{rho : N(rho) >= r}, so each of the k escape rates is found by bisection on N
+inside Weyl's bracket c lam_(r) <= rho_r <= c lam_(r) + ||V||_2^2 (lam_(r) the r-th largest), and its
+eigenvectors are (rho_r - c Q)^{-1} V z, z in the null space of S(rho_r) (``committee_escape_modes``).
+
 Do the teacher directions decouple?  Only when G(rho) is diagonal for every rho, i.e. when the
 teachers are orthogonal in every eigenspace of Q separately (for instance disjoint supports, or
 a = 0 with Q-orthogonal teachers, where L = (4 tr P / (pkd)) I + (8 / (pkd^2)) T has the k-fold rate
@@ -116,12 +127,129 @@ def escape_operator(lam, Wstar, p: int) -> np.ndarray:
     return lin.S + np.diag(c * lam)
 
 
+# Relative scales of the secular solver.  Rates closer than _TIE rho_1 are one multiple eigenvalue
+# (bisection leaves ~1e-16 between equal ones; distinct rates of these problems are far apart).  A rate
+# within _NEAR_POLE rho of a bare rate c lam_i, where the resolvent's component 1 / (rho - c lam_i)
+# would carry a relative error eps rho / |rho - c lam_i| >= sqrt(eps), or an eigenpair with residual or
+# non-orthogonality above _NEAR_POLE, means the secular form has degenerated (committee_escape_modes).
+_TIE = 1e-10
+_NEAR_POLE = float(np.sqrt(np.finfo(np.float64).eps))
+
+
+def _lifted_diagonal(lam, Wstar, p: int):
+    """(D, V) with L = diag(D) + V V^T: D = c lam (d,), V = sqrt(8 / (pk)) Q W*^T (d, k)."""
+    k = Wstar.shape[0]
+    QW = (Wstar * lam).T
+    c = 4.0 * float(np.sum(QW.T * Wstar)) / (p * k)  # tr P = sum_m w*_m^T Q w*_m
+    return c * lam, np.sqrt(8.0 / (p * k)) * QW  # Fortran-ordered: (W* Q) transposed
+
+
+def _secular(rho: float, D, V) -> np.ndarray:
+    """S(rho) = I_k - V^T (rho - diag(D))^{-1} V, k x k, for rho not in D."""
+    return np.eye(V.shape[1]) - (V.T / (rho - D)) @ V  # V.T is C-ordered (_lifted_diagonal): one pass
+
+
+def _count_above(rho: float, D, V) -> int | None:
+    """N(rho), the number of eigenvalues of diag(D) + V V^T above rho (Haynsworth, module docstring);
+    None when rho is one of the D_i (a pole of S)."""
+    if np.any(D == rho):
+        return None
+    return int(np.count_nonzero(D > rho) + np.count_nonzero(np.linalg.eigvalsh(_secular(rho, D, V)) < 0))
+
+
+def escape_count(rho: float, lam, Wstar, p: int) -> int:
+    """The number of eigenvalues of L above rho, from the k x k secular matrix (O(d k^2), no d x d L).
+
+    N(rho) = #{i : c lam_i > rho} + #{negative eigenvalues of S(rho)} (module docstring); rho must not
+    be a bare rate c lam_i, where S has a pole.
+    """
+    lam, Wstar = _check_teachers(lam, Wstar)
+    n = _count_above(float(rho), *_lifted_diagonal(lam, Wstar, _check_count(p, "p")))
+    if n is None:
+        raise ValueError(f"rho = {rho} is a bare rate c lam_i, a pole of the secular matrix")
+    return n
+
+
+def _top_roots(D, V, k: int) -> np.ndarray:
+    """The k largest eigenvalues of diag(D) + V V^T, descending, by bisection on N to rounding.
+
+    Weyl: D_(r) <= rho_r <= D_(r) + ||V||_2^2 (D_(r) the r-th largest D_i).  Every evaluation of N(mid)
+    = n narrows all k brackets at once: rho_j > mid for j < n, rho_j <= mid for j >= n.  Repeated
+    rates need nothing special: N jumps by the multiplicity and each rho_r is its own supremum.
+    """
+    eps = np.finfo(np.float64).eps
+    lo = np.sort(D)[::-1][:k].copy()
+    lift = float(np.linalg.eigvalsh(V.T @ V)[-1])  # ||V||_2^2
+    hi = (lo + 2.0 * lift) * (1.0 + 4.0 * eps)  # margin for the rounding of lift and of the sum
+    for r in range(k):
+        while hi[r] - lo[r] > 2.0 * eps * hi[r]:
+            probe = _probe(lo[r], hi[r], D, V)
+            if probe is None:
+                break
+            mid, n = probe
+            lo[:n] = np.maximum(lo[:n], mid)
+            hi[n:] = np.minimum(hi[n:], mid)
+    return 0.5 * (lo + hi)
+
+
+def _probe(lo: float, hi: float, D, V):
+    """(mid, N(mid)) for a float mid strictly inside (lo, hi) that is not a pole: the midpoint, or the
+    next float above it when the midpoint is exactly a bare rate D_i (poles are isolated floats unless
+    two D_i are adjacent floats, hence the loop); None when no such float is left in the bracket."""
+    mid = 0.5 * (lo + hi)
+    while lo < mid < hi:
+        n = _count_above(mid, D, V)
+        if n is not None:
+            return mid, n
+        mid = np.nextafter(mid, np.inf)
+    return None
+
+
+def _secular_vectors(rates, D, V) -> np.ndarray:
+    """Unit eigenvectors (d, k) for the roots rates (descending): (rho - diag(D))^{-1} V z, z the
+    null vector of S(rho).
+
+    Rates within _TIE * rho_1 of each other form one cluster of m (a multiple eigenvalue, to rounding):
+    its vectors come from the m eigenvectors of S(rho) of smallest |eigenvalue| at the cluster's mean,
+    orthonormalised (QR): a basis of the eigenspace, all that a multiple eigenvalue defines.
+    Outside a cluster the zero eigenvalue of S(rho) is simple, the next one of order
+    (rate gap) x dS/drho (S increases with rho, dS/drho = V^T (rho - c Q)^{-2} V), far above the
+    rounding of S, so its single null vector is accurate.
+    """
+    k = rates.shape[0]
+    X = np.empty((D.shape[0], k))
+    start = 0
+    for r in range(1, k + 1):
+        if r < k and rates[r - 1] - rates[r] <= _TIE * rates[0]:
+            continue
+        m, rho = r - start, float(np.mean(rates[start:r]))
+        s, Z = np.linalg.eigh(_secular(rho, D, V))
+        B = (V @ Z[:, np.argsort(np.abs(s))[:m]]) / (rho - D)[:, None]
+        X[:, start:r] = np.linalg.qr(B)[0] if m > 1 else B / np.linalg.norm(B)
+        start = r
+    return X
+
+
 def committee_escape_modes(lam, Wstar, p: int, activation: str):
     """(rates (k,), V (d, k)): the k largest eigenvalues of L, descending, and unit eigenvectors.
 
-    rates[0] is rho_c.  Exact to rounding (the symmetric eigensolver on the d x d matrix L,
-    O(d^3)); needs k <= d.  Only the quadratic activation has an escape (module docstring: for
-    erf, W = 0 is not a critical point and the linearised flow has no growing mode).
+    rates[0] is rho_c.  Only the quadratic activation has an escape (module docstring: for erf,
+    W = 0 is not a critical point and the linearised flow has no growing mode); needs k <= d.
+
+    Secular solver, O(d k^2) per evaluation and O(d k) memory, never forming the d x d L: each rate
+    by bisection to rounding on the count N(rho) of the module docstring (``_top_roots``, about 50
+    evaluations per rate, shared by all k brackets), each eigenvector the resolvent image
+    (rho - c Q)^{-1} V z of the null vector z of S(rho), clusters of equal rates as one
+    orthonormalised block (``_secular_vectors``).  Eigenvectors have no sign convention.
+
+    Degenerate case.  When a rate coincides with a bare rate c lam_i (a mode on which every teacher
+    is zero, or equal lam_i, as for a = 0, of multiplicity above the rank of the teachers there), that
+    eigenvector is not of the resolvent form and S(rho) is singular or ill-conditioned near the root.
+    It is detected (a rate within sqrt(eps) rho_r of some c lam_i, or a returned pair with residual
+    |L v - rho v| or non-orthogonality above sqrt(eps) rho_1 resp. sqrt(eps)) and answered by the
+    dense symmetric eigensolver on ``escape_operator`` (O(d^3) time), guarded by check_memory.  a = 0
+    with k linearly independent teachers is not degenerate: its lifted rates are (8 / (pk)) x the
+    eigenvalues of W* Q^2 W*^T above the common bare rate.
     """
     check_activation(activation)
     if activation == "erf":
@@ -133,9 +261,18 @@ def committee_escape_modes(lam, Wstar, p: int, activation: str):
                          "(committee.population: I_a grows like 1 / sqrt(M_jj)) and moves the start at "
                          "a finite speed")
     lam, Wstar = _check_teachers(lam, Wstar)
+    p = _check_count(p, "p")
     k, d = Wstar.shape
     if k > d:
         raise ValueError(f"the escape rates need k <= d, got k={k}, d={d}")
+    D, V = _lifted_diagonal(lam, Wstar, p)
+    rates = _top_roots(D, V, k)
+    if all(np.min(np.abs(rho - D)) > _NEAR_POLE * rho for rho in rates):
+        X = _secular_vectors(rates, D, V)
+        residual = np.linalg.norm(X * D[:, None] + V @ (V.T @ X) - X * rates, axis=0)
+        if np.max(residual) <= _NEAR_POLE * rates[0] and np.max(np.abs(X.T @ X - np.eye(k))) <= _NEAR_POLE:
+            return rates, X
+    check_memory(d * d // 3)  # S, diag(c lam), L and eigh's copy: 4 x 8 d^2 bytes, 96 bytes per unit
     vals, vecs = eigh(escape_operator(lam, Wstar, p), subset_by_index=[d - k, d - 1])
     return vals[::-1].copy(), vecs[:, ::-1].copy()
 

@@ -409,8 +409,8 @@ def _richardson_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol,
     x_mid = np.empty(x_guess.shape[0])
     _pack(M0, R0, x_mid)  # the start, then the midpoint
     x_mid = 0.5 * (x_mid + x_end)
-    if not _base_step(W, M0, R0, A0, B0, x_mid, 0.5 * h, lam, Ws, P, act, rtol, atol, half, M, R, A, B, J, jac,
-                      1):
+    if not _base_step(W, M0, R0, A0, B0, x_mid, 0.5 * h, lam, Ws, P, act, rtol, atol, half, M, R, A, B, J,
+                      jac, 1):
         return math.inf
     M1, R1 = M.copy(), R.copy()
     A1 = np.empty((p, p))

@@ -496,10 +496,16 @@ def simulate_finite(cfg, w) -> dict:
 
 
 def committee_t_max(cfg, w) -> float:
-    """t_max_factor times the end of the tail window, tau(x_d = tail_x_hi_frac d) = H_{d,a} x_d^a / 16."""
+    """t_max_factor times the end of the tail window, tau(x_d = tail_x_hi_frac d) = H_{d,a} x_d^a / 16:
+    the horizon of the SGD runs."""
     c = cfg["committee"]
     a = float(w["a"])
     return c["t_max_factor"] * full_recovery_time(int(w["d"]), a) * c["tail_x_hi_frac"] ** a
+
+
+def committee_flow_t_max(cfg, w) -> float:
+    """The flows' horizon: committee_t_max, at least sequence_t_max (the learning sequence at small a)."""
+    return max(committee_t_max(cfg, w), float(cfg["committee"]["sequence_t_max"]))
 
 
 def committee_run(cfg, w, method, t_max) -> dict:
@@ -512,7 +518,7 @@ def committee_run(cfg, w, method, t_max) -> dict:
 
 
 def simulate_committee_flow(cfg, w) -> dict:
-    return committee_run(cfg, w, "flow", committee_t_max(cfg, w)) | {
+    return committee_run(cfg, w, "flow", committee_flow_t_max(cfg, w)) | {
         "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
         "phase3_loss": cfg["committee"]["phase3_loss"]}
 

@@ -66,7 +66,6 @@ from .population import (
 ProgressFn = Callable[[float, int], None]
 
 _PHI_SERIES = 0.1  # |z| below: phi1, phi2 from their Taylor series
-_PHI1_COEFFS = tuple(1.0 / math.factorial(n + 1) for n in range(10))
 _PHI2_COEFFS = tuple(1.0 / math.factorial(n + 2) for n in range(10))
 _FD_STEP = 1.5e-8  # relative finite-difference step of the Jacobian (~ sqrt of the unit roundoff)
 _MAX_NEWTON = 8
@@ -122,24 +121,23 @@ def linear_forcing_step(W, lam, Wstar, A0, B0, A1, B1, h: float) -> np.ndarray:
 # --------------------------------------------------------------------------- kernels
 
 
-@njit(cache=True)
-def _overlaps(X, lam, Xs, M, R):
-    """M = W Q W^T, R = W Q W*^T into the given arrays, from X = W^T (d x p) and Xs = W*^T (d x k)."""
-    d, p = X.shape
-    k = Xs.shape[1]
-    M[:] = 0.0
-    R[:] = 0.0
-    for i in range(d):
-        li = lam[i]
-        for j in range(p):
-            lw = li * X[i, j]
-            for m in range(j + 1):
-                M[j, m] += lw * X[i, m]
-            for m in range(k):
-                R[j, m] += lw * Xs[i, m]
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _overlaps(W, lam, Ws, M, R):
+    """M = W Q W^T, R = W Q W*^T into the given arrays (sums over the modes, vectorised)."""
+    p, d = W.shape
+    k = Ws.shape[0]
     for j in range(p):
-        for m in range(j):
-            M[m, j] = M[j, m]
+        for m in range(j + 1):
+            acc = 0.0
+            for i in range(d):
+                acc += lam[i] * W[j, i] * W[m, i]
+            M[j, m] = acc
+            M[m, j] = acc
+        for m in range(k):
+            acc = 0.0
+            for i in range(d):
+                acc += lam[i] * W[j, i] * Ws[m, i]
+            R[j, m] = acc
 
 
 @njit(cache=True, inline="always")
@@ -195,58 +193,71 @@ def _coefficients(M, R, P, act, A, B):
 
 @njit(cache=True, inline="always")
 def _exp_phi12(z):
-    """(e^z, phi1(z), phi2(z)) with one transcendental: Taylor series to z^9 for |z| < 0.1
-    (truncation < 3e-18), else expm1."""
+    """(e^z, phi1(z), phi2(z)) with one transcendental: for |z| < 0.1 phi2 from its Taylor series to
+    z^9 (truncation < 3e-18), phi1 = 1 + z phi2, e^z = 1 + z phi1; else expm1."""
     if abs(z) < _PHI_SERIES:
-        p1 = 0.0
-        p2 = 0.0
-        zk = 1.0
-        for n in range(10):
-            p1 += _PHI1_COEFFS[n] * zk
-            p2 += _PHI2_COEFFS[n] * zk
-            zk *= z
+        p2 = _PHI2_COEFFS[9]
+        for n in range(8, -1, -1):
+            p2 = p2 * z + _PHI2_COEFFS[n]
+        p1 = 1.0 + z * p2
         return 1.0 + z * p1, p1, p2
     em = math.expm1(z)
     return em + 1.0, em / z, (em - z) / (z * z)
 
 
 @njit(cache=True)
-def _linear_forcing(X, lam, Xs, A0, B0, A1, B1, h, out):
-    """linear_forcing_step on X = W^T, Xs = W*^T (d x p, d x k) into out (d x p, not X)."""
-    d, p = X.shape
-    k = Xs.shape[1]
+def _linear_forcing(W, lam, Ws, A0, B0, A1, B1, h, out):
+    """linear_forcing_step into out (p x d, not W); lam must be non-increasing.
+
+    Loops run over the modes innermost (vectorised).  With lam sorted, |z| = |alpha_j| lam_i h
+    falls below 0.1 on a tail of modes, which take e^z, phi1, phi2 from the series (branch-free,
+    vectorised); the head calls expm1."""
+    p, d = W.shape
+    k = Ws.shape[0]
     alpha, V = np.linalg.eigh(A1)
-    VB0 = np.zeros((p, k))
-    VB1 = np.zeros((p, k))
-    VD = np.zeros((p, p))  # V^T (A0 - A1)
+    Y = np.zeros((p, d))  # V^T W, then the new state in the eigenbasis
+    C0 = np.zeros((p, d))  # V^T g0
+    C1 = np.zeros((p, d))  # V^T g1
     for j in range(p):
-        for q in range(p):
-            v = V[q, j]
-            for m in range(k):
-                VB0[j, m] += v * B0[q, m]
-                VB1[j, m] += v * B1[q, m]
-            for m in range(p):
-                VD[j, m] += v * (A0[q, m] - A1[q, m])
-    y = np.empty(p)
-    for i in range(d):
-        lh = h * lam[i]
-        for j in range(p):
-            yj = 0.0
-            c0 = 0.0
-            for m in range(p):
-                yj += V[m, j] * X[i, m]
-                c0 += VD[j, m] * X[i, m]
-            c1 = 0.0
-            for m in range(k):
-                c0 += VB0[j, m] * Xs[i, m]
-                c1 += VB1[j, m] * Xs[i, m]
-            e, p1, p2 = _exp_phi12(-alpha[j] * lh)
-            y[j] = e * yj - lh * (p1 * c0 + p2 * (c1 - c0))
         for m in range(p):
-            acc = 0.0
-            for j in range(p):
-                acc += V[m, j] * y[j]
-            out[i, m] = acc
+            v = V[m, j]
+            vd = 0.0  # (V^T (A0 - A1))[j, m]
+            for q in range(p):
+                vd += V[q, j] * (A0[q, m] - A1[q, m])
+            for i in range(d):
+                Y[j, i] += v * W[m, i]
+                C0[j, i] += vd * W[m, i]
+        for m in range(k):
+            b0 = 0.0
+            b1 = 0.0
+            for q in range(p):
+                b0 += V[q, j] * B0[q, m]
+                b1 += V[q, j] * B1[q, m]
+            for i in range(d):
+                C0[j, i] += b0 * Ws[m, i]
+                C1[j, i] += b1 * Ws[m, i]
+    for j in range(p):
+        ah = -alpha[j] * h
+        head = 0
+        while head < d and abs(ah * lam[head]) >= _PHI_SERIES:
+            head += 1
+        for i in range(head):
+            e, p1, p2 = _exp_phi12(ah * lam[i])
+            Y[j, i] = e * Y[j, i] - h * lam[i] * (p1 * C0[j, i] + p2 * (C1[j, i] - C0[j, i]))
+        for i in range(head, d):
+            z = ah * lam[i]
+            p2 = _PHI2_COEFFS[9]
+            for n in range(8, -1, -1):
+                p2 = p2 * z + _PHI2_COEFFS[n]
+            p1 = 1.0 + z * p2
+            Y[j, i] = (1.0 + z * p1) * Y[j, i] - h * lam[i] * (p1 * C0[j, i] + p2 * (C1[j, i] - C0[j, i]))
+    for m in range(p):
+        for i in range(d):
+            out[m, i] = 0.0
+        for j in range(p):
+            v = V[m, j]
+            for i in range(d):
+                out[m, i] += v * Y[j, i]
 
 
 @njit(cache=True)
@@ -386,17 +397,16 @@ def _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, out, 
 
 @njit(cache=True)
 def _richardson_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi, J, jac):
-    """One base step of h and two of h/2, extrapolated into W_hi (overlaps M_hi, R_hi).  The kernels
-    take the states transposed, W = X^T (d x p) and W* as Xs = W*^T (d x k): a mode's p entries are
-    contiguous.  x_guess: Newton's start for the end overlaps of the step of h; the steps of h/2
+    """One base step of h and two of h/2, extrapolated into W_hi (overlaps M_hi, R_hi); the modes
+    sorted by lam, non-increasing (_linear_forcing).  x_guess: Newton's start for the end overlaps of the step of h; the steps of h/2
     start from the midpoint of its start and result, then from its result.
 
     Returns the scaled error (1 = tolerance; inf when a base step fails or a state is not finite).
     """
-    d, p = W.shape
-    k = Ws.shape[1]
-    full = np.empty((d, p))
-    half = np.empty((d, p))
+    p, d = W.shape
+    k = Ws.shape[0]
+    full = np.empty((p, d))
+    half = np.empty((p, d))
     M = np.empty((p, p))
     R = np.empty((p, k))
     A = np.empty((p, p))
@@ -421,19 +431,19 @@ def _richardson_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol,
                       jac, 1):
         return math.inf
     sumsq = 0.0
-    for i in range(d):
-        for j in range(p):
-            lo = W_hi[i, j]
-            full[i, j] = lo + (lo - full[i, j]) * (1.0 / 3.0)  # full <- extrapolated
-            sumsq += full[i, j] * full[i, j]
+    for j in range(p):
+        for i in range(d):
+            lo = W_hi[j, i]
+            full[j, i] = lo + (lo - full[j, i]) * (1.0 / 3.0)  # full <- extrapolated
+            sumsq += full[j, i] * full[j, i]
     rms = math.sqrt(sumsq / (p * d))
     err = 0.0
-    for i in range(d):
-        for j in range(p):
-            hi = full[i, j]
-            scale = max(max(abs(W[i, j]), abs(hi)), rms)
-            err = max(err, abs(hi - W_hi[i, j]) / (atol + rtol * scale))
-            W_hi[i, j] = hi
+    for j in range(p):
+        for i in range(d):
+            hi = full[j, i]
+            scale = max(max(abs(W[j, i]), abs(hi)), rms)
+            err = max(err, abs(hi - W_hi[j, i]) / (atol + rtol * scale))
+            W_hi[j, i] = hi
     _overlaps(W_hi, lam, Ws, M_hi, R_hi)
     for j in range(p):
         for m in range(p):
@@ -520,7 +530,8 @@ def integrate_committee_flow(
     ctl = controller
     p, k = W.shape[0], Wstar.shape[0]
     M, R, P = overlaps(W, lam, Wstar)
-    W, Xs = np.ascontiguousarray(W.T), np.ascontiguousarray(Wstar.T)  # the kernels' layout: W^T, W*^T
+    order = np.argsort(-lam, kind="stable")  # the kernels take the modes with lam non-increasing
+    lam, W, Xs = lam[order], np.ascontiguousarray(W[:, order]), np.ascontiguousarray(Wstar[:, order])
     act = ACTIVATIONS.index(activation)
     A, B = np.empty((p, p)), np.empty((p, k))
     _coefficients(M, R, P, act, A, B)
@@ -575,7 +586,7 @@ def integrate_committee_flow(
                 raise FloatingPointError(f"step size underflow at t = {t:.6g} (h = {h:.3g})")
     return CommitteeTrajectory(
         t=np.array(ts), loss=np.array(loss), error=np.array(error), M=np.array(Ms).reshape(-1, p, p),
-        R=np.array(Rs).reshape(-1, p, k), W_final=W.T.copy(), n_steps=n_steps, n_rejected=n_rejected, t0=t0,
+        R=np.array(Rs).reshape(-1, p, k), W_final=W[:, np.argsort(order)], n_steps=n_steps, n_rejected=n_rejected, t0=t0,
         info={"method": "flow", "activation": activation, "rtol": ctl.rtol, "atol": ctl.atol,
               "error_metric": ERROR_METRICS[activation], "tail_level": tail_level, "t0": t0,
               "n_jacobians": int(jac[2]), "n_mode_passes": int(jac[3])},

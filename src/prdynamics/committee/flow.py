@@ -398,8 +398,9 @@ def _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, out, 
 @njit(cache=True)
 def _richardson_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, W_hi, M_hi, R_hi, J, jac):
     """One base step of h and two of h/2, extrapolated into W_hi (overlaps M_hi, R_hi); the modes
-    sorted by lam, non-increasing (_linear_forcing).  x_guess: Newton's start for the end overlaps of the step of h; the steps of h/2
-    start from the midpoint of its start and result, then from its result.
+    sorted by lam, non-increasing (_linear_forcing).  x_guess: Newton's start for the end overlaps
+    of the step of h; the steps of h/2 start from the midpoint of its start and result, then from
+    its result.
 
     Returns the scaled error (1 = tolerance; inf when a base step fails or a state is not finite).
     """
@@ -586,7 +587,8 @@ def integrate_committee_flow(
                 raise FloatingPointError(f"step size underflow at t = {t:.6g} (h = {h:.3g})")
     return CommitteeTrajectory(
         t=np.array(ts), loss=np.array(loss), error=np.array(error), M=np.array(Ms).reshape(-1, p, p),
-        R=np.array(Rs).reshape(-1, p, k), W_final=W[:, np.argsort(order)], n_steps=n_steps, n_rejected=n_rejected, t0=t0,
+        R=np.array(Rs).reshape(-1, p, k), W_final=W[:, np.argsort(order)], n_steps=n_steps,
+        n_rejected=n_rejected, t0=t0,
         info={"method": "flow", "activation": activation, "rtol": ctl.rtol, "atol": ctl.atol,
               "error_metric": ERROR_METRICS[activation], "tail_level": tail_level, "t0": t0,
               "n_jacobians": int(jac[2]), "n_mode_passes": int(jac[3])},

@@ -219,6 +219,21 @@ def test_p_k_1_quadratic_flow_matches_integrate_flow():
     np.testing.assert_allclose(tr.error, 1 - 2 * ref.stats["u"] ** 2 + ref.stats["s"] ** 2, rtol=1e-9)
 
 
+def test_the_flow_does_not_depend_on_the_order_of_the_modes():
+    """The kernels sort the modes by lam (their series tail needs it): a problem given with its modes
+    permuted gives the same record and W_final permuted back, to rounding (the start's overlaps are
+    summed in another order: 1e-12 of the O(1) entries; a wrong permutation moves them by O(1))."""
+    lam, Ws, W0 = problem(2.0, 20, 2, 2, 1, 0, False)
+    perm = np.random.default_rng(0).permutation(20)
+    t_eval = log_time_grid(1e-2, 100.0, 5)
+    ctl = StepController(rtol=1e-9, atol=1e-13)
+    ref = integrate_committee_flow(lam, Ws, W0, "quadratic", t_eval, ctl)
+    out = integrate_committee_flow(lam[perm], Ws[:, perm], W0[:, perm], "quadratic", t_eval, ctl)
+    np.testing.assert_allclose(out.loss, ref.loss, rtol=1e-12)
+    np.testing.assert_allclose(out.M, ref.M, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out.W_final, ref.W_final[:, perm], rtol=0, atol=1e-12)
+
+
 def test_late_phase3_steps_grow_with_t():
     """The coupling through the overlaps is stiff once modes are learned (rate ~ lam_1); treated
     implicitly (end-value Newton solve), the step grows with t: a second-order step at rtol needs

@@ -70,7 +70,8 @@ _PHI2_COEFFS = tuple(1.0 / math.factorial(n + 2) for n in range(10))
 _FD_STEP = 1.5e-8  # relative finite-difference step of the Jacobian (~ sqrt of the unit roundoff)
 _MAX_NEWTON = 8
 _NEWTON_FRAC = 1e-3  # Newton stops when its update is below this fraction of the local tolerance
-_NEWTON_EPS = 1e-14  # ... or below this relative size (rounding)
+_NEWTON_EPS = 1e-13  # ... or below this size relative to the overlap's (rounding: eps times the condition
+                     # number of Newton's matrix, ~1e4 late in Phase III)
 
 
 @dataclass
@@ -292,9 +293,13 @@ def _unpack(x, M, R):
 
 @njit(cache=True)
 def _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F):
-    """out <- the step of h with end overlaps x; M, R <- its overlaps; F <- (M, R) - x."""
+    """out <- the step of h with end overlaps x; M, R <- its overlaps; F <- (M, R) - x (NaN when x has
+    no finite coefficients: a Newton iterate outside the Gram matrices, for erf)."""
     _unpack(x, M, R)
     _coefficients(M, R, P, act, A1, B1)
+    if not (np.all(np.isfinite(A1)) and np.all(np.isfinite(B1))):
+        F[:] = math.nan
+        return
     _linear_forcing(W, lam, Ws, A0, B0, A1, B1, h, out)
     _overlaps(out, lam, Ws, M, R)
     _pack(M, R, F)
@@ -318,13 +323,14 @@ def _jacobian(W, lam, Ws, P, act, A0, B0, h, x, F, scale, out, M, R, A1, B1, J):
 
 
 @njit(cache=True)
-def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, Jinv, jac):
-    """Newton's method with the fixed inverse matrix Jinv from x (F = F(x) given): True when the
-    update falls below the tolerance while contracting (rate <= 1/2); x, F, out, M, R then hold the end."""
+def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, thr, out, M, R, A1, B1, Jinv, jac):
+    """Newton's method with the fixed inverse matrix Jinv from x (F = F(x) given): True when every
+    update falls below its threshold thr while contracting (rate <= 1/2); x, F, out, M, R then hold
+    the end."""
     n = x.shape[0]
     prev = math.inf
     for _ in range(_MAX_NEWTON):
-        size = 0.0  # the update in units of the tolerance
+        size = 0.0  # the update in units of the threshold
         for q in range(n):
             dxq = 0.0
             for r in range(n):
@@ -332,11 +338,12 @@ def _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, Jinv, j
             x[q] += dxq
             if not math.isfinite(x[q]):
                 return False
-            if abs(dxq) > _NEWTON_EPS * abs(x[q]):
-                size = max(size, abs(dxq) / tol[q])
+            size = max(size, abs(dxq) / thr[q])
         _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F)
         jac[3] += 1
-        if size <= _NEWTON_FRAC:
+        if not np.all(np.isfinite(F)):
+            return False
+        if size <= 1.0:
             return True
         if size > 0.5 * prev:
             return False
@@ -366,7 +373,7 @@ def _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, out, 
         for m in range(k):
             scale[q] = math.sqrt(abs(M0[j, j] * P[m, m]))
             q += 1
-    tol = atol + rtol * scale
+    thr = np.maximum(_NEWTON_FRAC * (atol + rtol * scale), _NEWTON_EPS * (np.abs(x) + scale))
     F = np.empty(n)
     _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F)
     jac[3] += 1
@@ -374,7 +381,7 @@ def _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, out, 
         if not math.isfinite(F[r]):
             return False
     F_start = F.copy()
-    if jac[slot] != 0 and _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot], jac):
+    if jac[slot] != 0 and _newton(W, lam, Ws, P, act, A0, B0, h, x, F, thr, out, M, R, A1, B1, J[slot], jac):
         return True
     x[:] = x_guess
     F[:] = F_start
@@ -392,7 +399,7 @@ def _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, out, 
     jac[slot] = 1
     jac[2] += 1
     jac[3] += n
-    return _newton(W, lam, Ws, P, act, A0, B0, h, x, F, tol, out, M, R, A1, B1, J[slot], jac)
+    return _newton(W, lam, Ws, P, act, A0, B0, h, x, F, thr, out, M, R, A1, B1, J[slot], jac)
 
 
 @njit(cache=True)
@@ -539,6 +546,7 @@ def integrate_committee_flow(
     W_new, M_new, R_new = np.empty_like(W), np.empty_like(M), np.empty_like(R)
     J, jac = _jacobian_store(M, R)  # kept across steps (recomputed when Newton stalls)
     x, x_prev, h_prev = np.empty(J.shape[1]), np.empty(J.shape[1]), 0.0  # overlaps now and one step back
+    extrapolate = False
     _pack(M, R, x)
     level = None if tail_level is None else tail_level * float(loss_from_overlaps(M, R, P, activation))
     t0 = math.nan
@@ -559,8 +567,10 @@ def integrate_committee_flow(
             continue
         clipped = t + h >= t_out
         h_try = t_out - t if clipped else h
-        # Newton's start: the overlaps extrapolated along the last step
-        guess = x + (h_try / h_prev) * (x - x_prev) if h_prev > 0 else x.copy()
+        # Newton's start: the overlaps extrapolated along the last step (at most grow_max of it), or the
+        # start's after a failed solve (a tiny last step, e.g. clipped to an output time, extrapolates wildly)
+        ratio = min(h_try / h_prev, ctl.grow_max) if h_prev > 0 and extrapolate else 0.0
+        guess = x + ratio * (x - x_prev) if ratio > 0 else x.copy()
         err = _richardson_step(W, M, R, A, B, guess, h_try, lam, Xs, P, act, ctl.rtol, ctl.atol, W_new, M_new,
                                R_new, J, jac)
         if err <= 1.0:
@@ -573,13 +583,14 @@ def integrate_committee_flow(
                 continue  # retake the step, now clipped to t0
             W, W_new, M, M_new, R, R_new = W_new, W, M_new, M, R_new, R
             _coefficients(M, R, P, act, A, B)
-            x, x_prev, h_prev = x_prev, x, h_try
+            x, x_prev, h_prev, extrapolate = x_prev, x, h_try, True
             _pack(M, R, x)
             t = t_out if clipped else t + h_try
             h_new = ctl.next_step(h_try, err)
             h = max(h, h_new) if clipped else h_new
             n_steps += 1
         else:
+            extrapolate = extrapolate and err != math.inf
             shrink = ctl.shrink_min if err == math.inf else max(ctl.shrink_min, ctl.next_step(1.0, err))
             h = h_try * shrink
             n_rejected += 1

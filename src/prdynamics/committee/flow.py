@@ -193,15 +193,21 @@ def _coefficients(M, R, P, act, A, B):
 
 
 @njit(cache=True, inline="always")
+def _phi_series(z):
+    """(e^z, phi1(z), phi2(z)) for |z| < 0.1, branch-free: phi2 from its Taylor series to z^9
+    (truncation < 3e-18), phi1 = 1 + z phi2, e^z = 1 + z phi1."""
+    p2 = _PHI2_COEFFS[9]
+    for n in range(8, -1, -1):
+        p2 = p2 * z + _PHI2_COEFFS[n]
+    p1 = 1.0 + z * p2
+    return 1.0 + z * p1, p1, p2
+
+
+@njit(cache=True, inline="always")
 def _exp_phi12(z):
-    """(e^z, phi1(z), phi2(z)) with one transcendental: for |z| < 0.1 phi2 from its Taylor series to
-    z^9 (truncation < 3e-18), phi1 = 1 + z phi2, e^z = 1 + z phi1; else expm1."""
+    """(e^z, phi1(z), phi2(z)) with one transcendental: _phi_series for |z| < 0.1, else expm1."""
     if abs(z) < _PHI_SERIES:
-        p2 = _PHI2_COEFFS[9]
-        for n in range(8, -1, -1):
-            p2 = p2 * z + _PHI2_COEFFS[n]
-        p1 = 1.0 + z * p2
-        return 1.0 + z * p1, p1, p2
+        return _phi_series(z)
     em = math.expm1(z)
     return em + 1.0, em / z, (em - z) / (z * z)
 
@@ -246,12 +252,8 @@ def _linear_forcing(W, lam, Ws, A0, B0, A1, B1, h, out):
             e, p1, p2 = _exp_phi12(ah * lam[i])
             Y[j, i] = e * Y[j, i] - h * lam[i] * (p1 * C0[j, i] + p2 * (C1[j, i] - C0[j, i]))
         for i in range(head, d):
-            z = ah * lam[i]
-            p2 = _PHI2_COEFFS[9]
-            for n in range(8, -1, -1):
-                p2 = p2 * z + _PHI2_COEFFS[n]
-            p1 = 1.0 + z * p2
-            Y[j, i] = (1.0 + z * p1) * Y[j, i] - h * lam[i] * (p1 * C0[j, i] + p2 * (C1[j, i] - C0[j, i]))
+            e, p1, p2 = _phi_series(ah * lam[i])
+            Y[j, i] = e * Y[j, i] - h * lam[i] * (p1 * C0[j, i] + p2 * (C1[j, i] - C0[j, i]))
     for m in range(p):
         for i in range(d):
             out[m, i] = 0.0
@@ -274,6 +276,23 @@ def _pack(M, R, x):
         for m in range(k):
             x[n] = R[j, m]
             n += 1
+
+
+@njit(cache=True)
+def _overlap_scale(M, P, scale):
+    """scale <- the Cauchy-Schwarz bound of each overlap in _pack's order, its natural size:
+    sqrt(M_jj M_mm) for M[j, m], sqrt(M_jj P_mm) for R[j, m]."""
+    p = M.shape[0]
+    k = P.shape[0]
+    q = 0
+    for j in range(p):
+        for m in range(j, p):
+            scale[q] = math.sqrt(abs(M[j, j] * M[m, m]))
+            q += 1
+    for j in range(p):
+        for m in range(k):
+            scale[q] = math.sqrt(abs(M[j, j] * P[m, m]))
+            q += 1
 
 
 @njit(cache=True)
@@ -363,16 +382,8 @@ def _base_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol, out, 
     p, k = R0.shape
     n = p * (p + 1) // 2 + p * k
     x = x_guess.copy()
-    scale = np.empty(n)  # the Cauchy-Schwarz bound of each overlap: its natural size
-    q = 0
-    for j in range(p):
-        for m in range(j, p):
-            scale[q] = math.sqrt(abs(M0[j, j] * M0[m, m]))
-            q += 1
-    for j in range(p):
-        for m in range(k):
-            scale[q] = math.sqrt(abs(M0[j, j] * P[m, m]))
-            q += 1
+    scale = np.empty(n)
+    _overlap_scale(M0, P, scale)
     thr = np.maximum(_NEWTON_FRAC * (atol + rtol * scale), _NEWTON_EPS * (np.abs(x) + scale))
     F = np.empty(n)
     _end_map(W, lam, Ws, P, act, A0, B0, h, x, out, M, R, A1, B1, F)
@@ -453,13 +464,13 @@ def _richardson_step(W, M0, R0, A0, B0, x_guess, h, lam, Ws, P, act, rtol, atol,
             err = max(err, abs(hi - W_hi[j, i]) / (atol + rtol * scale))
             W_hi[j, i] = hi
     _overlaps(W_hi, lam, Ws, M_hi, R_hi)
-    for j in range(p):
-        for m in range(p):
-            scale = math.sqrt(abs(M_hi[j, j] * M_hi[m, m]))
-            err = max(err, abs(M_hi[j, m] - M[j, m]) / (atol + rtol * scale))
-        for m in range(k):
-            scale = math.sqrt(abs(M_hi[j, j] * P[m, m]))
-            err = max(err, abs(R_hi[j, m] - R[j, m]) / (atol + rtol * scale))
+    n = x_guess.shape[0]
+    x_hi, x_lo, scale_hi = np.empty(n), np.empty(n), np.empty(n)
+    _pack(M_hi, R_hi, x_hi)
+    _pack(M, R, x_lo)
+    _overlap_scale(M_hi, P, scale_hi)
+    for q in range(n):
+        err = max(err, abs(x_hi[q] - x_lo[q]) / (atol + rtol * scale_hi[q]))
     if not math.isfinite(err) or not math.isfinite(sumsq):
         return math.inf
     return err

@@ -20,6 +20,8 @@ Cases (full sizes; --quick shrinks every one):
   sgd_fused      run_sgd with sgd_rng fused against run_sgd numpy (today's kernel) and against the
                  compute bound (the fused kernel on one cached block, no draws) and the draw bound (the
                  fused generator alone), at d = 1000 with b = 1, 8, 64 and at d = 100, 1e4 with b = 1.
+  committee_sgd  run_committee_sgd with sgd_rng fused against numpy draws, at the committee study's SGD
+                 settings (config committee: d, a, its first pair, its smallest eta, batch 1), one replica.
   sgd_startup    a tiny scripts/simulate_sgd.py run (Fig 1's d, eta and seeds, 10 steps), each sgd_rng, in a
                  child process, against the floor of any run: a child that imports numpy and numba and
                  loads one cached kernel (numba's first load builds its target context); ratio = floor /
@@ -63,6 +65,9 @@ from scipy.integrate import solve_ivp  # noqa: E402
 
 import prdynamics  # noqa: E402
 from prdynamics import population  # noqa: E402
+from prdynamics.committee import problem as committee_problem  # noqa: E402
+from prdynamics.committee import run_committee_sgd  # noqa: E402
+from prdynamics.committee.sgd import committee_sgd_step_reference  # noqa: E402
 from prdynamics.flow import StepController, integrate_flow, log_time_grid  # noqa: E402
 from prdynamics.fused_rng import LANES, draw_normals, refill, stream_state  # noqa: E402
 from prdynamics.gd import gd_record_steps, integrate_gd  # noqa: E402
@@ -75,7 +80,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from pipeline import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "sgd_startup", "sgd_cuda")
+CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "committee_sgd", "sgd_startup",
+         "sgd_cuda")
 
 A = 2.0
 SEED = 0
@@ -118,6 +124,7 @@ SIZES = {
         "cuda": {"d": 1000, "replicas": 1024, "steps": 200, "cpu_replicas": 2, "repeats": 3,
                  "check_steps": 50},
         "startup": {"steps": 10, "repeats": 2},
+        "committee": {"steps": 5_000, "repeats": 3},
     },
     "full": {
         "flow": {"d": 1000, "t_max": 1e5, "scipy_cap_s": 120.0, "repeats": 3, "budget_s": 60.0},
@@ -130,6 +137,7 @@ SIZES = {
         "cuda": {"d": 1000, "replicas": 1024, "steps": 20_000, "cpu_replicas": 4, "repeats": 3,
                  "check_steps": 50},
         "startup": {"steps": 10, "repeats": 7},
+        "committee": {"steps": 200_000, "repeats": 5},
     },
 }
 
@@ -671,6 +679,38 @@ def case_sgd_fused(sizes: dict, log) -> dict:
     return {"rows": rows, "details": details}
 
 
+def case_committee_sgd(sizes: dict, log) -> dict:
+    """run_committee_sgd, fused generator against numpy's draws, at the committee study's SGD settings
+    (the target is sgd_fused's: the draws are the same share of either kernel's work)."""
+    cfg, c = sizes["committee"], CONFIG["committee"]
+    a, d, (p, k), eta = c["sgd"]["a"], c["d"], c["sgd"]["pairs"][0], min(c["sgd"]["eta"])
+    n = cfg["steps"]
+
+    def sgd(rng, steps=n):
+        return run_committee_sgd(a, d, p, k, "quadratic", [SEED], eta, 1, 0.0, np.array([steps * eta]),
+                                 base_seed=BASE_SEED, blowup=BLOWUP, orthogonal_teacher=False, rng=rng)
+
+    for rng in ("fused", "numpy"):
+        sgd(rng)  # compile / load
+    times = interleaved({"fused": lambda: sgd("fused"), "numpy": lambda: sgd("numpy")}, cfg["repeats"], 60.0)
+    tf, tn = best(times["fused"]), best(times["numpy"])
+    # accuracy: the fused run against the numpy reference step on its replayed draws (few steps)
+    steps, m = 16, -(-d // LANES) * LANES
+    lam, Ws, W = committee_problem(a, d, p, k, SEED, BASE_SEED, False)
+    zz = draw_normals(stream_state(BASE_SEED, d, SEED, FUSED_STREAM, 0), steps, m)[:, :d]
+    for z in zz:
+        W = committee_sgd_step_reference(W, lam, Ws, z[None], np.zeros(1), eta, 0.0, "quadratic")
+    acc = float(np.max(np.abs(sgd("fused", steps).W_final[0] - W)))
+    tag = f"a={a:g}, d={d}, p={p}, k={k}, eta={eta:g}, b=1"
+    note = f"{n} steps: fused {n / tf:.0f}, numpy {n / tn:.0f} steps/s"
+    log(f"  {tag}: {note}")
+    rows = [row("committee_sgd", f"committee_sgd_fused_vs_numpy[{tag}]", f"run_committee_sgd fused, {tag}", tf,
+                f"run_committee_sgd numpy, {tag}", tn, acc, None, TARGETS["sgd_fused_vs_numpy"],
+                "max |W| diff after 16 steps vs the numpy reference step on the fused stream's draws",
+                (len(times["fused"]), len(times["numpy"])), note)]
+    return {"rows": rows, "details": {"a": a, "d": d, "p": p, "k": k, "eta": eta, "steps": n, "times_s": times}}
+
+
 #: The floor of every run's start-up: interpreter, numpy, numba, and one cached kernel loaded (the first
 #: load builds numba's target context, which also imports scipy.linalg for numba's BLAS check).
 STARTUP_FLOOR = ("import numpy as np; from prdynamics.flow import trajectory_statistics as f; "
@@ -806,7 +846,8 @@ def case_sgd_cuda(sizes: dict, log) -> dict:
 
 CASE_FUNCS = {"flow_vs_gd": case_flow_vs_gd, "flow_vs_scipy": case_flow_vs_scipy,
               "flow_at_scale": case_flow_at_scale, "sgd_vs_rng": case_sgd_vs_rng,
-              "sgd_fused": case_sgd_fused, "sgd_startup": case_sgd_startup, "sgd_cuda": case_sgd_cuda}
+              "sgd_fused": case_sgd_fused, "committee_sgd": case_committee_sgd,
+              "sgd_startup": case_sgd_startup, "sgd_cuda": case_sgd_cuda}
 
 
 # --------------------------------------------------------------------------- output

@@ -10,13 +10,13 @@ t0 for the Phase III fit, whose window starts a few units of tau in).  With
 --method sgd the seeds run together as replicas (each file equals a run of that seed alone).
 
 Every option but --orthogonal-teacher is required where its method uses it (flow: --rtol --atol --phase3-loss;
-sgd: --eta --batch --sigma2 --blowup): a pipeline passes each one from config. Examples:
+sgd: --eta --batch --sigma2 --blowup --sgd-rng): a pipeline passes each one from config. Examples:
     python scripts/simulate_committee.py --method flow --a 2 --d 1000 --p 2 --k 2 --activation quadratic \
         --seed 0 --base-seed 0 --t-max 1e5 --t-min 1e-3 --points-per-decade 20 --rtol 1e-7 --atol 1e-12 \
         --phase3-loss 0.01 --out x.npz
     python scripts/simulate_committee.py --method sgd --a 2 --d 1000 --p 4 --k 2 --activation erf \
         --seed 0 1 --base-seed 0 --t-max 1e3 --t-min 1e-3 --points-per-decade 20 --eta 1e-3 --batch 1 \
-        --sigma2 0 --blowup 1e6 --orthogonal-teacher --out s0.npz s1.npz
+        --sigma2 0 --blowup 1e6 --sgd-rng fused --orthogonal-teacher --out s0.npz s1.npz
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from prdynamics.committee import ACTIVATIONS, integrate_committee_flow, problem,
 from prdynamics.committee.population import ERROR_METRICS
 from prdynamics.flow import StepController, log_time_grid
 from prdynamics.io import provenance, save_result
+from prdynamics.sgd import SGD_RNGS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,6 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, help="sgd: samples per step")
     p.add_argument("--sigma2", type=finite_float, help="sgd: label-noise variance")
     p.add_argument("--blowup", type=finite_float, help="sgd: max_j w_j^T Q w_j above this marks divergence")
+    p.add_argument("--sgd-rng", choices=SGD_RNGS,
+                   help="sgd: numpy's generator per chunk, or fused (drawn in the kernel)")
     p.add_argument("--orthogonal-teacher", action="store_true",
                    help="make the teacher rows exactly Q-orthogonal (Gram-Schmidt); i.i.d. otherwise")
     args = p.parse_args(argv)
@@ -86,7 +89,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         if not (math.isfinite(args.atol) and args.atol >= 0):
             p.error(f"--atol must be finite and >= 0, got {args.atol}")
     else:
-        missing = [f"--{n}" for n in ("eta", "batch", "sigma2", "blowup") if getattr(args, n) is None]
+        missing = [f"--{n.replace('_', '-')}" for n in ("eta", "batch", "sigma2", "blowup", "sgd_rng")
+                   if getattr(args, n) is None]
         if missing:
             p.error(f"--method sgd needs {' '.join(missing)}")
         if not (math.isfinite(args.eta) and args.eta > 0):
@@ -148,7 +152,7 @@ def run_sgd(args) -> None:
     start = time.perf_counter()
     res = run_committee_sgd(args.a, args.d, args.p, args.k, args.activation, args.seed, args.eta, args.batch,
                             args.sigma2, t_eval, base_seed=args.base_seed, blowup=args.blowup,
-                            orthogonal_teacher=args.orthogonal_teacher, progress=progress)
+                            orthogonal_teacher=args.orthogonal_teacher, rng=args.sgd_rng, progress=progress)
     bar.close()
     elapsed = time.perf_counter() - start
     for r, (seed, out) in enumerate(zip(args.seed, args.out, strict=True)):

@@ -36,8 +36,9 @@ from prdynamics.committee.sgd import committee_sgd_step_reference
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
 from prdynamics.io import COMMITTEE_FLOW_KEYS, COMMITTEE_KEYS, load_result
 from prdynamics.seeding import problem as single_problem
-from prdynamics.seeding import rng_for
-from prdynamics.sgd import run_sgd
+from prdynamics.fused_rng import LANES, draw_normals, stream_state
+from prdynamics.seeding import FUSED_STREAM, rng_for
+from prdynamics.sgd import SGD_RNGS, run_sgd
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -331,13 +332,36 @@ def test_sgd_kernel_equals_the_numpy_reference_step(activation):
     assert np.max(np.abs(W - W0)) > 1e-4  # the steps moved W
 
 
-def test_p_k_1_quadratic_sgd_is_the_paper_sgd():
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fused_sgd_equals_the_numpy_reference_step_on_the_streams_draws(activation, batch):
+    """The fused kernel draws sample j's inputs as the next block of its stream (d = 13 padded to 16
+    lanes) and its label noise from the noise stream: plain numpy steps on those draws (taken from
+    fused_rng.draw_normals) give the same W to rounding (1e-12)."""
+    d, seed, n, eta, sigma2 = 13, 4, 6, 0.01, 0.09
+    lam, Ws, W0 = problem(1.5, d, 3, 2, seed, 0, False)
+    m = -(-d // LANES) * LANES
+    Z = draw_normals(stream_state(0, d, seed, FUSED_STREAM, 0), n * batch, m)[:, :d].reshape(n, batch, d)
+    XI = draw_normals(stream_state(0, d, seed, FUSED_STREAM, 1, lanes=1), n * batch, 1).reshape(n, batch)
+    Wr = W0.copy()
+    for s in range(n):
+        Wr = committee_sgd_step_reference(Wr, lam, Ws, Z[s], XI[s], eta, sigma2, activation)
+    res = run_committee_sgd(1.5, d, 3, 2, activation, [seed], eta, batch, sigma2, np.array([n * eta]),
+                            base_seed=0, blowup=1e6, orthogonal_teacher=False, rng="fused")
+    assert res.info["n_steps"] == n
+    assert np.max(np.abs(res.W_final[0] - Wr)) <= 1e-12
+    assert np.max(np.abs(Wr - W0)) > 1e-4  # the steps moved W
+
+
+@pytest.mark.parametrize("rng", SGD_RNGS)
+def test_p_k_1_quadratic_sgd_is_the_paper_sgd(rng):
     """Same streams, same per-sample gradient: committee SGD with p = k = 1 is run_sgd's run of the
-    same seeds (batch 2, label noise), to rounding (1e-12 relative; measured ~1e-15)."""
+    same seeds (batch 2, label noise), to rounding (1e-12 relative; measured ~1e-15), with either
+    generator."""
     t_eval = log_time_grid(1e-2, 2.0, 10)
     mine = run_committee_sgd(1.5, 30, 1, 1, "quadratic", [0, 2], 1e-3, 2, 0.05, t_eval, base_seed=0,
-                             blowup=1e6, orthogonal_teacher=False)
-    paper = run_sgd(1.5, 30, [0, 2], 1e-3, 2, np.sqrt(0.05), t_eval, base_seed=0, blowup=1e6, rng="numpy")
+                             blowup=1e6, orthogonal_teacher=False, rng=rng)
+    paper = run_sgd(1.5, 30, [0, 2], 1e-3, 2, np.sqrt(0.05), t_eval, base_seed=0, blowup=1e6, rng=rng)
     np.testing.assert_array_equal(mine.t, paper.t)
     np.testing.assert_allclose(mine.M[:, :, 0, 0], paper.stats["s"], rtol=1e-12)
     np.testing.assert_allclose(mine.R[:, :, 0, 0], paper.stats["u"], rtol=1e-12, atol=1e-14)
@@ -353,7 +377,7 @@ def test_small_eta_sgd_follows_the_flow(activation):
     seeds = list(range(16))
     t_eval = log_time_grid(1e-1, 30.0, 6)
     res = run_committee_sgd(1.5, 20, 2, 2, activation, seeds, 2.5e-4, 1, 0.0, t_eval, base_seed=0,
-                            blowup=1e6, orthogonal_teacher=False)
+                            blowup=1e6, orthogonal_teacher=False, rng="fused")
     assert not res.diverged.any()
     flows = []
     for s in seeds:
@@ -367,11 +391,12 @@ def test_small_eta_sgd_follows_the_flow(activation):
     assert np.array(flows)[:, -1].mean() < 0.5 * np.array(flows)[:, 0].mean()  # the loss moved
 
 
-def test_sgd_is_reproducible_and_replicas_are_independent():
+@pytest.mark.parametrize("rng", SGD_RNGS)
+def test_sgd_is_reproducible_and_replicas_are_independent(rng):
     """Same seeds, same numbers; a replica alone equals that replica in a group; the chunk size
     does not change the numbers (bit for bit: split-invariant draws, per-replica streams)."""
     t_eval = log_time_grid(1e-2, 1.0, 10)
-    kw = dict(base_seed=0, blowup=1e6, orthogonal_teacher=True)
+    kw = dict(base_seed=0, blowup=1e6, orthogonal_teacher=True, rng=rng)
     group = run_committee_sgd(1.5, 16, 3, 2, "erf", [1, 3, 5], 2e-3, 4, 0.1, t_eval, **kw)
     again = run_committee_sgd(1.5, 16, 3, 2, "erf", [1, 3, 5], 2e-3, 4, 0.1, t_eval, **kw)
     alone = run_committee_sgd(1.5, 16, 3, 2, "erf", [3], 2e-3, 4, 0.1, t_eval, chunk_steps=7, **kw)
@@ -381,12 +406,13 @@ def test_sgd_is_reproducible_and_replicas_are_independent():
     assert not np.array_equal(group.loss[0], group.loss[1])
 
 
-def test_sgd_divergence_is_flagged_and_recorded_as_nan():
+@pytest.mark.parametrize("rng", SGD_RNGS)
+def test_sgd_divergence_is_flagged_and_recorded_as_nan(rng):
     """eta = 5 on quadratic units blows up at once: every replica is marked diverged at a step
     and its statistics are NaN from the first recorded time after that step."""
     t_eval = log_time_grid(1e-1, 100.0, 5)
     res = run_committee_sgd(1.5, 10, 2, 2, "quadratic", [0, 1], 5.0, 1, 0.0, t_eval, base_seed=0,
-                            blowup=1e6, orthogonal_teacher=False)
+                            blowup=1e6, orthogonal_teacher=False, rng=rng)
     assert res.diverged.all() and np.all(res.diverged_step >= 1)
     for r in range(2):
         after = res.t >= res.diverged_step[r] * 5.0
@@ -395,14 +421,14 @@ def test_sgd_divergence_is_flagged_and_recorded_as_nan():
 
 
 @pytest.mark.parametrize("bad", [dict(eta=np.nan), dict(sigma2=-1.0), dict(batch=0), dict(activation="relu6"),
-                                 dict(p=0), dict(blowup=0.0)])
+                                 dict(p=0), dict(blowup=0.0), dict(rng="mt19937")])
 def test_sgd_refuses_bad_values_by_name(bad):
     args = dict(a=1.5, d=10, p=2, k=2, activation="quadratic", seeds=[0], eta=1e-3, batch=1, sigma2=0.0,
                 t_eval=np.array([0.1, 1.0])) | bad
     name = next(iter(bad))
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
-        blowup = args.pop("blowup", 1e6)
-        run_committee_sgd(**args, base_seed=0, blowup=blowup, orthogonal_teacher=False)
+        blowup, rng = args.pop("blowup", 1e6), args.pop("rng", "fused")
+        run_committee_sgd(**args, base_seed=0, blowup=blowup, orthogonal_teacher=False, rng=rng)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -413,7 +439,8 @@ CLI_FLOW = ["--method", "flow", "--a", "1.5", "--d", "12", "--p", "2", "--k", "2
             "--rtol", "1e-8", "--atol", "1e-11", "--phase3-loss", "0.5"]
 CLI_SGD = ["--method", "sgd", "--a", "1.5", "--d", "12", "--p", "3", "--k", "2", "--activation", "erf",
            "--base-seed", "0", "--t-max", "1", "--t-min", "1e-2", "--points-per-decade", "5",
-           "--eta", "1e-2", "--batch", "2", "--sigma2", "0.01", "--blowup", "1e6", "--orthogonal-teacher"]
+           "--eta", "1e-2", "--batch", "2", "--sigma2", "0.01", "--blowup", "1e6", "--sgd-rng", "fused",
+           "--orthogonal-teacher"]
 
 
 def _cli():
@@ -447,7 +474,7 @@ def test_cli_sgd_writes_one_file_per_replica(tmp_path):
     outs = [str(tmp_path / "a.npz"), str(tmp_path / "b.npz")]
     assert _cli().main([*CLI_SGD, "--seed", "4", "7", "--out", *outs]) == 0
     alone = run_committee_sgd(1.5, 12, 3, 2, "erf", [7], 1e-2, 2, 0.01, log_time_grid(1e-2, 1.0, 5),
-                              base_seed=0, blowup=1e6, orthogonal_teacher=True)
+                              base_seed=0, blowup=1e6, orthogonal_teacher=True, rng="fused")
     res = load_result(outs[1], required=COMMITTEE_KEYS)
     np.testing.assert_array_equal(res["loss"], alone.loss[0])
     np.testing.assert_array_equal(res["R"], alone.R[0])
@@ -461,6 +488,7 @@ def test_cli_sgd_writes_one_file_per_replica(tmp_path):
     ({"--t-max": "nan"}, "--t-max"), ({"--a": "nan"}, "--a"), ({"--rtol": "nan"}, "--rtol"),
     ({"--atol": "-1"}, "--atol"), ({"--eta": "nan"}, "--eta"), ({"--sigma2": "-0.1"}, "--sigma2"),
     ({"--batch": "0"}, "--batch"), ({"--blowup": "nan"}, "--blowup"), ({"--k": "20"}, "--orthogonal-teacher"),
+    ({"--sgd-rng": "mt19937"}, "--sgd-rng"),
 ])
 def test_cli_refuses_bad_values_by_name(change, flag, tmp_path, capsys):
     base = CLI_FLOW if flag in ("--rtol", "--atol") else CLI_SGD
@@ -482,4 +510,4 @@ def test_cli_needs_the_options_of_its_method(tmp_path, capsys):
     argv = [*CLI_SGD[: CLI_SGD.index("--eta")], "--seed", "0", "--out", str(tmp_path / "x.npz")]
     with pytest.raises(SystemExit):
         _cli().main(argv)
-    assert "--eta --batch --sigma2 --blowup" in capsys.readouterr().err
+    assert "--eta --batch --sigma2 --blowup --sgd-rng" in capsys.readouterr().err

@@ -525,7 +525,8 @@ def simulate_committee_flow(cfg, w) -> dict:
 
 def simulate_committee_sgd(cfg, w) -> dict:
     return committee_run(cfg, w, "sgd", committee_t_max(cfg, w)) | {
-        "eta": w["eta"], "batch": w["batch"], "sigma2": w["sigma2"], "blowup": cfg["sgd_blowup"]}
+        "eta": w["eta"], "batch": w["batch"], "sigma2": w["sigma2"], "blowup": cfg["sgd_blowup"],
+        "sgd_rng": cfg["sgd_rng"]}
 
 
 @dataclass(frozen=True)

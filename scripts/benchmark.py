@@ -80,8 +80,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from pipeline import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "committee_sgd", "sgd_startup",
-         "sgd_cuda")
+CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "committee_sgd",
+         "sgd_startup", "sgd_cuda")
 
 A = 2.0
 SEED = 0
@@ -704,11 +704,12 @@ def case_committee_sgd(sizes: dict, log) -> dict:
     tag = f"a={a:g}, d={d}, p={p}, k={k}, eta={eta:g}, b=1"
     note = f"{n} steps: fused {n / tf:.0f}, numpy {n / tn:.0f} steps/s"
     log(f"  {tag}: {note}")
-    rows = [row("committee_sgd", f"committee_sgd_fused_vs_numpy[{tag}]", f"run_committee_sgd fused, {tag}", tf,
-                f"run_committee_sgd numpy, {tag}", tn, acc, None, TARGETS["sgd_fused_vs_numpy"],
+    rows = [row("committee_sgd", f"committee_sgd_fused_vs_numpy[{tag}]", f"run_committee_sgd fused, {tag}",
+                tf, f"run_committee_sgd numpy, {tag}", tn, acc, None, TARGETS["sgd_fused_vs_numpy"],
                 "max |W| diff after 16 steps vs the numpy reference step on the fused stream's draws",
                 (len(times["fused"]), len(times["numpy"])), note)]
-    return {"rows": rows, "details": {"a": a, "d": d, "p": p, "k": k, "eta": eta, "steps": n, "times_s": times}}
+    details = {"a": a, "d": d, "p": p, "k": k, "eta": eta, "steps": n, "times_s": times}
+    return {"rows": rows, "details": details}
 
 
 #: The floor of every run's start-up: interpreter, numpy, numba, and one cached kernel loaded (the first

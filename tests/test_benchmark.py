@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "benchmark.py"
-CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "committee_sgd", "sgd_startup",
-         "sgd_cuda")
+CASES = ("flow_vs_gd", "flow_vs_scipy", "flow_at_scale", "sgd_vs_rng", "sgd_fused", "committee_sgd",
+         "sgd_startup", "sgd_cuda")
 
 
 def _positive_finite(x) -> bool:

@@ -34,10 +34,10 @@ from prdynamics.committee.flow import _coefficients, _linear_forcing, linear_for
 from prdynamics.committee.sgd import _advance as _sgd_advance
 from prdynamics.committee.sgd import committee_sgd_step_reference
 from prdynamics.flow import StepController, integrate_flow, log_time_grid
-from prdynamics.io import COMMITTEE_FLOW_KEYS, COMMITTEE_KEYS, load_result
-from prdynamics.seeding import problem as single_problem
 from prdynamics.fused_rng import LANES, draw_normals, stream_state
+from prdynamics.io import COMMITTEE_FLOW_KEYS, COMMITTEE_KEYS, load_result
 from prdynamics.seeding import FUSED_STREAM, rng_for
+from prdynamics.seeding import problem as single_problem
 from prdynamics.sgd import SGD_RNGS, run_sgd
 
 ROOT = Path(__file__).resolve().parents[1]

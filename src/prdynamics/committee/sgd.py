@@ -15,7 +15,7 @@ paper's online SGD run of that seed, and runs that differ only in (p, k, activat
 their inputs (common random numbers).  Draws are split-invariant (numpy's standard normals), so
 the numbers do not depend on the chunk size or on which replicas run together.
 
-With rng "fused" the kernel draws replica r's inputs itself, block by block in L1, from
+With rng "fused" the kernel draws replica r's inputs itself, one sample at a time, from
 fused_rng.stream_state(base_seed, d, seed_r, FUSED_STREAM, 0) and its label noise from
 (..., FUSED_STREAM, 1): the streams of sgd.run_sgd's fused runs, so again p = k = 1 (quadratic) is the
 paper's run of that seed, and again the numbers do not depend on chunks or on the replicas run together.
@@ -325,7 +325,8 @@ def run_committee_sgd(
     return CommitteeSGDResult(
         t=steps * eta, loss=loss, error=error, M=Ms, R=Rs, W_final=W, diverged=div_step >= 0,
         diverged_step=div_step, lam=lam, Wstar=WS, W0=W0,
-        info={"method": "sgd", "activation": activation, "rng": rng, "eta": eta, "batch": batch, "sigma2": float(sigma2),
+        info={"method": "sgd", "activation": activation, "rng": rng, "eta": eta, "batch": batch,
+              "sigma2": float(sigma2),
               "blowup": blowup, "chunk_steps": chunk_steps, "n_steps": int(steps[-1]),
               "seeds": seeds.tolist(), "base_seed": int(base_seed),
               "orthogonal_teacher": bool(orthogonal_teacher),

@@ -69,12 +69,19 @@ from prdynamics.committee import problem as committee_problem  # noqa: E402
 from prdynamics.committee import run_committee_sgd  # noqa: E402
 from prdynamics.committee.sgd import committee_sgd_step_reference  # noqa: E402
 from prdynamics.flow import StepController, integrate_flow, log_time_grid  # noqa: E402
-from prdynamics.fused_rng import LANES, draw_normals, refill, stream_state  # noqa: E402
+from prdynamics.fused_rng import block_length, draw_normals, refill, stream_state  # noqa: E402
 from prdynamics.gd import gd_record_steps, integrate_gd  # noqa: E402
 from prdynamics.io import atomic_file  # noqa: E402
 from prdynamics.model import full_recovery_time  # noqa: E402
-from prdynamics.seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for  # noqa: E402
-from prdynamics.sgd import CHUNK_VALUES, _advance_fused, run_sgd, sgd_step_reference, sgd_steps  # noqa: E402
+from prdynamics.seeding import SGD_STREAM, problem, rng_for  # noqa: E402
+from prdynamics.sgd import (  # noqa: E402
+    CHUNK_VALUES,
+    _advance_fused,
+    fused_streams,
+    run_sgd,
+    sgd_step_reference,
+    sgd_steps,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from pipeline import load_config  # noqa: E402
@@ -625,7 +632,7 @@ def case_sgd_fused(sizes: dict, log) -> dict:
         eta = 0.1 / d  # far from the stability edge; speed does not depend on it
         n = max(8, cfg["values"] // (d * batch))
         t_eval = np.array([n * eta])
-        m = -(-d // LANES) * LANES
+        m = block_length(d)
         lam, wstar, w0 = problem(A, d, SEED, base_seed=BASE_SEED)
         pad = (0, m - d)
         sl, lamp, v = np.pad(np.sqrt(lam), pad), np.pad(lam, pad), np.pad(np.sqrt(lam) * wstar, pad)
@@ -653,7 +660,7 @@ def case_sgd_fused(sizes: dict, log) -> dict:
         k = 16
         res = run_sgd(A, d, [SEED], eta, batch, 0.0, np.array([k * eta]), base_seed=BASE_SEED,
                       blowup=BLOWUP, rng="fused")
-        zz = draw_normals(stream_state(BASE_SEED, d, SEED, FUSED_STREAM, 0), k * batch, m)[:, :d]
+        zz = draw_normals(fused_streams(BASE_SEED, d, SEED)[0], k * batch, m)[:, :d]
         w = w0.copy()
         for step in range(k):
             w = sgd_step_reference(w, lam, wstar, zz[step * batch:(step + 1) * batch], np.zeros(batch),
@@ -695,9 +702,9 @@ def case_committee_sgd(sizes: dict, log) -> dict:
     times = interleaved({"fused": lambda: sgd("fused"), "numpy": lambda: sgd("numpy")}, cfg["repeats"], 60.0)
     tf, tn = best(times["fused"]), best(times["numpy"])
     # accuracy: the fused run against the numpy reference step on its replayed draws (few steps)
-    steps, m = 16, -(-d // LANES) * LANES
+    steps, m = 16, block_length(d)
     lam, Ws, W = committee_problem(a, d, p, k, SEED, BASE_SEED, False)
-    zz = draw_normals(stream_state(BASE_SEED, d, SEED, FUSED_STREAM, 0), steps, m)[:, :d]
+    zz = draw_normals(fused_streams(BASE_SEED, d, SEED)[0], steps, m)[:, :d]
     for z in zz:
         W = committee_sgd_step_reference(W, lam, Ws, z[None], np.zeros(1), eta, 0.0, "quadratic")
     acc = float(np.max(np.abs(sgd("fused", steps).W_final[0] - W)))

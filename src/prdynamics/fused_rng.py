@@ -54,6 +54,11 @@ _TWO_M52 = 2.0**-52
 _TWO_M53 = 2.0**-53
 
 
+def block_length(d: int) -> int:
+    """d rounded up to whole lanes: the length of one sample's block of normals (kernels pad to it)."""
+    return -(-int(d) // LANES) * LANES
+
+
 def stream_state(base_seed: int, *coordinates: int, lanes: int = LANES) -> np.ndarray:
     """The (4, lanes) uint64 state of the stream named by (base_seed, *coordinates)."""
     entropy = [int(base_seed), *(int(c) for c in coordinates)]

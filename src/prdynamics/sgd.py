@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from .flow import STAT_NAMES, check_times, trajectory_statistics
-from .fused_rng import LANES, fill_normals, normal, stream_state
+from .fused_rng import LANES, block_length, fill_normals, normal, stream_state
 from .gd import gd_record_steps
 from .model import BYTES_PER_COORDINATE, FAST_REDUCTIONS, check_memory, spectrum
 from .seeding import FUSED_STREAM, SGD_STREAM, problem, rng_for
@@ -318,6 +318,13 @@ class SGDResult:
     info: dict = field(default_factory=dict)
 
 
+def fused_streams(base_seed: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fused generator's states for run seed (every SGD driver's): its inputs from
+    (base_seed, d, seed, FUSED_STREAM, 0), its label noise from (..., FUSED_STREAM, 1), one lane."""
+    return (stream_state(base_seed, d, int(seed), FUSED_STREAM, 0),
+            stream_state(base_seed, d, int(seed), FUSED_STREAM, 1, lanes=1))
+
+
 def check_sgd_arguments(d, seeds, eta, batch, sigma, blowup, t_eval):
     """Validate the arguments every SGD backend shares; returns them normalised, with the
     recorded steps: (seeds, eta, batch, sigma, blowup, t_eval, d, steps)."""
@@ -413,12 +420,11 @@ def run_sgd(
     V = sl * WS
     sstar = np.sum(lam * WS * WS, axis=1)
     if fused:
-        m = -(-d // LANES) * LANES  # blocks of whole lanes; the padding has sl = lam = v = w = 0
+        m = block_length(d)  # the padding has sl = lam = v = w = 0
         pad = ((0, 0), (0, m - d))
         slP, lamP = np.pad(sl, (0, m - d)), np.pad(lam, (0, m - d))
         VP, WP = np.pad(V, pad), np.pad(W, pad)
-        S = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 0) for sd in seeds]
-        SN = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 1, lanes=1) for sd in seeds]
+        S, SN = zip(*(fused_streams(base_seed, d, sd) for sd in seeds), strict=True)
         bits = np.empty((R, m), dtype=np.uint64)
         zbuf, gbuf = np.empty((R, m)), np.empty((R, m))
     else:

@@ -15,10 +15,10 @@ paper's online SGD run of that seed, and runs that differ only in (p, k, activat
 their inputs (common random numbers).  Draws are split-invariant (numpy's standard normals), so
 the numbers do not depend on the chunk size or on which replicas run together.
 
-With rng "fused" the kernel draws replica r's inputs itself, one sample at a time, from
-fused_rng.stream_state(base_seed, d, seed_r, FUSED_STREAM, 0) and its label noise from
-(..., FUSED_STREAM, 1): the streams of sgd.run_sgd's fused runs, so again p = k = 1 (quadratic) is the
-paper's run of that seed, and again the numbers do not depend on chunks or on the replicas run together.
+With rng "fused" the kernel draws replica r's inputs and label noise itself, one sample at a time,
+from sgd.fused_streams(base_seed, d, seed_r): the streams of sgd.run_sgd's fused runs, so again
+p = k = 1 (quadratic) is the paper's run of that seed, and again the numbers do not depend on chunks
+or on the replicas run together.
 
 Divergence: a replica whose state is not finite or whose max_j M_jj (the largest w_j^T Q w_j)
 exceeds blowup is marked diverged at that step, frozen, and recorded as NaN from then on.
@@ -34,10 +34,10 @@ import numpy as np
 from numba import njit
 from scipy.special import erf
 
-from ..fused_rng import LANES, fill_normals, normal, stream_state
+from ..fused_rng import block_length, fill_normals, normal
 from ..model import BYTES_PER_COORDINATE, FAST_REDUCTIONS, check_memory
-from ..seeding import FUSED_STREAM, SGD_STREAM, rng_for
-from ..sgd import CHUNK_VALUES, SGD_RNGS, _accumulate, _update, check_sgd_arguments
+from ..seeding import SGD_STREAM, rng_for
+from ..sgd import CHUNK_VALUES, SGD_RNGS, _accumulate, _update, check_sgd_arguments, fused_streams
 from .population import (
     ACTIVATIONS,
     ERROR_METRICS,
@@ -270,7 +270,7 @@ def run_committee_sgd(
     problems = [problem(a, d, p, k, int(sd), base_seed, orthogonal_teacher) for sd in seeds]
     p, k = problems[0][2].shape[0], problems[0][1].shape[0]
     per_coordinate = BYTES_PER_COORDINATE // 8
-    m = -(-d // LANES) * LANES  # fused: blocks of whole lanes; the padding has sl = lam = V = W = 0
+    m = block_length(d)  # fused: the padding has sl = lam = V = W = 0
     drawn = (2 + p) * m if fused else chunk_steps * batch * (d + 1)  # fused: bits, z, G per replica
     check_memory(-(-(d + n_rep * (3 * (p + k) * d + drawn)) // per_coordinate))
     lam = problems[0][0]
@@ -282,8 +282,7 @@ def run_committee_sgd(
     if fused:
         pad = ((0, 0), (0, 0), (0, m - d))
         W, V, sl, lamP = np.pad(W, pad), np.pad(V, pad), np.pad(sl, (0, m - d)), np.pad(lam, (0, m - d))
-        S = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 0) for sd in seeds]
-        SN = [stream_state(base_seed, d, int(sd), FUSED_STREAM, 1, lanes=1) for sd in seeds]
+        S, SN = zip(*(fused_streams(base_seed, d, sd) for sd in seeds), strict=True)
         bits, zbuf, G = np.empty((n_rep, m), dtype=np.uint64), np.empty((n_rep, m)), np.empty((n_rep, p, m))
     else:
         z_rngs = [rng_for(base_seed, d, int(sd), SGD_STREAM) for sd in seeds]

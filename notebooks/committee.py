@@ -32,8 +32,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from prdynamics.committee import captured_fraction
 from prdynamics.io import load_result
-from prdynamics.studies.committee import RUN_KEYS, captured_fraction
+from prdynamics.studies.committee import RUN_KEYS
 from prdynamics.statistics import loglog_interp, mean_ci
 from prfigures import save_figure, set_style, write_table
 
@@ -84,13 +85,13 @@ save_figure(fig, out_stem)
 
 # %%
 cols = ["rho", "rate_ratio", "rate_allowance", "raw_ratio", "own_ratio_min", "own_ratio_max", "spread",
-        "n_learned", "beta", "beta_lin", "beta_last", "C_over_law", "C_last_over_law", "early_q", "loss_end"]
+        "n_learned", "beta", "beta_lin", "beta_last", "beta_lin_last", "beta_own", "L_over_own", "C_over_law",
+        "C_last_over_law", "T_last", "early_q", "loss_end"]
 df = pd.DataFrame({k: st[k] for k in ["a", "p", "k", "seed", *cols] if "over_law" not in k} | {"activation": act})
 df["C_over_law"] = st["C_fit"] / st["C_law"]  # Phase III constant over committee.theory.tail_constant
 df["C_last_over_law"] = st["C_last"] / st["C_law"]  # the same from T_last
-df["T_first"] = np.nanmin(st["T_learn"], axis=1)
-df["T_last"] = np.nanmax(st["T_learn"], axis=1)
-agg = {c: (c, "mean") for c in [*cols, "T_first", "T_last"]}
+df["T_first"] = np.nanmin(st["T_learn"], axis=1)  # first teacher learned; T_last: every teacher direction
+agg = {c: (c, "mean") for c in [*cols, "T_first"]}
 table = df.groupby(["activation", "a", "p", "k"], as_index=False).agg(seeds=("seed", "size"), **agg)
 table["beta_sd"] = df.groupby(["activation", "a", "p", "k"])["beta"].std().to_numpy()
 table["one_minus_1_over_a"] = 1 - 1 / table["a"]

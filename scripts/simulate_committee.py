@@ -4,16 +4,19 @@
 Student f_W(x) = (1/p) sum_j sigma(w_j . x), teacher (1/k) sum_m sigma(w*_m . x) (prdynamics.committee).
 Each file holds t, loss (excess population risk), error (the metric named in error_metric), the
 overlaps M (T, p, p) and R (T, p, k), lam, W0, Wstar, W_final, diverged and the provenance; a flow
-file also holds t0, the first time L <= phase3_loss L(0) (NaN if never), located on the fly, and its
-record t is the output grid merged with t0 and t0 + tau for tau on that same grid (dense in tau after
-t0 for the Phase III fit, whose window starts a few units of tau in).  With
+file also holds two Phase III origins located on the fly (NaN if never): t0, the first time
+L <= phase3_loss L(0), and T_last, the first time every teacher direction is learned (the smallest
+squared Q-cosine between teacher and student span reaches learn_level); its record t is the output
+grid merged with each origin and origin + tau for tau on that same grid (dense in tau after both for
+the Phase III fits, whose window starts a few units of tau in).  With
 --method sgd the seeds run together as replicas (each file equals a run of that seed alone).
 
-Every option but --orthogonal-teacher is required where its method uses it (flow: --rtol --atol --phase3-loss;
-sgd: --eta --batch --sigma2 --blowup --sgd-rng): a pipeline passes each one from config. Examples:
+Every option but --orthogonal-teacher is required where its method uses it (flow: --rtol --atol
+--phase3-loss --learn-level; sgd: --eta --batch --sigma2 --blowup --sgd-rng): a pipeline passes each one
+from config. Examples:
     python scripts/simulate_committee.py --method flow --a 2 --d 1000 --p 2 --k 2 --activation quadratic \
         --seed 0 --base-seed 0 --t-max 1e5 --t-min 1e-3 --points-per-decade 20 --rtol 1e-7 --atol 1e-12 \
-        --phase3-loss 0.01 --out x.npz
+        --phase3-loss 0.01 --learn-level 0.9 --out x.npz
     python scripts/simulate_committee.py --method sgd --a 2 --d 1000 --p 4 --k 2 --activation erf \
         --seed 0 1 --base-seed 0 --t-max 1e3 --t-min 1e-3 --points-per-decade 20 --eta 1e-3 --batch 1 \
         --sigma2 0 --blowup 1e6 --sgd-rng fused --orthogonal-teacher --out s0.npz s1.npz
@@ -59,6 +62,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--phase3-loss", type=finite_float,
                    help="flow: tail origin t0 = first time L <= this x L(0), located on the fly; the record "
                         "then also holds t0 + tau for tau on the output grid (required by --method flow)")
+    p.add_argument("--learn-level", type=finite_float,
+                   help="flow: tail origin T_last = first time every teacher direction is captured to this "
+                        "squared Q-cosine, located on the fly; the record also holds T_last + tau (required "
+                        "by --method flow)")
     p.add_argument("--eta", type=finite_float, help="sgd: step size, SGD time t = steps * eta")
     p.add_argument("--batch", type=int, help="sgd: samples per step")
     p.add_argument("--sigma2", type=finite_float, help="sgd: label-noise variance")
@@ -80,10 +87,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.points_per_decade < 1:
         p.error(f"--points-per-decade must be >= 1, got {args.points_per_decade}")
     if args.method == "flow":
-        if args.rtol is None or args.atol is None or args.phase3_loss is None:
-            p.error("--method flow needs --rtol, --atol and --phase3-loss")
-        if not 0 < args.phase3_loss < 1:
-            p.error(f"--phase3-loss must be in (0, 1), got {args.phase3_loss}")
+        missing = [f"--{n.replace('_', '-')}" for n in ("rtol", "atol", "phase3_loss", "learn_level")
+                   if getattr(args, n) is None]
+        if missing:
+            p.error(f"--method flow needs {' '.join(missing)}")
+        for name in ("phase3_loss", "learn_level"):
+            if not 0 < getattr(args, name) < 1:
+                p.error(f"--{name.replace('_', '-')} must be in (0, 1), got {getattr(args, name)}")
         if not 0 < args.rtol < 1:
             p.error(f"--rtol must be in (0, 1), got {args.rtol}")
         if not (math.isfinite(args.atol) and args.atol >= 0):
@@ -136,12 +146,13 @@ def run_flow(args, seed: int, out: str) -> None:
     start = time.perf_counter()
     tr = integrate_committee_flow(lam, Wstar, W0, args.activation, t_eval,
                                   StepController(rtol=args.rtol, atol=args.atol), progress,
-                                  tail_level=args.phase3_loss, tail_taus=t_eval)
+                                  tail_level=args.phase3_loss, learn_level=args.learn_level, tail_taus=t_eval)
     bar.close()
     elapsed = time.perf_counter() - start
     arrays = _arrays(args, seed, tr.t, tr.loss, tr.error, tr.M, tr.R, lam, Wstar, W0, tr.W_final, False, -1,
                      tr.n_steps, tr.n_rejected)
-    arrays |= {"t0": tr.t0, "phase3_loss": args.phase3_loss}
+    arrays |= {"t0": tr.t0, "phase3_loss": args.phase3_loss, "T_last": tr.t_last,
+               "learn_level": args.learn_level}
     save_result(out, arrays, provenance(run_inputs(args, seed)) | {"wall_seconds": round(elapsed, 3)})
     print(f"wrote {out}: {tr.n_steps} steps ({tr.n_rejected} rejected) in {elapsed:.2f} s", file=sys.stderr)
 

@@ -434,9 +434,9 @@ def test_sgd_refuses_bad_values_by_name(bad):
 # --------------------------------------------------------------------------- CLI
 
 CLI_FLOW = ["--method", "flow", "--a", "1.5", "--d", "12", "--p", "2", "--k", "2",
-            "--activation", "quadratic", "--base-seed", "0", "--t-max", "5", "--t-min", "1e-2",
+            "--activation", "quadratic", "--base-seed", "0", "--t-max", "100", "--t-min", "1e-2",
             "--points-per-decade", "5",
-            "--rtol", "1e-8", "--atol", "1e-11", "--phase3-loss", "0.5"]
+            "--rtol", "1e-8", "--atol", "1e-11", "--phase3-loss", "0.5", "--learn-level", "0.6"]
 CLI_SGD = ["--method", "sgd", "--a", "1.5", "--d", "12", "--p", "3", "--k", "2", "--activation", "erf",
            "--base-seed", "0", "--t-max", "1", "--t-min", "1e-2", "--points-per-decade", "5",
            "--eta", "1e-2", "--batch", "2", "--sigma2", "0.01", "--blowup", "1e6", "--sgd-rng", "fused",
@@ -460,9 +460,11 @@ def test_cli_flow_writes_every_key_and_the_library_numbers(tmp_path):
         np.testing.assert_array_equal(res["Wstar"], Ws)
         np.testing.assert_array_equal(res["W0"], W0)
         ctl = StepController(rtol=1e-8, atol=1e-11)
-        t = log_time_grid(1e-2, 5.0, 5)
-        tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=0.5, tail_taus=t)
+        t = log_time_grid(1e-2, 100.0, 5)
+        tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=0.5, learn_level=0.6,
+                                      tail_taus=t)
         assert np.isfinite(tr.t0) and res["t0"] == tr.t0 and res["phase3_loss"] == 0.5
+        assert np.isfinite(tr.t_last) and res["T_last"] == tr.t_last and res["learn_level"] == 0.6
         np.testing.assert_array_equal(res["t"], tr.t)
         np.testing.assert_array_equal(res["M"], tr.M)
         np.testing.assert_array_equal(res["loss"], tr.loss)
@@ -488,10 +490,11 @@ def test_cli_sgd_writes_one_file_per_replica(tmp_path):
     ({"--t-max": "nan"}, "--t-max"), ({"--a": "nan"}, "--a"), ({"--rtol": "nan"}, "--rtol"),
     ({"--atol": "-1"}, "--atol"), ({"--eta": "nan"}, "--eta"), ({"--sigma2": "-0.1"}, "--sigma2"),
     ({"--batch": "0"}, "--batch"), ({"--blowup": "nan"}, "--blowup"), ({"--k": "20"}, "--orthogonal-teacher"),
-    ({"--sgd-rng": "mt19937"}, "--sgd-rng"),
+    ({"--sgd-rng": "mt19937"}, "--sgd-rng"), ({"--learn-level": "1"}, "--learn-level"),
+    ({"--phase3-loss": "0"}, "--phase3-loss"),
 ])
 def test_cli_refuses_bad_values_by_name(change, flag, tmp_path, capsys):
-    base = CLI_FLOW if flag in ("--rtol", "--atol") else CLI_SGD
+    base = CLI_FLOW if flag in ("--rtol", "--atol", "--learn-level", "--phase3-loss") else CLI_SGD
     argv = [*base, "--seed", "0", "--out", str(tmp_path / "x.npz")]
     for key, value in change.items():
         argv[argv.index(key) + 1] = value
@@ -503,10 +506,10 @@ def test_cli_refuses_bad_values_by_name(change, flag, tmp_path, capsys):
 
 def test_cli_needs_the_options_of_its_method(tmp_path, capsys):
     out = ["--seed", "0", "--out", str(tmp_path / "x.npz")]
-    argv = [a for a in CLI_FLOW if a not in ("--rtol", "1e-8")] + out
+    argv = [a for a in CLI_FLOW if a not in ("--rtol", "1e-8", "--learn-level", "0.6")] + out
     with pytest.raises(SystemExit):
         _cli().main(argv)
-    assert "--rtol" in capsys.readouterr().err
+    assert "--rtol --learn-level" in capsys.readouterr().err
     argv = [*CLI_SGD[: CLI_SGD.index("--eta")], "--seed", "0", "--out", str(tmp_path / "x.npz")]
     with pytest.raises(SystemExit):
         _cli().main(argv)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from prdynamics.committee import overlaps, problem
-from prdynamics.committee.theory import committee_escape_rates, escape_operator, tail_constant
-from prdynamics.phases import tail_window
+from prdynamics.committee import captured_fraction, overlaps, problem
+from prdynamics.committee.theory import committee_escape_rates, escape_operator, phase3_loss, tail_constant
+from prdynamics.phases import tail_exponent, tail_window
 from prdynamics.statistics import binomial_interval
 from prdynamics.studies import StudyInputError
 from prdynamics.studies import committee as C
@@ -49,7 +49,7 @@ def test_captured_fraction_is_the_q_projection_on_the_student_span():
     lam, Ws, _ = problem(1.5, 12, 3, 2, 0, 0, False)
     W = rng.standard_normal((3, 12))
     M, R, P = overlaps(W, lam, Ws)
-    got = C.captured_fraction(M[None], R[None], np.diag(P))[0]
+    got = captured_fraction(M[None], R[None], np.diag(P))[0]
     S = np.sqrt(lam)  # Q-inner product = Euclidean after scaling by sqrt(lam)
     for m in range(2):
         coef, *_ = np.linalg.lstsq((W * S).T, Ws[m] * S, rcond=None)
@@ -57,7 +57,7 @@ def test_captured_fraction_is_the_q_projection_on_the_student_span():
         assert abs(got[m] - proj @ proj / P[m, m]) <= 1e-12
     W_full = np.vstack([W, Ws])  # a span holding the teachers captures all of them
     M, R, P = overlaps(W_full, lam, Ws)
-    np.testing.assert_allclose(C.captured_fraction(M[None], R[None], np.diag(P))[0], 1.0, rtol=1e-10)
+    np.testing.assert_allclose(captured_fraction(M[None], R[None], np.diag(P))[0], 1.0, rtol=1e-10)
 
 
 def test_learning_times_of_logistic_curves():
@@ -151,7 +151,8 @@ def _tail_summary(C_fit, beta):
             "C_fit": np.asarray(C_fit, float), "C_law": np.array([1.0, 1.0, 1.0, 2**0.5, 2**0.5, 2**0.5]),
             "C_lin": np.full(n, 1.0), "C_single": np.full(n, 0.5), "beta": np.asarray(beta, float),
             "beta_lin": np.full(n, 0.5), "origin_depth": np.full(n, 0.1),
-            "beta_last": np.asarray(beta, float), "C_last": np.asarray(C_fit, float)}
+            "beta_last": np.asarray(beta, float), "C_last": np.asarray(C_fit, float),
+            "beta_lin_last": np.full(n, 0.5), "beta_own": np.full(n, 0.5), "L_over_own": np.full(n, 1.0)}
 
 
 def test_tail_constant_finding_on_the_law():
@@ -177,15 +178,54 @@ def test_tail_exponent_finding_pairs_by_seed():
 def test_summarise_refuses_a_flow_located_at_another_level():
     t, M, R, lam, Ws, W0 = _linear_run()
     run = {"t": t, "loss": np.ones_like(t), "M": M, "R": R, "lam": lam, "Wstar": Ws, "W0": W0, "a": 2.0,
-           "d": 40, "p": 2, "k": 2, "seed": 0, "activation": "quadratic", "t0": np.nan, "phase3_loss": 0.05}
+           "d": 40, "p": 2, "k": 2, "seed": 0, "activation": "quadratic", "t0": np.nan, "phase3_loss": 0.05,
+           "T_last": np.nan, "learn_level": 0.9}
     measure = {"tail_x_lo": 3.0, "tail_x_hi_frac": 0.3, "tail_min_points": 5, "phase3_loss": 0.01,
                "learn_level": 0.9, "phase1_s_max": 0.05, "early_t_max": 0.1, "rate_e_max": 0.5,
                "leave_rtol": 0.5}
     with pytest.raises(StudyInputError, match="phase3_loss"):
         C.summarise([run], [], **measure)
+    with pytest.raises(StudyInputError, match="learn_level"):
+        C.summarise([run | {"phase3_loss": 0.01, "learn_level": 0.8}], [], **measure)
     out = C.summarise([run | {"phase3_loss": 0.01}], [], **measure)
     assert np.isnan(out["t0"][0]) and np.isnan(out["beta"][0]) and np.isnan(out["C_fit"][0])
     assert out["C_law"][0] == tail_constant(2.0, lam, Ws, 2)
+
+
+def _own_origin_record(T_dir, T_last, d=1000, a=2.0, p=2, k=2):
+    """A record whose P-eigendirection r (eigenvalues ascending) is captured at T_dir[r]: M = I,
+    R = diag(sqrt(c_r pi_r)) V^T, so the captured fraction along v_r is c_r(t), a ramp from 0 at t = 0
+    through learn_level 0.9 at T_dir[r] (a record time, so its interpolation is exact) to 1;
+    the loss after T_last is the linearised loss with every direction from its own T_dir[r]."""
+    lam, Ws, _ = problem(a, d, p, k, 0, 0, False)
+    pi, V = np.linalg.eigh((Ws * lam) @ Ws.T)
+    ramp = np.linspace(0.0, T_last, 41)[1:]
+    t = np.union1d(np.concatenate([ramp, T_dir]), T_last + np.geomspace(1e-2, 1e5, 400))
+    c = np.clip(0.9 * t[:, None] / np.asarray(T_dir)[None, :], 0.0, 1.0)
+    R = np.sqrt(c * pi)[:, :, None] * V.T[None, :, :]  # (T, p = k, k): row r is sqrt(c_r pi_r) v_r^T
+    M = np.broadcast_to(np.eye(p), (t.size, p, p))
+    return t, M, R, lam, Ws, pi
+
+
+def test_own_origin_tail_recovers_the_directions_head_starts():
+    """On a loss that is exactly the own-origin linearised loss, L_over_own = 1 and beta_own equals the
+    fit of the loss itself; the one-origin loss from T_last decays faster on the window (beta_lin_last >
+    beta_own: the direction learned first has relaxed for longer).  Injected defect: the lags of the
+    two directions swapped in the loss (the eigenvalue order of P mixed up) moves L_over_own off 1."""
+    d, a, p, T_dir, T_last = 1000, 2.0, 2, np.array([300.0, 20.0]), 300.0
+    t, M, R, lam, Ws, pi = _own_origin_record(T_dir, T_last, d, a, p)
+    after = t > T_last
+    lags = T_last - T_dir
+    tail = (d, a, 10.0, 0.1, 5)
+    for swap, ratio_is_one in ((False, True), (True, False)):
+        loss = np.ones_like(t)
+        loss[after] = phase3_loss(t[after] - T_last, lam, Ws, p, lags=lags[::-1] if swap else lags)
+        out = C.own_origin_tail(t, loss, M, R, lam, Ws, p, T_last, 0.9, *tail)
+        assert (abs(out["L_over_own"] - 1) <= 1e-12) == ratio_is_one
+    loss[after] = phase3_loss(t[after] - T_last, lam, Ws, p, lags=lags)
+    out = C.own_origin_tail(t, loss, M, R, lam, Ws, p, T_last, 0.9, *tail)
+    assert abs(out["beta_own"] - tail_exponent(t, loss, T_last, *tail)[0]) <= 1e-12
+    assert out["beta_lin_last"] > out["beta_own"] + 0.05
 
 
 def test_origin_depth_is_where_the_law_meets_the_origin_loss():

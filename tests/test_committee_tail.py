@@ -1,6 +1,6 @@
-"""Phase III of a committee: the tail record of the flow integrator (t0 located on the fly, a log grid
-in tau = t - t0 merged into the record), the linearised tail law (committee.theory) and the tail
-constant fit of the study, each against an independent computation."""
+"""Phase III of a committee: the tail record of the flow integrator (t0 and T_last located on the fly,
+a log grid in tau after each merged into the record), the linearised tail law (committee.theory) and
+the tail fits of the study, each against an independent computation."""
 
 from __future__ import annotations
 
@@ -8,31 +8,42 @@ import numpy as np
 import pytest
 
 from prdynamics import theory
-from prdynamics.committee import integrate_committee_flow, loss_from_overlaps, overlaps, problem
+from prdynamics.committee import (
+    captured_spectrum,
+    integrate_committee_flow,
+    loss_from_overlaps,
+    overlaps,
+    problem,
+)
 from prdynamics.committee.theory import phase3_loss, saddle_level, tail_constant
 from prdynamics.flow import StepController, log_time_grid
 
-LEVEL, RTOL = 0.01, 1e-9
+LEVEL, LEARN, RTOL = 0.01, 0.9, 1e-9
 
 
 def _tail_run(p, k, d=40, a=2.0, t_max=600.0):
     lam, Ws, W0 = problem(a, d, p, k, 0, 0, False)
     t = log_time_grid(1e-3, t_max, 20)
     tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, StepController(rtol=RTOL, atol=1e-13),
-                                  tail_level=LEVEL, tail_taus=t)
+                                  tail_level=LEVEL, learn_level=LEARN, tail_taus=t)
     return lam, Ws, W0, t, tr
+
+
+def _anchored(t, origin):
+    return np.concatenate([[origin], origin + t[origin + t <= t[-1]]])
 
 
 @pytest.mark.parametrize("p, k", [(1, 1), (2, 2), (4, 2)])
 def test_tail_record_is_the_flow_on_those_times(p, k):
-    """The record is the sorted union of t_eval, t0 and t0 + t_eval (<= t_eval[-1]).  The same
-    tolerance on that explicit grid takes the same steps (equal to rounding: the tail search only
+    """The record is the sorted union of t_eval, and t0, T_last and each plus t_eval (<= t_eval[-1]).  The
+    same tolerance on that explicit grid takes the same steps (equal to rounding: the tail search only
     retakes the crossing step); against rtol 1e-12 the record is within the integrator's tolerance:
     measured gaps at rtol 1e-9 (d = 40, a = 2) are <= 3.8e-10 relative in the loss and 1.4e-9, 7e-9
     absolute in M, R (O(1) overlaps); bounds 3e-9 and 3e-8."""
     lam, Ws, W0, t, tr = _tail_run(p, k)
     assert np.isfinite(tr.t0) and tr.info["t0"] == tr.t0
-    want = np.union1d(t, np.concatenate([[tr.t0], tr.t0 + t[tr.t0 + t <= t[-1]]]))
+    assert np.isfinite(tr.t_last) and tr.info["t_last"] == tr.t_last
+    want = np.union1d(t, np.concatenate([_anchored(t, tr.t0), _anchored(t, tr.t_last)]))
     np.testing.assert_array_equal(tr.t, want)
     same = integrate_committee_flow(lam, Ws, W0, "quadratic", tr.t, StepController(rtol=RTOL, atol=1e-13))
     np.testing.assert_allclose(same.loss, tr.loss, rtol=1e-12, atol=0)
@@ -41,8 +52,9 @@ def test_tail_record_is_the_flow_on_those_times(p, k):
     np.testing.assert_allclose(tr.loss, ref.loss, rtol=3e-9, atol=0)
     np.testing.assert_allclose(tr.M, ref.M, rtol=0, atol=3e-8)
     np.testing.assert_allclose(tr.R, ref.R, rtol=0, atol=3e-8)
-    tau = tr.t - tr.t0
-    assert np.sum((tau >= 1.0) & (tau <= 10.0)) >= 20  # 20 per decade of tau (t_max - t0 >= 29 here)
+    for origin in (tr.t0, tr.t_last):
+        tau = tr.t - origin
+        assert np.sum((tau >= 1.0) & (tau <= 10.0)) >= 20  # 20 per decade of tau (t_max - origin >= 29 here)
 
 
 @pytest.mark.parametrize("p, k", [(1, 1), (2, 2), (4, 2)])
@@ -66,13 +78,54 @@ def test_t0_is_the_first_crossing_of_a_fine_grid(p, k):
     assert abs(tr.loss[i0] / (LEVEL * L0) - 1) <= RTOL
 
 
+@pytest.mark.parametrize("p, k", [(1, 1), (2, 2), (4, 2)])
+def test_t_last_is_the_first_crossing_of_a_fine_grid(p, k):
+    """As for t0: the smallest squared Q-cosine c_min between teacher and student span
+    (captured_spectrum) on a fine grid over T_last (1 +- 0.01), its crossing of learn_level by linear
+    interpolation; the gap in T_last times |d c_min / dt| within rtol (measured 0.6-1.6e-13 at rtol 1e-9),
+    and c_min below the level before."""
+    lam, Ws, W0, t, tr = _tail_run(p, k)
+    fine = np.union1d(t, np.linspace(0.99 * tr.t_last, 1.01 * tr.t_last, 4001))
+    f = integrate_committee_flow(lam, Ws, W0, "quadratic", fine, StepController(rtol=RTOL, atol=1e-13))
+    P = overlaps(W0, lam, Ws)[2]
+    c = captured_spectrum(f.M, f.R, P)[:, 0]
+    j = int(np.flatnonzero(c >= LEARN)[0])
+    assert f.t[j - 1] >= 0.99 * tr.t_last
+    slope = (c[j] - c[j - 1]) / (f.t[j] - f.t[j - 1])
+    t_bf = f.t[j - 1] + (LEARN - c[j - 1]) / slope
+    assert abs(tr.t_last - t_bf) * abs(slope) <= RTOL
+    c_rec = captured_spectrum(tr.M, tr.R, P)[:, 0]
+    i0 = int(np.flatnonzero(tr.t == tr.t_last)[0])
+    assert np.all(c_rec[:i0] < LEARN) and abs(c_rec[i0] - LEARN) <= RTOL
+
+
+def test_captured_spectrum_is_the_principal_angles_in_the_q_metric():
+    """Against scipy.linalg.subspace_angles of the Q^(1/2)-scaled rows: cos^2 of the angles, ascending;
+    a student containing the teachers captures all (1), one orthogonal to them none (0)."""
+    from scipy.linalg import subspace_angles
+
+    d, p, k = 30, 4, 3
+    lam, Ws, W = problem(2.0, d, p, k, 5, 0, False)
+    S = np.sqrt(lam)
+    M, R, P = overlaps(W, lam, Ws)
+    want = np.sort(np.cos(subspace_angles((W * S).T, (Ws * S).T)) ** 2)
+    np.testing.assert_allclose(captured_spectrum(M, R, P), want, rtol=0, atol=1e-12)
+    inside = np.vstack([Ws, W[:1]])
+    np.testing.assert_allclose(captured_spectrum(*overlaps(inside, lam, Ws)), 1.0, rtol=0, atol=1e-12)
+    T = np.linalg.qr((Ws * S).T)[0]
+    Z = np.random.default_rng(0).standard_normal((d, p))
+    outside = ((Z - T @ (T.T @ Z)) / S[:, None]).T
+    np.testing.assert_allclose(captured_spectrum(*overlaps(outside, lam, Ws)), 0.0, rtol=0, atol=1e-12)
+
+
 def test_no_crossing_gives_nan_and_the_plain_record():
     lam, Ws, W0 = problem(2.0, 40, 2, 2, 0, 0, False)
     t = log_time_grid(1e-3, 5.0, 20)  # still in Phase I
     ctl = StepController(rtol=RTOL, atol=1e-13)
-    tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=LEVEL, tail_taus=t)
+    tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=LEVEL, learn_level=LEARN,
+                                  tail_taus=t)
     plain = integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl)
-    assert np.isnan(tr.t0)
+    assert np.isnan(tr.t0) and np.isnan(tr.t_last)
     np.testing.assert_array_equal(tr.t, t)
     np.testing.assert_array_equal(tr.loss, plain.loss)
 
@@ -83,8 +136,25 @@ def test_tail_options_go_together():
     ctl = StepController(rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match="tail_taus"):
         integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=LEVEL)
+    with pytest.raises(ValueError, match="tail_taus"):
+        integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, learn_level=LEARN)
+    with pytest.raises(ValueError, match="tail_taus"):
+        integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_taus=t)
     with pytest.raises(ValueError, match="tail_level"):
         integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, tail_level=1.5, tail_taus=t)
+    with pytest.raises(ValueError, match="learn_level"):
+        integrate_committee_flow(lam, Ws, W0, "quadratic", t, ctl, learn_level=0.0, tail_taus=t)
+
+
+def test_fewer_students_than_teachers_never_capture_the_span():
+    """p < k: the student span has dimension p, so the smallest cosine is 0 and T_last is NaN."""
+    lam, Ws, W0 = problem(2.0, 30, 1, 2, 0, 0, False)
+    t = log_time_grid(1e-3, 300.0, 10)
+    tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, StepController(rtol=1e-8, atol=1e-12),
+                                  learn_level=LEARN, tail_taus=t)
+    assert np.isnan(tr.t_last) and np.isnan(tr.t0)
+    np.testing.assert_array_equal(tr.t, t)
+    assert np.max(captured_spectrum(tr.M, tr.R, overlaps(W0, lam, Ws)[2])[:, 0]) <= 1e-10
 
 
 # --------------------------------------------------------------------------- the linearised tail law
@@ -142,6 +212,28 @@ def test_tail_constant_is_the_limit_of_phase3_loss(p):
         x_hi, x_lo = x * np.sqrt(pi.max() / (p * k)), x * np.sqrt(pi.min() / (p * k))
         bound = a * (x_hi / d) ** (a - 1) / ((a - 1) * gamma(1 - 1 / a)) + 1 / x_lo
         assert abs(phase3_loss(tau, lam, Ws, p) * tau ** (1 - 1 / a) / C - 1) <= bound
+
+
+@pytest.mark.parametrize("p, k", [(2, 2), (4, 3)])
+def test_phase3_loss_lags_are_each_directions_head_start(p, k):
+    """With lags the loss is (4 / k^2) sum_i lam_i c_i^T P^(1/2) expm(-16 lam_i (tau P + P Lag) / (pk))
+    P^(1/2) c_i, Lag = V diag(lags) V^T (commuting with P), by scipy's expm; equal lags l shift tau by l."""
+    from scipy.linalg import expm, sqrtm
+
+    d = 25
+    lam, Ws, _ = problem(1.5, d, p, k, 2, 0, False)
+    P = (Ws * lam) @ Ws.T
+    V = np.linalg.eigh(P)[1]
+    lags = np.linspace(0.0, 7.0, k)
+    Lag = V @ np.diag(lags) @ V.T
+    half = np.real(sqrtm(P))
+    for tau in (0.3, 5.0):
+        want = sum(lam[i] * Ws[:, i] @ half @ expm(-16 * lam[i] * (tau * P + P @ Lag) / (p * k)) @ half
+                   @ Ws[:, i] for i in range(d)) * 4 / k**2
+        assert abs(phase3_loss(tau, lam, Ws, p, lags=lags) / want - 1) <= 1e-12
+    assert abs(phase3_loss(2.0, lam, Ws, p, lags=np.full(k, 3.0)) / phase3_loss(5.0, lam, Ws, p) - 1) <= 1e-13
+    with pytest.raises(ValueError, match="lags"):
+        phase3_loss(1.0, lam, Ws, p, lags=-np.ones(k))
 
 
 def test_tail_constant_needs_p_at_least_k():

@@ -520,7 +520,7 @@ def committee_run(cfg, w, method, t_max) -> dict:
 def simulate_committee_flow(cfg, w) -> dict:
     return committee_run(cfg, w, "flow", committee_flow_t_max(cfg, w)) | {
         "rtol": cfg["flow"]["rtol"], "atol": cfg["flow"]["atol"],
-        "phase3_loss": cfg["committee"]["phase3_loss"]}
+        "phase3_loss": cfg["committee"]["phase3_loss"], "learn_level": cfg["committee"]["learn_level"]}
 
 
 def simulate_committee_sgd(cfg, w) -> dict:

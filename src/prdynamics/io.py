@@ -32,7 +32,7 @@ TRAJECTORY_KEYS = ("t", "s", "u", "mse", "loss", "lam", "wstar", "w0", "a", "d",
 COMMITTEE_KEYS = ("t", "loss", "error", "error_metric", "M", "R", "lam", "W0", "Wstar", "W_final", "a", "d",
                   "p", "k", "seed", "base_seed", "activation", "method", "diverged")
 #: And those of a flow result: the tail origin t0 and the level that defines it.
-COMMITTEE_FLOW_KEYS = (*COMMITTEE_KEYS, "t0", "phase3_loss")
+COMMITTEE_FLOW_KEYS = (*COMMITTEE_KEYS, "t0", "phase3_loss", "T_last", "learn_level")
 
 
 class CorruptResultError(ValueError):

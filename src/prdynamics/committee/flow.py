@@ -32,9 +32,10 @@ treated exactly or implicitly:
   scaled error is the max over the entries of W (scale max(|W|, rms W)) and of the overlaps M, R
   (scale sqrt(M_jj M_ll), resp. sqrt(M_jj P_mm), their Cauchy-Schwarz bounds).  Steps are clipped
   to hit the output grid exactly.  A base step whose Newton iteration fails is a rejected step.
-* tail record (optional): the first time t0 the loss falls to a fraction of L(W0) is located inside
-  the step that crosses it, on that step's own extrapolated solution, and t0 + tau for a grid of tau
-  joins the output grid, so a Phase III fit in tau = t - t0 has samples however late t0 comes.
+* tail record (optional): the first time t0 the loss falls to a fraction of L(W0), and the time
+  T_last the last teacher direction is learned, are located inside the step that crosses, on that step's own
+  extrapolated solution, and origin + tau for a grid of tau joins the output grid, so a Phase III
+  fit in tau = t - origin has samples however late the origin comes.
 
 In late Phase III the overlaps still drift by O(10%) per decade of t (the learned units rotate
 while the tail modes are learned), so a second-order step at rtol needs h / t ~ rtol^(1/3): a few
@@ -56,6 +57,7 @@ from ..flow import StepController, check_times
 from .population import (
     ACTIVATIONS,
     ERROR_METRICS,
+    captured_spectrum,
     check_activation,
     check_committee,
     error_from_overlaps,
@@ -77,7 +79,7 @@ _NEWTON_EPS = 1e-13  # ... or below this size relative to the overlap's (roundin
 @dataclass
 class CommitteeTrajectory:
     """loss, error (T,), M (T, p, p) and R (T, p, k) on the output grid t, the final W and counts;
-    t0 the tail origin of a tail record (NaN without one)."""
+    t0 and t_last the origins of a tail record (NaN without one)."""
 
     t: np.ndarray
     loss: np.ndarray
@@ -88,6 +90,7 @@ class CommitteeTrajectory:
     n_steps: int = 0
     n_rejected: int = 0
     t0: float = math.nan
+    t_last: float = math.nan
     info: dict = field(default_factory=dict)
 
 
@@ -484,31 +487,38 @@ def _jacobian_store(M, R) -> np.ndarray:
     return np.zeros((2, n, n)), np.zeros(4, np.int64)
 
 
-def _loss_after(W, M, R, A, B, h, lam, Ws, P, act, activation, ctl, work) -> float:
-    """Loss after one extrapolated step of h from W (overlaps M, R, coefficients A, B at W): the
-    integrator's own interpolant inside an accepted step, accurate to its local error (smaller for h
-    below the step).  work: (W_out, M_out, R_out, J, jac) of the step."""
+def _overlaps_after(W, M, R, A, B, h, lam, Ws, P, act, ctl, work):
+    """Overlaps (M, R) after one extrapolated step of h from W (overlaps M, R, coefficients A, B at W):
+    the integrator's own interpolant inside an accepted step, accurate to its local error (smaller for
+    h below the step).  work: (W_out, M_out, R_out, J, jac) of the step."""
     if h == 0.0:
-        return float(loss_from_overlaps(M, R, P, activation))
+        return M, R
     W_out, M_out, R_out, J, jac = work
     x = np.empty(J.shape[1])
     _pack(M, R, x)
     _richardson_step(W, M, R, A, B, x, h, lam, Ws, P, act, ctl.rtol, ctl.atol, W_out, M_out, R_out, J, jac)
-    return float(loss_from_overlaps(M_out, R_out, P, activation))
+    return M_out, R_out
 
 
-def _crossing(W, M, R, A, B, h, lam, Ws, P, act, activation, ctl, level, t) -> float:
-    """The h' in (0, h] where the loss after one extrapolated step of h' from W reaches level (brentq,
-    to rounding in t + h'); the step of h crosses it and W lies above."""
+def _crossing(W, M, R, A, B, h, lam, Ws, P, act, ctl, excess_of, t) -> float:
+    """The h' in (0, h] where excess_of(M', R') changes sign, (M', R') the overlaps after one extrapolated
+    step of h' from W (brentq, to rounding in t + h'); the step of h crosses it."""
     from scipy.optimize import brentq
 
     work = (np.empty_like(W), np.empty_like(M), np.empty_like(R), *_jacobian_store(M, R))
 
     def excess(hh):
-        return _loss_after(W, M, R, A, B, hh, lam, Ws, P, act, activation, ctl, work) - level
+        return excess_of(*_overlaps_after(W, M, R, A, B, hh, lam, Ws, P, act, ctl, work))
 
     eps = np.finfo(float).eps
     return brentq(excess, 0.0, h, xtol=4 * eps * (t + h), rtol=4 * eps)
+
+
+def _with_anchor(pending, t, anchor: float, taus: np.ndarray, t_end: float) -> list:
+    """The output times still to come (last first) merged with anchor and anchor + taus (<= t_end)."""
+    extra = anchor + taus
+    merged = np.union1d(np.asarray(pending), np.concatenate([[anchor], extra[extra <= t_end]]))
+    return list(merged[merged >= t][::-1])
 
 
 def integrate_committee_flow(
@@ -520,6 +530,7 @@ def integrate_committee_flow(
     controller: StepController,
     progress: ProgressFn | None = None,
     tail_level: float | None = None,
+    learn_level: float | None = None,
     tail_taus: np.ndarray | None = None,
 ) -> CommitteeTrajectory:
     """Integrate dW/dt = -grad L from W0 at t = 0 and record loss, error, M, R at t_eval.
@@ -528,23 +539,27 @@ def integrate_committee_flow(
     excess risk, error the metric of committee.population (ERROR_METRICS[activation]).
     progress(t, n_steps), when given, is called after each recorded time.
 
-    Tail record (tail_level and tail_taus, both or neither): t0 is the first time the loss falls
-    to tail_level L(W0).  Each accepted step is checked; in the step that crosses, t0 is the root
-    (scipy brentq, to rounding in t) of the loss after one extrapolated step of h' from the
-    step's start, h' in (0, h], i.e. on the integrator's own solution inside that step (error of
-    one step of the integrator, at most its local tolerance).  The step is then retaken to t0, and
-    t0 and t0 + tau for every tau of tail_taus (positive, increasing) up to t_eval[-1] join the
-    record: the result's t is the sorted union with t_eval, and t0 is NaN when the loss never
-    falls to the level by t_eval[-1] (trajectory.t0, info["t0"]).
+    Tail record (tail_taus with tail_level, learn_level or both): two origins, each located on the fly.
+    t0 is the first time the loss falls to tail_level L(W0); T_last the first time every teacher
+    direction is learned: the smallest squared Q-cosine between the teacher span and the student
+    span (``captured_spectrum``) reaches learn_level (0 if it starts there).  Each accepted step is
+    checked; in the step that crosses, the origin is the root (scipy brentq, to rounding in t) of
+    the loss (of that cosine) after one extrapolated step of h' from the step's start, h' in (0, h], i.e. on
+    the integrator's own solution inside that step (error of one step of the integrator, at most its
+    local tolerance).  The step is then retaken to the origin, and the origin and origin + tau for
+    every tau of tail_taus (positive, increasing) up to t_eval[-1] join the record: the result's t is
+    the sorted union with t_eval.  An origin not reached by t_eval[-1] is NaN (trajectory.t0,
+    trajectory.t_last, info).
     """
     check_activation(activation)
     lam, Wstar, W = check_committee(lam, Wstar, W0)
     t_eval = check_times(t_eval)
-    if (tail_level is None) != (tail_taus is None):
-        raise ValueError("tail_level and tail_taus go together: give both or neither")
-    if tail_level is not None:
-        if not 0 < tail_level < 1:
-            raise ValueError(f"tail_level must be in (0, 1), got {tail_level}")
+    if (tail_level is None and learn_level is None) != (tail_taus is None):
+        raise ValueError("tail_taus goes with tail_level or learn_level: give it with one or both, or none")
+    for name, value in (("tail_level", tail_level), ("learn_level", learn_level)):
+        if value is not None and not 0 < value < 1:
+            raise ValueError(f"{name} must be in (0, 1), got {value}")
+    if tail_taus is not None:
         tail_taus = check_times(tail_taus)
     ctl = controller
     p, k = W.shape[0], Wstar.shape[0]
@@ -560,8 +575,11 @@ def integrate_committee_flow(
     extrapolate = False
     _pack(M, R, x)
     level = None if tail_level is None else tail_level * float(loss_from_overlaps(M, R, P, activation))
-    t0 = math.nan
+    t0 = t_last = math.nan
     pending = list(t_eval[::-1])  # output times still to come, last first
+    if learn_level is not None and captured_spectrum(M, R, P)[0] >= learn_level:
+        t_last = 0.0
+        pending = _with_anchor(pending, 0.0, 0.0, tail_taus, t_eval[-1])
     ts, loss, error, Ms, Rs = [], [], [], [], []
     t, h = 0.0, ctl.h_init
     n_steps = n_rejected = 0
@@ -587,11 +605,16 @@ def integrate_committee_flow(
         if err <= 1.0:
             crossed = level is not None and loss_from_overlaps(M_new, R_new, P, activation) <= level
             if crossed and math.isnan(t0):
-                t0 = t + _crossing(W, M, R, A, B, h_try, lam, Xs, P, act, activation, ctl, level, t)
-                extra = t0 + tail_taus
-                merged = np.union1d(np.asarray(pending), np.concatenate([[t0], extra[extra <= t_eval[-1]]]))
-                pending = list(merged[merged > t][::-1])
+                t0 = t + _crossing(W, M, R, A, B, h_try, lam, Xs, P, act, ctl,
+                                   lambda M1, R1: loss_from_overlaps(M1, R1, P, activation) - level, t)
+                pending = _with_anchor(pending, t, t0, tail_taus, t_eval[-1])
                 continue  # retake the step, now clipped to t0
+            if (learn_level is not None and math.isnan(t_last)
+                    and captured_spectrum(M_new, R_new, P)[0] >= learn_level):
+                t_last = t + _crossing(W, M, R, A, B, h_try, lam, Xs, P, act, ctl,
+                                       lambda M1, R1: captured_spectrum(M1, R1, P)[0] - learn_level, t)
+                pending = _with_anchor(pending, t, t_last, tail_taus, t_eval[-1])
+                continue  # retake the step, now clipped to T_last
             W, W_new, M, M_new, R, R_new = W_new, W, M_new, M, R_new, R
             _coefficients(M, R, P, act, A, B)
             x, x_prev, h_prev, extrapolate = x_prev, x, h_try, True
@@ -610,8 +633,9 @@ def integrate_committee_flow(
     return CommitteeTrajectory(
         t=np.array(ts), loss=np.array(loss), error=np.array(error), M=np.array(Ms).reshape(-1, p, p),
         R=np.array(Rs).reshape(-1, p, k), W_final=W[:, np.argsort(order)], n_steps=n_steps,
-        n_rejected=n_rejected, t0=t0,
+        n_rejected=n_rejected, t0=t0, t_last=t_last,
         info={"method": "flow", "activation": activation, "rtol": ctl.rtol, "atol": ctl.atol,
               "error_metric": ERROR_METRICS[activation], "tail_level": tail_level, "t0": t0,
+              "learn_level": learn_level, "t_last": t_last,
               "n_jacobians": int(jac[2]), "n_mode_passes": int(jac[3])},
     )

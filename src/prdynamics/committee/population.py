@@ -247,6 +247,27 @@ def coefficients(M, R, P, activation: str):
     return G + G.T, (-2.0 / (p * k)) * ic_st
 
 
+def captured_fraction(M, R, P_diag) -> np.ndarray:
+    """c_m = (R^T M^{-1} R)_mm / P_mm, shape (..., k) for M (..., p, p), R (..., p, k): the squared
+    Q-cosine of w*_m with the row span of W (R = W Q w*_m are its Q-inner products with the rows, M their
+    Gram matrix), invariant under W -> O W, the symmetry of quadratic units."""
+    M, R = np.asarray(M, float), np.asarray(R, float)
+    X = np.linalg.solve(M, R)
+    return np.sum(R * X, axis=-2) / np.asarray(P_diag, float)
+
+
+def captured_spectrum(M, R, P) -> np.ndarray:
+    """Eigenvalues (ascending, shape (..., k)) of P^{-1/2} R^T M^{-1} R P^{-1/2}: the squared cosines of
+    the principal angles between the teacher span and the student row span in the Q inner product (the
+    Q-projection onto the student span, restricted to the teacher span, in a Q-orthonormal teacher
+    basis).  The smallest is the worst-captured teacher direction; invariant under W -> O W and under a
+    change of teacher basis, so it needs no choice of directions when P is degenerate."""
+    M, R, P = np.asarray(M, float), np.asarray(R, float), np.asarray(P, float)
+    pi, V = np.linalg.eigh(P)
+    RS = R @ (V / np.sqrt(pi))  # R P^{-1/2}, up to the rotation V^T, which leaves the eigenvalues
+    return np.linalg.eigvalsh(np.swapaxes(RS, -1, -2) @ np.linalg.solve(M, RS))
+
+
 def error_from_overlaps(M, R, P, activation: str):
     """The error metric of the module docstring: quadratic tr(QDQD) / tr(QTQT), else L(W) / L(0)."""
     check_activation(activation)

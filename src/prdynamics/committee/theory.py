@@ -316,11 +316,14 @@ def secular_matrix(rho: float, lam, Wstar, p: int) -> np.ndarray:
 # --------------------------------------------------------------------------- Phase III
 
 
-def phase3_loss(tau, lam, Wstar, p: int, E0=None):
+def phase3_loss(tau, lam, Wstar, p: int, E0=None, lags=None):
     """Linearised Phase III loss of a quadratic committee with p >= k (derivation: ``tail_constant``):
         L(tau) = (4 / k^2) sum_i lam_i c_i^T P exp(-16 lam_i tau P / (pk)) c_i,
     c_i = E0[:, i] the error of mode i at the origin in teacher coordinates (k-vectors; default
     W*[:, i], every mode unlearned there).  p = k = 1, P = 1: theory.phase3_loss(tau, lam, E0[0]).
+    In the eigenbasis (pi_r, v_r) of P (pi ascending, numpy.linalg.eigh) the sum splits into one
+    single-neuron tail per direction r; lags (k,), >= 0, starts each at its own origin: direction r
+    has relaxed for tau + lags[r] (the origin taken lags[r] after r was learned; default 0).
     """
     lam, Wstar = _check_teachers(lam, Wstar)
     p = _check_count(p, "p")
@@ -328,12 +331,15 @@ def phase3_loss(tau, lam, Wstar, p: int, E0=None):
     E0 = Wstar if E0 is None else np.asarray(E0, float)
     if E0.shape != Wstar.shape:
         raise ValueError(f"E0 must have Wstar's shape {Wstar.shape}, got {E0.shape}")
+    lags = np.zeros(k) if lags is None else np.asarray(lags, float)
+    if lags.shape != (k,) or not np.all(np.isfinite(lags) & (lags >= 0)):
+        raise ValueError(f"lags must be {k} finite values >= 0, got {lags}")
     pi, V = np.linalg.eigh((Wstar * lam) @ Wstar.T)
     c2 = (V.T @ E0) ** 2  # (k, d): squared components along the eigenvectors of P
     tau = np.asarray(tau, float)
     rate = 16.0 * np.outer(pi, lam) / (p * k)  # (k, d)
     weight = (4.0 / k**2) * pi[:, None] * lam[None, :] * c2
-    out = np.array([np.sum(weight * np.exp(-rate * x)) for x in np.ravel(tau)])
+    out = np.array([np.sum(weight * np.exp(-rate * (x + lags[:, None]))) for x in np.ravel(tau)])
     return out.reshape(tau.shape) if tau.ndim else float(out[0])
 
 

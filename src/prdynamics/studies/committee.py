@@ -15,7 +15,9 @@ Per flow run (quadratic units unless said):
   the same window, against the committee law committee.theory.tail_constant (p >= k); and both
   for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
   bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin, T_last,
-  the time the last teacher is learned.
+  the time the last teacher direction is learned (located by the flow run, dense in tau after it),
+  and the loss there against the linearised loss with each eigendirection of P started at its own
+  escape (``own_origin_tail``).
 * Threshold (``threshold_crossings``, ``threshold_time``, ``threshold_end_law``): for each rank
   r = 1 .. min(p, k) the r-th largest eigenvalue of M against the saddle level mu_r = p tr P /
   (k (r + 2)) of committee.theory.saddle_level (r = 1: s = 1/3 for one unit): crossings, start and
@@ -36,6 +38,7 @@ import math
 import numpy as np
 
 from ..claims import Claim, check, finding
+from ..committee.population import captured_fraction
 from ..committee.theory import escape_operator, own_escape_rates, saddle_level, tail_constant
 from ..committee.theory import phase3_loss as linearised_tail_loss
 from ..phases import first_upcrossing, tail_exponent, tail_window
@@ -46,8 +49,8 @@ from . import StudyInputError
 #: What summarise reads from each file of scripts/simulate_committee.py.
 RUN_KEYS = ("t", "loss", "M", "R", "lam", "Wstar", "W0", "a", "d", "p", "k", "seed", "activation", "method",
             "eta", "diverged")
-#: And from each flow file: the tail origin it located and the level that defines it.
-FLOW_RUN_KEYS = (*RUN_KEYS, "t0", "phase3_loss")
+#: And from each flow file: the tail origins it located and the levels that define them.
+FLOW_RUN_KEYS = (*RUN_KEYS, "t0", "phase3_loss", "T_last", "learn_level")
 
 
 def _two_point(y, t, i1, i2):
@@ -107,13 +110,6 @@ def phase1_rate(t, R, M, lam, Wstar, W0, s_max: float, e_max: float) -> dict:
             "raw_ratio": float(np.mean(raws)) / rho, "own_ratio": rho / own, "entries": len(slopes)}
 
 
-def captured_fraction(M, R, P_diag) -> np.ndarray:
-    """c_m(t) = (R^T M^{-1} R)_mm / P_mm, shape (T, k): squared Q-cosine of w*_m with the row span of W."""
-    M, R = np.asarray(M, float), np.asarray(R, float)
-    X = np.linalg.solve(M, R)
-    return np.sum(R * X, axis=1) / np.asarray(P_diag, float)[None, :]
-
-
 def learning_times(t, frac, level: float) -> np.ndarray:
     """Per teacher, the first time its captured fraction reaches level (NaN if never)."""
     return np.array([first_upcrossing(t, frac[:, m], level) for m in range(frac.shape[1])])
@@ -156,6 +152,33 @@ def origin_depth(loss_t0: float, C_law: float, d: int, a: float, x_lo: float) ->
 
     tau_eff = (C_law / loss_t0) ** (a / (a - 1.0))
     return float(tau_eff / (harmonic(d, a) * x_lo**a / 16.0))
+
+
+def own_origin_tail(t, loss, M, R, lam, Wstar, p: int, T_last: float, learn_level: float, d: int, a: float,
+                    x_lo: float, x_hi_frac: float, min_points: int) -> dict:
+    """Phase III from T_last against the linearised tail loss (committee.theory.phase3_loss) with one
+    origin per eigendirection v_r of P: direction r learned at T_r, the first time its captured
+    fraction (``captured_fraction`` of the combination v_r . W*) reaches learn_level (linear in the
+    record), so at T_last + tau it has relaxed for tau + T_last - T_r.  T_r <= T_last: at T_last every
+    direction of the teacher span is captured to learn_level (committee.captured_spectrum).
+    beta_lin_last: the same fit as beta_last of the one-origin loss (every direction from T_last, the
+    window's own bias); beta_own: of the own-origin loss; L_over_own: the geometric mean of L / L_own
+    on the window (1 if every direction's tail is the minimum's linearised tail from its own escape)."""
+    pi, V = np.linalg.eigh((Wstar * lam) @ Wstar.T)
+    frac = captured_fraction(M, R @ V, pi)  # per eigendirection of P, eigenvalues ascending
+    T_dir = np.array([first_upcrossing(t, frac[:, r], learn_level) for r in range(pi.size)])
+    lags = np.clip(T_last - T_dir, 0.0, None)  # >= 0 up to the record's interpolation
+    after = t > T_last
+    one, own = np.full(t.shape, np.nan), np.full(t.shape, np.nan)
+    one[after] = linearised_tail_loss(t[after] - T_last, lam, Wstar, p)
+    own[after] = linearised_tail_loss(t[after] - T_last, lam, Wstar, p, lags=lags)
+    tail = (d, a, x_lo, x_hi_frac, min_points)
+    window = tail_window(t, T_last, d, a, x_lo, x_hi_frac)
+    ratio = math.nan
+    if window.sum() >= min_points:
+        ratio = float(np.exp(np.mean(np.log(np.asarray(loss, float)[window] / own[window]))))
+    return {"beta_lin_last": tail_exponent(t, one, T_last, *tail)[0],
+            "beta_own": tail_exponent(t, own, T_last, *tail)[0], "L_over_own": ratio}
 
 
 def ranked_eigenvalue(M, r: int = 1) -> np.ndarray:
@@ -288,7 +311,8 @@ RANK_KEYS = ("thr_levels", "thr_crossings_r", "thr_starts_below", "thr_ends_abov
 FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
              "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
-             "origin_depth", "T_last", "beta_last", "C_last", "thr_level", "thr_crossings", "thr_once",
+             "origin_depth", "T_last", "beta_last", "C_last", "beta_lin_last", "beta_own", "L_over_own",
+             "thr_level", "thr_crossings", "thr_once",
              *RANK_KEYS, "plateau", "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
 SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged", "leave_t", "leave_loss", "end_log_ratio")
@@ -346,16 +370,17 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         if k >= 2 and np.all(np.isfinite(T[:k])):
             vals["spread"] = float(np.max(T[:k]) / np.min(T[:k]))
         vals["plateau"][:k] = plateau_times(vals["T_cross"][0], T[:k])
-        if "phase3_loss" in r and not math.isclose(float(r["phase3_loss"]), phase3_loss):
-            raise StudyInputError(f"flow run {_key(r)}: t0 located at phase3_loss {float(r['phase3_loss'])}, "
-                                  f"the study asks {phase3_loss}")
+        for origin, name, want in (("t0", "phase3_loss", phase3_loss),
+                                   ("T_last", "learn_level", learn_level)):
+            if name in r and not math.isclose(float(r[name]), want):
+                raise StudyInputError(f"flow run {_key(r)}: {origin} located at {name} {float(r[name])}, "
+                                      f"the study asks {want}")
         d = int(r["d"])
         tail = (d, a, tail_x_lo, tail_x_hi_frac, tail_min_points)
         beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
-        if np.all(np.isfinite(T[:k])):  # the second origin: the last teacher learned (end of the last escape)
-            vals["T_last"] = float(np.max(T[:k]))
-            vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
+        vals["T_last"] = float(r["T_last"])  # the second origin: every teacher direction learned (the flow's)
+        vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
         if a > 1:
             b_law = 1 - 1 / a
             vals["C_single"] = loss_law_constant(a, d)
@@ -371,6 +396,9 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
                     vals["C_lin"] = tail_constant_fit(t, lin, t0, *tail, b_law)
                     vals["origin_depth"] = origin_depth(float(np.interp(t0, t, r["loss"])), vals["C_law"], d,
                                                         a, tail_x_lo)
+                if np.isfinite(vals["T_last"]):
+                    vals |= own_origin_tail(t, r["loss"], M, R, lam, Ws, p, vals["T_last"], learn_level,
+                                            *tail)
         for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
             rows[name].append(v)
         rows["T_learn"].append(T)
@@ -511,10 +539,13 @@ def claim_tail_exponent(summary: dict, *, level: float) -> Claim:
     same fit of the linearised tail loss (committee.theory.phase3_loss) on the same samples, and the
     change from p = k to p > k (paired by seed): does over-parameterisation change the exponent?
     beta from t0 (the configured loss level) and beta_last from T_last, the time the last teacher
-    is learned (learn_level), the end of the last escape: two origins, since a loss level that is
-    reached only inside the window flattens the fit (``origin_depth``)."""
+    direction is learned (learn_level), the end of the last escape: two origins, since a loss level
+    that is reached only inside the window flattens the fit (``origin_depth``).  From T_last also
+    beta_lin_last and beta_own (``own_origin_tail``): the linearised loss with one origin, resp. with
+    each direction of P from its own escape, fitted on the same samples."""
     measured, intervals = {}, {}
-    cols = {n: np.asarray(summary[n], float) for n in ("beta", "beta_lin", "beta_last")}
+    cols = {n: np.asarray(summary[n], float)
+            for n in ("beta", "beta_lin", "beta_last", "beta_lin_last", "beta_own")}
     seed = np.asarray(summary["seed"])
     for act in sorted(set(np.asarray(summary["activation"]).astype(str).tolist())):
         groups = _groups(summary, act)
@@ -537,8 +568,10 @@ def claim_tail_exponent(summary: dict, *, level: float) -> Claim:
         "committee.tail_exponent",
         "Phase III: beta of L(t0 + tau) ~ tau^-beta (phases.tail_exponent on the committee's window, t0 the "
         "first time L <= phase3_loss L(0), located by the flow) per (activation, a, p, k), beside 1 - 1/a "
-        "and beta_lin (the same fit of the linearised tail loss); beta_last the same fit from T_last (the "
-        "last teacher learned); for p > k also beta(p) - beta(p = k) paired by seed, from both origins.",
+        "and beta_lin (the same fit of the linearised tail loss); beta_last the same fit from T_last (every "
+        "teacher direction learned, located by the flow), beside beta_lin_last and beta_own (the linearised "
+        "loss from T_last with one origin, resp. each eigendirection of P from its own escape); for p > k "
+        "also beta(p) - beta(p = k) paired by seed, from both origins.",
         measured=measured, interval=intervals)
 
 
@@ -548,10 +581,11 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
     k C_1: C_law / (k C_1) is listed beside the measured C / (k C_1)), over C_lin (the same fit of the
     linearised loss: the window's bias), and for p > k the paired C(p) / C(p = k) over the law's
     (p / k)^(1 - 1/a) (the whole over-parameterisation effect if the exponent stays); origin_depth
-    (``origin_depth``, geometric mean) says whether t0 precedes the window, as both fits assume."""
+    (``origin_depth``, geometric mean) says whether t0 precedes the window, as both fits assume;
+    L_over_own (``own_origin_tail``) compares the loss from T_last with one origin per direction of P."""
     measured, intervals = {}, {}
-    C, law, lin, depth, last = (np.asarray(summary[n], float)
-                                for n in ("C_fit", "C_law", "C_lin", "origin_depth", "C_last"))
+    names = ("C_fit", "C_law", "C_lin", "origin_depth", "C_last", "L_over_own")
+    C, law, lin, depth, last, own = (np.asarray(summary[n], float) for n in names)
     kk = np.asarray(summary["k"], float)
     single = np.asarray(summary["C_single"], float) * kk
     seed = np.asarray(summary["seed"])
@@ -564,7 +598,7 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
         name = _name(key)
         ratios = {"C_over_law": C / law, "C_lin_over_law": lin / law, "C_over_lin": C / lin,
                   "C_over_k_C_single": C / single, "law_over_k_C_single": law / single,
-                  "origin_depth": depth, "C_last_over_law": last / law}
+                  "origin_depth": depth, "C_last_over_law": last / law, "L_over_own": own}
         gm = {n: geometric_mean_ci(v[m], level) for n, v in ratios.items()}
         measured[name] = {n: g["geometric_mean"] for n, g in gm.items()}
         measured[name] |= {"fitted_runs": int(np.isfinite(C[m]).sum()), "runs": int(m.sum())}
@@ -583,7 +617,10 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
         "derived law C_1 p^(1-1/a) k^(-1-1/a) sum_r s_r pi_r^(1/a) (C_1 the single-neuron constant; not "
         "k C_1), over the same fit of the linearised tail loss, and C / (k C_1) beside the law's; for "
         "p > k the paired C(p) / C(p = k) over (p/k)^(1-1/a); origin_depth = tau_eff(L(t0)) / tau_lo (<< 1: "
-        "t0 precedes the window); C_last the same fit from T_last (the last teacher learned).",
+        "t0 precedes the window); C_last the same fit from T_last (the last teacher direction learned); "
+        "L_over_own the loss over the linearised loss with each direction of P from its own escape, on the "
+        "window from T_last (1 if the committee's tail is the sum of single-neuron tails, each from its "
+        "escape).",
         measured=measured, interval=intervals)
 
 

@@ -171,10 +171,10 @@ def small_flow():
         lam, Ws, W0 = problem(2.0, 100, 2, 2, seed, 0, False)
         t = log_time_grid(1e-3, 920.0, 20)
         tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, StepController(rtol=1e-6, atol=1e-12),
-                                      tail_level=0.01, tail_taus=t)
+                                      tail_level=0.01, learn_level=0.9, tail_taus=t)
         runs.append({"t": tr.t, "loss": tr.loss, "M": tr.M, "R": tr.R, "lam": lam, "Wstar": Ws, "W0": W0,
                      "a": 2.0, "d": 100, "p": 2, "k": 2, "seed": seed, "activation": "quadratic",
-                     "t0": tr.t0, "phase3_loss": 0.01})
+                     "t0": tr.t0, "phase3_loss": 0.01, "T_last": tr.t_last, "learn_level": 0.9})
     return runs
 
 
@@ -204,3 +204,17 @@ def test_threshold_and_plateaus_of_a_real_flow(small_flow):
     f = C.claim_threshold(s, level=0.95).measured["a=2,p=2,k=2"]
     assert f["rank"]["1"]["once_and_stays"] == 2 and f["rank"]["2"]["ends_above"] == 1
     assert f["plateau"]["2"]["defined"] == 2
+
+
+def test_t_last_on_the_record_when_the_run_has_none(small_flow):
+    """A run without T_last (older files, hand-made records) gets the same definition on its record: the
+    first record time where the span's smallest squared Q-cosine reaches learn_level, within one record
+    step (20 per decade: 12%) of the flow's located value."""
+    measure = {"tail_x_lo": 3.0, "tail_x_hi_frac": 0.3, "tail_min_points": 5, "phase3_loss": 0.01,
+               "learn_level": 0.9, "phase1_s_max": 0.05, "early_t_max": 0.1, "rate_e_max": 0.5,
+               "leave_rtol": 0.5}
+    located = C.summarise(small_flow, [], **measure)["T_last"]
+    bare = [{k: v for k, v in r.items() if k != "T_last"} for r in small_flow]
+    on_record = C.summarise(bare, [], **measure)["T_last"]
+    assert np.all(np.isfinite(located))
+    np.testing.assert_allclose(on_record, located, rtol=0.13)

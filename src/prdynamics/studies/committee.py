@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from ..claims import Claim, check, finding
-from ..committee.population import captured_fraction
+from ..committee.population import captured_fraction, captured_spectrum
 from ..committee.theory import escape_operator, own_escape_rates, saddle_level, tail_constant
 from ..committee.theory import phase3_loss as linearised_tail_loss
 from ..phases import first_upcrossing, tail_exponent, tail_window
@@ -326,7 +326,9 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
               phase3_loss: float, learn_level: float, phase1_s_max: float, early_t_max: float,
               rate_e_max: float, leave_rtol: float) -> dict:
     """One row per flow run (FLOW_KEYS) and one per SGD run (sgd_*); each SGD run needs the flow of its
-    (activation, a, p, k, seed) among flows (StudyInputError otherwise)."""
+    (activation, a, p, k, seed) among flows (StudyInputError otherwise).  The tail origins t0 and T_last
+    as each flow run located them (at the study's phase3_loss and learn_level, StudyInputError
+    otherwise), else the same definitions on its record grid."""
     rows = {k: [] for k in FLOW_KEYS}
     k_max = max(int(r["k"]) for r in flows)
     r_max = max(min(int(r["p"]), int(r["k"])) for r in flows)
@@ -379,7 +381,11 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         tail = (d, a, tail_x_lo, tail_x_hi_frac, tail_min_points)
         beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
-        vals["T_last"] = float(r["T_last"])  # the second origin: every teacher direction learned (the flow's)
+        # the second origin, every teacher direction learned: as the flow located it, else on the record grid
+        T_last = r.get("T_last")
+        if T_last is None:
+            T_last = first_upcrossing(t, captured_spectrum(M, R, (Ws * lam) @ Ws.T)[:, 0], learn_level)
+        vals["T_last"] = float(T_last)
         vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
         if a > 1:
             b_law = 1 - 1 / a

@@ -202,8 +202,8 @@ def _dots(z, sl, w, v):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_REDUCTIONS)
-def _update(w, sl, lam, z, f):
-    """w -= f sl z in place; returns s = sum lam w^2."""
+def descend(w, sl, lam, z, f):
+    """w -= f sl z in place; returns s = sum lam w^2 (the SGD kernels' step, single neuron and committee)."""
     s = 0.0
     for i in range(w.shape[0]):
         wi = w[i] - f * (sl[i] * z[i])
@@ -213,7 +213,8 @@ def _update(w, sl, lam, z, f):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_REDUCTIONS)
-def _accumulate(g, c, z):
+def accumulate(g, c, z):
+    """g += c z in place (a batch's gradient, one sample at a time)."""
     for i in range(g.shape[0]):
         g[i] += c * z[i]
 
@@ -231,7 +232,7 @@ def _advance_fused(w, sl, lam, v, S, SN, bits, z, g, n, batch, eta, sigma, blowu
                 fill_normals(S, bits, z)
             p, q = _dots(z, sl, w, v)
             y = q * q + (sigma * normal(SN) if sigma > 0.0 else 0.0)
-            s = _update(w, sl, lam, z, eta_b * (4.0 * (p * p - y) * p))
+            s = descend(w, sl, lam, z, eta_b * (4.0 * (p * p - y) * p))
         else:
             g[:] = 0.0
             for _ in range(batch):
@@ -240,8 +241,8 @@ def _advance_fused(w, sl, lam, v, S, SN, bits, z, g, n, batch, eta, sigma, blowu
                 p, q = _dots(z, sl, w, v)
                 y = q * q + (sigma * normal(SN) if sigma > 0.0 else 0.0)
                 c = 4.0 * (p * p - y) * p
-                _accumulate(g, c, z)
-            s = _update(w, sl, lam, g, eta_b)
+                accumulate(g, c, z)
+            s = descend(w, sl, lam, g, eta_b)
         if not s <= blowup or s == math.inf:
             return k + 1
     return -1

@@ -33,9 +33,9 @@ treated exactly or implicitly:
   (scale sqrt(M_jj M_ll), resp. sqrt(M_jj P_mm), their Cauchy-Schwarz bounds).  Steps are clipped
   to hit the output grid exactly.  A base step whose Newton iteration fails is a rejected step.
 * tail record (optional): the first time t0 the loss falls to a fraction of L(W0), and the time
-  T_last the last teacher direction is learned, are located inside the step that crosses, on that step's own
-  extrapolated solution, and origin + tau for a grid of tau joins the output grid, so a Phase III
-  fit in tau = t - origin has samples however late the origin comes.
+  T_last the last teacher direction is learned, are located inside the step that crosses, on that
+  step's own extrapolated solution, and origin + tau for a grid of tau joins the output grid, so a
+  Phase III fit in tau = t - origin has samples however late the origin comes.
 
 In late Phase III the overlaps still drift by O(10%) per decade of t (the learned units rotate
 while the tail modes are learned), so a second-order step at rtol needs h / t ~ rtol^(1/3): a few
@@ -544,9 +544,9 @@ def integrate_committee_flow(
     direction is learned: the smallest squared Q-cosine between the teacher span and the student
     span (``captured_spectrum``) reaches learn_level (0 if it starts there).  Each accepted step is
     checked; in the step that crosses, the origin is the root (scipy brentq, to rounding in t) of
-    the loss (of that cosine) after one extrapolated step of h' from the step's start, h' in (0, h], i.e. on
-    the integrator's own solution inside that step (error of one step of the integrator, at most its
-    local tolerance).  The step is then retaken to the origin, and the origin and origin + tau for
+    the loss (of that cosine) after one extrapolated step of h' from the step's start, h' in (0, h],
+    i.e. on the integrator's own solution inside that step (error of one step of the integrator, at
+    most its local tolerance).  The step is then retaken to the origin, and the origin and origin + tau for
     every tau of tail_taus (positive, increasing) up to t_eval[-1] join the record: the result's t is
     the sorted union with t_eval.  An origin not reached by t_eval[-1] is NaN (trajectory.t0,
     trajectory.t_last, info).

@@ -37,7 +37,7 @@ from scipy.special import erf
 from ..fused_rng import block_length, fill_normals, normal
 from ..model import BYTES_PER_COORDINATE, FAST_REDUCTIONS, check_memory
 from ..seeding import SGD_STREAM, rng_for
-from ..sgd import CHUNK_VALUES, SGD_RNGS, _accumulate, _update, check_sgd_arguments, fused_streams
+from ..sgd import CHUNK_VALUES, SGD_RNGS, accumulate, check_sgd_arguments, descend, fused_streams
 from .population import (
     ACTIVATIONS,
     ERROR_METRICS,
@@ -169,13 +169,13 @@ def _advance_fused(W, sl, lam, V, S, SN, bits, z, G, n, batch, eta, noise, blowu
                 c[u] = 2.0 * e * _act_prime(pre[u], act) / p
             if batch > 1:
                 for u in range(p):
-                    _accumulate(G[u], c[u], z)
+                    accumulate(G[u], c[u], z)
         bad = False
         for u in range(p):
             if batch == 1:
-                s = _update(W[u], sl, lam, z, eta_b * c[u])
+                s = descend(W[u], sl, lam, z, eta_b * c[u])
             else:
-                s = _update(W[u], sl, lam, G[u], eta_b)
+                s = descend(W[u], sl, lam, G[u], eta_b)
             if not s <= blowup or s == math.inf:
                 bad = True
         if bad:

@@ -574,12 +574,19 @@ def integrate_committee_flow(
     x, x_prev, h_prev = np.empty(J.shape[1]), np.empty(J.shape[1]), 0.0  # overlaps now and one step back
     extrapolate = False
     _pack(M, R, x)
-    level = None if tail_level is None else tail_level * float(loss_from_overlaps(M, R, P, activation))
-    t0 = t_last = math.nan
     pending = list(t_eval[::-1])  # output times still to come, last first
-    if learn_level is not None and captured_spectrum(M, R, P)[0] >= learn_level:
-        t_last = 0.0
-        pending = _with_anchor(pending, 0.0, 0.0, tail_taus, t_eval[-1])
+    # tail origins: name -> g(M, R); the origin is the first time g <= 0 (NaN until then)
+    origins = {}
+    if tail_level is not None:
+        level = tail_level * float(loss_from_overlaps(M, R, P, activation))
+        origins["t0"] = lambda M1, R1: loss_from_overlaps(M1, R1, P, activation) - level
+    if learn_level is not None:
+        origins["t_last"] = lambda M1, R1: learn_level - captured_spectrum(M1, R1, P)[0]
+    found = dict.fromkeys(origins, math.nan)
+    for name, g in origins.items():
+        if g(M, R) <= 0:  # reached at the start
+            found[name] = 0.0
+            pending = _with_anchor(pending, 0.0, 0.0, tail_taus, t_eval[-1])
     ts, loss, error, Ms, Rs = [], [], [], [], []
     t, h = 0.0, ctl.h_init
     n_steps = n_rejected = 0
@@ -603,18 +610,13 @@ def integrate_committee_flow(
         err = _richardson_step(W, M, R, A, B, guess, h_try, lam, Xs, P, act, ctl.rtol, ctl.atol, W_new, M_new,
                                R_new, J, jac)
         if err <= 1.0:
-            crossed = level is not None and loss_from_overlaps(M_new, R_new, P, activation) <= level
-            if crossed and math.isnan(t0):
-                t0 = t + _crossing(W, M, R, A, B, h_try, lam, Xs, P, act, ctl,
-                                   lambda M1, R1: loss_from_overlaps(M1, R1, P, activation) - level, t)
-                pending = _with_anchor(pending, t, t0, tail_taus, t_eval[-1])
-                continue  # retake the step, now clipped to t0
-            if (learn_level is not None and math.isnan(t_last)
-                    and captured_spectrum(M_new, R_new, P)[0] >= learn_level):
-                t_last = t + _crossing(W, M, R, A, B, h_try, lam, Xs, P, act, ctl,
-                                       lambda M1, R1: captured_spectrum(M1, R1, P)[0] - learn_level, t)
-                pending = _with_anchor(pending, t, t_last, tail_taus, t_eval[-1])
-                continue  # retake the step, now clipped to T_last
+            reached = next((name for name, g in origins.items()
+                            if math.isnan(found[name]) and g(M_new, R_new) <= 0), None)
+            if reached is not None:
+                g = origins[reached]
+                found[reached] = t + _crossing(W, M, R, A, B, h_try, lam, Xs, P, act, ctl, g, t)
+                pending = _with_anchor(pending, t, found[reached], tail_taus, t_eval[-1])
+                continue  # retake the step, now clipped to the origin
             W, W_new, M, M_new, R, R_new = W_new, W, M_new, M, R_new, R
             _coefficients(M, R, P, act, A, B)
             x, x_prev, h_prev, extrapolate = x_prev, x, h_try, True
@@ -630,6 +632,7 @@ def integrate_committee_flow(
             n_rejected += 1
             if h < ctl.h_min * max(1.0, t):
                 raise FloatingPointError(f"step size underflow at t = {t:.6g} (h = {h:.3g})")
+    t0, t_last = found.get("t0", math.nan), found.get("t_last", math.nan)
     return CommitteeTrajectory(
         t=np.array(ts), loss=np.array(loss), error=np.array(error), M=np.array(Ms).reshape(-1, p, p),
         R=np.array(Rs).reshape(-1, p, k), W_final=W[:, np.argsort(order)], n_steps=n_steps,

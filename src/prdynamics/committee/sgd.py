@@ -325,9 +325,7 @@ def run_committee_sgd(
         t=steps * eta, loss=loss, error=error, M=Ms, R=Rs, W_final=W, diverged=div_step >= 0,
         diverged_step=div_step, lam=lam, Wstar=WS, W0=W0,
         info={"method": "sgd", "activation": activation, "rng": rng, "eta": eta, "batch": batch,
-              "sigma2": float(sigma2),
-              "blowup": blowup, "chunk_steps": chunk_steps, "n_steps": int(steps[-1]),
-              "seeds": seeds.tolist(), "base_seed": int(base_seed),
-              "orthogonal_teacher": bool(orthogonal_teacher),
-              "error_metric": ERROR_METRICS[activation]},
+              "sigma2": float(sigma2), "blowup": blowup, "chunk_steps": chunk_steps,
+              "n_steps": int(steps[-1]), "seeds": seeds.tolist(), "base_seed": int(base_seed),
+              "orthogonal_teacher": bool(orthogonal_teacher), "error_metric": ERROR_METRICS[activation]},
     )

@@ -337,7 +337,8 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         act, a, p, k, seed = _key(r)
         by_key[(act, a, p, k, seed)] = r
         t, M, R, lam, Ws = r["t"], r["M"], r["R"], r["lam"], r["Wstar"]
-        P_diag = np.einsum("mi,i,mi->m", Ws, lam, Ws)
+        P = (Ws * lam) @ Ws.T
+        P_diag = np.diagonal(P)
         T = np.full(k_max, np.nan)
         vals = dict.fromkeys(FLOW_KEYS[5:], math.nan)
         vals |= {n: np.full(r_max, np.nan) for n in RANK_KEYS}
@@ -358,7 +359,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
                                 ("T_cross", threshold_time(t, M, mu, rank)),
                                 ("thr_end_ratio", ranked_eigenvalue(M[-1:], rank)[0] / mu)):
                     vals[name][rank - 1] = float(v)
-            vals["thr_end_law"][:min(p, k)] = threshold_end_law((Ws * lam) @ Ws.T, p, k)
+            vals["thr_end_law"][:min(p, k)] = threshold_end_law(P, p, k)
             vals["thr_level"], vals["thr_crossings"] = vals["thr_levels"][0], int(vals["thr_crossings_r"][0])
             vals["thr_once"] = float(vals["thr_crossings"] == 1 and vals["thr_starts_below"][0] == 1
                                      and vals["thr_ends_above"][0] == 1)
@@ -384,7 +385,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         # the second origin, every teacher direction learned: as the flow located it, else on the record grid
         T_last = r.get("T_last")
         if T_last is None:
-            T_last = first_upcrossing(t, captured_spectrum(M, R, (Ws * lam) @ Ws.T)[:, 0], learn_level)
+            T_last = first_upcrossing(t, captured_spectrum(M, R, P)[:, 0], learn_level)
         vals["T_last"] = float(T_last)
         vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
         if a > 1:

@@ -79,7 +79,7 @@ for i, (a, p, k) in enumerate(keys):
     mean, lo, hi = mean_ci(st["rate_ratio"][m], confidence_level)
     ax_r.errorbar(i, mean, yerr=[[mean - lo], [hi - mean]] if np.isfinite(lo) else None, fmt="o", capsize=3)
 ax_r.axhline(1.0, color="k")
-ax_r.set_xticks(range(len(keys)), [f"a={a:g}\np={p},k={k}" for a, p, k in keys], fontsize=7)
+ax_r.set_xticks(range(len(keys)), [f"a={a:g} p={p} k={k}" for a, p, k in keys], fontsize=7, rotation=90)
 ax_r.set(ylabel="fitted Phase I rate / rho_1 (top eigenvalue of L)", title=f"Phase I rate ({confidence_level:g} t interval)")
 save_figure(fig, out_stem)
 

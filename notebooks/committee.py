@@ -14,8 +14,9 @@
 # # Committees: p students, k teachers (population flow)
 #
 # Left: the loss L(t) of every (p, k) at the largest a, median over seeds; p = k = 1 is the paper's
-# single neuron. Middle: the Q-norm fraction of each teacher in the student span (one seed, the
-# largest p = k), with learn_level dotted. Right: fitted Phase I rate over the top rate of L per
+# single neuron. Middle: the learned spectrum l_1 >= ... >= l_k, the eigenvalues of the student's
+# share of the target along the teacher span (committee.learned_spectrum; one seed, the largest
+# p = k): l_r reaching learn_level (dotted) is the r-th direction learned, all are 1 at a minimum. Right: fitted Phase I rate over the top rate of L per
 # (a, p, k), seed mean with its interval (results/claims/committee.json).
 
 # %% tags=["parameters"]
@@ -32,7 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from prdynamics.committee import captured_fraction
+from prdynamics.committee import learned_spectrum
 from prdynamics.io import load_result
 from prdynamics.studies.committee import RUN_KEYS
 from prdynamics.statistics import loglog_interp, mean_ci
@@ -61,12 +62,12 @@ ax_l.legend(fontsize=8)
 
 big = max((int(r["p"]) for r in quad if int(r["p"]) == int(r["k"]) and float(r["a"]) == a_show))
 r = next(r for r in quad if int(r["p"]) == int(r["k"]) == big and float(r["a"]) == a_show)
-P_diag = np.einsum("mi,i,mi->m", r["Wstar"], r["lam"], r["Wstar"])
-frac = captured_fraction(r["M"], r["R"], P_diag)
-for m in range(frac.shape[1]):
-    ax_c.plot(r["t"], frac[:, m], label=f"teacher {m}")
+P = (r["Wstar"] * r["lam"]) @ r["Wstar"].T
+learned = learned_spectrum(r["R"], P, big, big)
+for j in range(big):
+    ax_c.plot(r["t"], learned[:, j], label=f"l_{j + 1}")
 ax_c.axhline(learn_level, color="k", linestyle=":")
-ax_c.set(xscale="log", xlabel="t", ylabel="captured Q-norm fraction c_m(t)",
+ax_c.set(xscale="log", yscale="log", ylim=(1e-4, 3), xlabel="t", ylabel="learned spectrum l_r(t)",
          title=f"a = {a_show:g}, p = k = {big}, seed {int(r['seed'])}: learning sequence")
 ax_c.legend(fontsize=8)
 
@@ -90,7 +91,7 @@ cols = ["rho", "rate_ratio", "rate_allowance", "raw_ratio", "own_ratio_min", "ow
 df = pd.DataFrame({k: st[k] for k in ["a", "p", "k", "seed", *cols] if "over_law" not in k} | {"activation": act})
 df["C_over_law"] = st["C_fit"] / st["C_law"]  # Phase III constant over committee.theory.tail_constant
 df["C_last_over_law"] = st["C_last"] / st["C_law"]  # the same from T_last
-df["T_first"] = np.nanmin(st["T_learn"], axis=1)  # first teacher learned; T_last: every teacher direction
+df["T_first"] = st["T_learn"][:, 0]  # first direction learned; T_last: every teacher direction
 agg = {c: (c, "mean") for c in [*cols, "T_first"]}
 table = df.groupby(["activation", "a", "p", "k"], as_index=False).agg(seeds=("seed", "size"), **agg)
 table["beta_sd"] = df.groupby(["activation", "a", "p", "k"])["beta"].std().to_numpy()

@@ -6,7 +6,7 @@ Each file holds t, loss (excess population risk), error (the metric named in err
 overlaps M (T, p, p) and R (T, p, k), lam, W0, Wstar, W_final, diverged and the provenance; a flow
 file also holds two Phase III origins located on the fly (NaN if never): t0, the first time
 L <= phase3_loss L(0), and T_last, the first time every teacher direction is learned (the smallest
-squared Q-cosine between teacher and student span reaches learn_level); its record t is the output
+eigenvalue of committee.learned_spectrum reaches learn_level); its record t is the output
 grid merged with each origin and origin + tau for tau on that same grid (dense in tau after both for
 the Phase III fits, whose window starts a few units of tau in).  With
 --method sgd the seeds run together as replicas (each file equals a run of that seed alone).
@@ -63,9 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="flow: tail origin t0 = first time L <= this x L(0), located on the fly; the record "
                         "then also holds t0 + tau for tau on the output grid (required by --method flow)")
     p.add_argument("--learn-level", type=finite_float,
-                   help="flow: tail origin T_last = first time every teacher direction is captured to this "
-                        "squared Q-cosine, located on the fly; the record also holds T_last + tau (required "
-                        "by --method flow)")
+                   help="flow: tail origin T_last = first time every teacher direction carries this share of "
+                        "its target (committee.learned_spectrum), located on the fly; the record also holds "
+                        "T_last + tau (required by --method flow)")
     p.add_argument("--eta", type=finite_float, help="sgd: step size, SGD time t = steps * eta")
     p.add_argument("--batch", type=int, help="sgd: samples per step")
     p.add_argument("--sigma2", type=finite_float, help="sgd: label-noise variance")

@@ -1,5 +1,5 @@
 """The committee study's measurements (prdynamics.studies.committee) against independent computations:
-exact linear Phase I data, a direct projection for the captured fraction, synthetic curves with known
+exact linear Phase I data, generalised eigenvalues for the learned spectrum, synthetic curves with known
 times, exponents and gaps."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from prdynamics.committee import captured_fraction, overlaps, problem
+from prdynamics.committee import overlaps, problem
 from prdynamics.committee.theory import committee_escape_rates, escape_operator, phase3_loss, tail_constant
 from prdynamics.phases import tail_exponent, tail_window
 from prdynamics.statistics import binomial_interval
@@ -44,20 +44,82 @@ def test_phase1_rate_without_a_window_is_nan():
     assert out["entries"] == 0 and np.isnan(out["ratio"])
 
 
-def test_captured_fraction_is_the_q_projection_on_the_student_span():
-    rng = np.random.default_rng(1)
-    lam, Ws, _ = problem(1.5, 12, 3, 2, 0, 0, False)
-    W = rng.standard_normal((3, 12))
+def test_learned_operator_is_the_student_share_of_the_target():
+    """learned_spectrum against the generalised eigenvalues of (R^T R / p, P^2 / k) (scipy), its quadratic
+    form on an eigendirection u = v . W* of P against the projections W Q u computed in R^d, 1 at a
+    minimum (W^T W / p = W*^T W* / k), 0 beyond a rank-one student's first eigenvalue, and invariant under
+    W -> O W and W* -> A W* (O, A orthogonal)."""
+    from scipy.linalg import eigh
+    from scipy.stats import ortho_group
+
+    from prdynamics.committee import learned_operator, learned_spectrum
+
+    d, p, k = 30, 3, 2
+    lam, Ws, W = problem(2.0, d, p, k, 3, 0, False)
     M, R, P = overlaps(W, lam, Ws)
-    got = captured_fraction(M[None], R[None], np.diag(P))[0]
-    S = np.sqrt(lam)  # Q-inner product = Euclidean after scaling by sqrt(lam)
-    for m in range(2):
-        coef, *_ = np.linalg.lstsq((W * S).T, Ws[m] * S, rcond=None)
-        proj = (W * S).T @ coef
-        assert abs(got[m] - proj @ proj / P[m, m]) <= 1e-12
-    W_full = np.vstack([W, Ws])  # a span holding the teachers captures all of them
-    M, R, P = overlaps(W_full, lam, Ws)
-    np.testing.assert_allclose(captured_fraction(M[None], R[None], np.diag(P))[0], 1.0, rtol=1e-10)
+    want = eigh(R.T @ R / p, P @ P / k, eigvals_only=True)[::-1]
+    np.testing.assert_allclose(learned_spectrum(R, P, p, k), want, rtol=1e-12)
+    pi, V = np.linalg.eigh(P)
+    S = learned_operator(R, P, p, k)
+    for r in range(k):
+        u = V[:, r] @ Ws
+        direct = (k / p) * np.sum((W @ (lam * u)) ** 2) / pi[r] ** 2
+        assert abs(V[:, r] @ S @ V[:, r] - direct) <= 1e-12 * S.max()
+    rot = ortho_group.rvs(p, random_state=1)
+    minimum = np.sqrt(p / k) * rot @ np.vstack([Ws, np.zeros((p - k, d))])
+    np.testing.assert_allclose(learned_spectrum(overlaps(minimum, lam, Ws)[1], P, p, k), 1.0, rtol=1e-12)
+    rank_one = np.outer([1.0, -2.0, 0.5], W[0])
+    l1 = learned_spectrum(overlaps(rank_one, lam, Ws)[1], P, p, k)
+    assert l1[0] > 0 and abs(l1[1]) <= 1e-12 * l1[0]
+    A = ortho_group.rvs(k, random_state=2)
+    _, R2, P2 = overlaps(rot @ W, lam, A @ Ws)
+    np.testing.assert_allclose(learned_spectrum(R2, P2, p, k), want, rtol=1e-10)
+    with pytest.raises(ValueError, match="R must be"):
+        learned_operator(R, P, k, p)
+
+
+def _record_with_learned_operator(S_of_t, P, p, k):
+    """R (T, p, k) whose learned operator is S_of_t (T, k, k): R = sqrt(p/k) U S^(1/2) P with U (p, k)
+    orthonormal columns, so (k/p) P^-1 R^T R P^-1 = S."""
+    U = np.linalg.qr(np.random.default_rng(0).standard_normal((p, k)))[0]
+    out = []
+    for S in S_of_t:
+        w, E = np.linalg.eigh(S)
+        out.append(np.sqrt(p / k) * U @ (E * np.sqrt(np.clip(w, 0, None))) @ E.T @ P)
+    return np.array(out)
+
+
+def test_learned_order_is_the_overlap_with_the_strongest_teacher_directions():
+    """k = 3: S grows along chosen directions of P's eigenbasis (v_1 the strongest); learning first along
+    v_1, then v_2, gives overlaps 1; first along v_3 gives 0 at r = 1; first along (v_1 + v_3) / sqrt 2
+    gives 1/2; degenerate P (Q-orthogonal teachers) gives NaN."""
+    from prdynamics.committee import learned_spectrum
+
+    p, k = 4, 3
+    lam, Ws, _ = problem(2.0, 30, p, k, 0, 0, False)
+    P = (Ws * lam) @ Ws.T
+    pi, V = np.linalg.eigh(P)
+    v1, v2, v3 = V[:, 2], V[:, 1], V[:, 0]
+    t = np.linspace(0.0, 30.0, 301)
+    ramp = lambda c: np.clip((t - c) / 5.0, 1e-3, 1.0)  # noqa: E731 - 0.9 at c + 4.5
+
+    def run(first, second, third):
+        steps = ((0.0, first), (10.0, second), (20.0, third))
+        S = sum(ramp(c)[:, None, None] * np.outer(v, v) for c, v in steps)
+        R = _record_with_learned_operator(S, P, p, k)
+        T = C.learning_times(t, learned_spectrum(R, P, p, k), 0.9)
+        return T, C.learned_order(t, R, P, p, k, T)
+
+    T, order = run(v1, v2, v3)
+    np.testing.assert_allclose(T, [4.5, 14.5, 24.5], atol=1e-9)
+    np.testing.assert_allclose(order, [1.0, 1.0], atol=1e-9)
+    np.testing.assert_allclose(run(v3, v2, v1)[1], [0.0, 0.5], atol=1e-9)
+    mix, other = (v1 + v3) / np.sqrt(2), (v1 - v3) / np.sqrt(2)
+    np.testing.assert_allclose(run(mix, v2, other)[1], [0.5, 0.75], atol=1e-9)
+    lam_o, Wo, _ = problem(2.0, 30, p, k, 0, 0, True)
+    Po = (Wo * lam_o) @ Wo.T
+    Ro = _record_with_learned_operator(np.broadcast_to(np.eye(k), (t.size, k, k)), Po, p, k)
+    assert np.isnan(C.learned_order(t, Ro, Po, p, k, np.zeros(k))).all()
 
 
 def test_learning_times_of_logistic_curves():
@@ -192,38 +254,25 @@ def test_summarise_refuses_a_flow_located_at_another_level():
     assert out["C_law"][0] == tail_constant(2.0, lam, Ws, 2)
 
 
-def _own_origin_record(T_dir, T_last, d=1000, a=2.0, p=2, k=2):
-    """A record whose P-eigendirection r (eigenvalues ascending) is captured at T_dir[r]: M = I,
-    R = diag(sqrt(c_r pi_r)) V^T, so the captured fraction along v_r is c_r(t), a ramp from 0 at t = 0
-    through learn_level 0.9 at T_dir[r] (a record time, so its interpolation is exact) to 1;
-    the loss after T_last is the linearised loss with every direction from its own T_dir[r]."""
-    lam, Ws, _ = problem(a, d, p, k, 0, 0, False)
-    pi, V = np.linalg.eigh((Ws * lam) @ Ws.T)
-    ramp = np.linspace(0.0, T_last, 41)[1:]
-    t = np.union1d(np.concatenate([ramp, T_dir]), T_last + np.geomspace(1e-2, 1e5, 400))
-    c = np.clip(0.9 * t[:, None] / np.asarray(T_dir)[None, :], 0.0, 1.0)
-    R = np.sqrt(c * pi)[:, :, None] * V.T[None, :, :]  # (T, p = k, k): row r is sqrt(c_r pi_r) v_r^T
-    M = np.broadcast_to(np.eye(p), (t.size, p, p))
-    return t, M, R, lam, Ws, pi
-
-
 def test_own_origin_tail_recovers_the_directions_head_starts():
-    """On a loss that is exactly the own-origin linearised loss, L_over_own = 1 and beta_own equals the
-    fit of the loss itself; the one-origin loss from T_last decays faster on the window (beta_lin_last >
-    beta_own: the direction learned first has relaxed for longer).  Injected defect: the lags of the
-    two directions swapped in the loss (the eigenvalue order of P mixed up) moves L_over_own off 1."""
-    d, a, p, T_dir, T_last = 1000, 2.0, 2, np.array([300.0, 20.0]), 300.0
-    t, M, R, lam, Ws, pi = _own_origin_record(T_dir, T_last, d, a, p)
+    """On a loss that is exactly the linearised loss with the stronger direction of P learned at
+    T_learn[1] and the weaker at T_learn[2] = T_last, L_over_own = 1 and beta_own equals the fit of the
+    loss itself; the one-origin loss from T_last decays faster on the window (beta_lin_last > beta_own:
+    the direction learned first has relaxed for longer).  Injected defect: the lags of the two
+    directions swapped in the loss (the eigenvalue order of P mixed up) moves L_over_own off 1."""
+    d, a, p, T_learn, T_last = 1000, 2.0, 2, np.array([20.0, 300.0]), 300.0
+    lam, Ws, _ = problem(a, d, p, 2, 0, 0, False)
+    t = np.union1d(np.linspace(0.0, T_last, 41)[1:], T_last + np.geomspace(1e-2, 1e5, 400))
     after = t > T_last
-    lags = T_last - T_dir
+    lags = np.array([0.0, 280.0])  # P's eigenvalues ascending: the weaker direction first
     tail = (d, a, 10.0, 0.1, 5)
     for swap, ratio_is_one in ((False, True), (True, False)):
         loss = np.ones_like(t)
         loss[after] = phase3_loss(t[after] - T_last, lam, Ws, p, lags=lags[::-1] if swap else lags)
-        out = C.own_origin_tail(t, loss, M, R, lam, Ws, p, T_last, 0.9, *tail)
+        out = C.own_origin_tail(t, loss, lam, Ws, p, T_learn, T_last, *tail)
         assert (abs(out["L_over_own"] - 1) <= 1e-12) == ratio_is_one
     loss[after] = phase3_loss(t[after] - T_last, lam, Ws, p, lags=lags)
-    out = C.own_origin_tail(t, loss, M, R, lam, Ws, p, T_last, 0.9, *tail)
+    out = C.own_origin_tail(t, loss, lam, Ws, p, T_learn, T_last, *tail)
     assert abs(out["beta_own"] - tail_exponent(t, loss, T_last, *tail)[0]) <= 1e-12
     assert out["beta_lin_last"] > out["beta_own"] + 0.05
 

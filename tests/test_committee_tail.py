@@ -9,8 +9,8 @@ import pytest
 
 from prdynamics import theory
 from prdynamics.committee import (
-    captured_spectrum,
     integrate_committee_flow,
+    learned_spectrum,
     loss_from_overlaps,
     overlaps,
     problem,
@@ -80,42 +80,22 @@ def test_t0_is_the_first_crossing_of_a_fine_grid(p, k):
 
 @pytest.mark.parametrize("p, k", [(1, 1), (2, 2), (4, 2)])
 def test_t_last_is_the_first_crossing_of_a_fine_grid(p, k):
-    """As for t0: the smallest squared Q-cosine c_min between teacher and student span
-    (captured_spectrum) on a fine grid over T_last (1 +- 0.01), its crossing of learn_level by linear
-    interpolation; the gap in T_last times |d c_min / dt| within rtol (measured 0.6-1.6e-13 at rtol 1e-9),
-    and c_min below the level before."""
+    """As for t0: the smallest eigenvalue l_min of the learned operator (learned_spectrum) on a fine
+    grid over T_last (1 +- 0.01), its crossing of learn_level by linear interpolation; the gap in T_last
+    times |d l_min / dt| within rtol, and l_min below the level before."""
     lam, Ws, W0, t, tr = _tail_run(p, k)
     fine = np.union1d(t, np.linspace(0.99 * tr.t_last, 1.01 * tr.t_last, 4001))
     f = integrate_committee_flow(lam, Ws, W0, "quadratic", fine, StepController(rtol=RTOL, atol=1e-13))
     P = overlaps(W0, lam, Ws)[2]
-    c = captured_spectrum(f.M, f.R, P)[:, 0]
+    c = learned_spectrum(f.R, P, p, k)[:, -1]
     j = int(np.flatnonzero(c >= LEARN)[0])
     assert f.t[j - 1] >= 0.99 * tr.t_last
     slope = (c[j] - c[j - 1]) / (f.t[j] - f.t[j - 1])
     t_bf = f.t[j - 1] + (LEARN - c[j - 1]) / slope
     assert abs(tr.t_last - t_bf) * abs(slope) <= RTOL
-    c_rec = captured_spectrum(tr.M, tr.R, P)[:, 0]
+    c_rec = learned_spectrum(tr.R, P, p, k)[:, -1]
     i0 = int(np.flatnonzero(tr.t == tr.t_last)[0])
     assert np.all(c_rec[:i0] < LEARN) and abs(c_rec[i0] - LEARN) <= RTOL
-
-
-def test_captured_spectrum_is_the_principal_angles_in_the_q_metric():
-    """Against scipy.linalg.subspace_angles of the Q^(1/2)-scaled rows: cos^2 of the angles, ascending;
-    a student containing the teachers captures all (1), one orthogonal to them none (0)."""
-    from scipy.linalg import subspace_angles
-
-    d, p, k = 30, 4, 3
-    lam, Ws, W = problem(2.0, d, p, k, 5, 0, False)
-    S = np.sqrt(lam)
-    M, R, P = overlaps(W, lam, Ws)
-    want = np.sort(np.cos(subspace_angles((W * S).T, (Ws * S).T)) ** 2)
-    np.testing.assert_allclose(captured_spectrum(M, R, P), want, rtol=0, atol=1e-12)
-    inside = np.vstack([Ws, W[:1]])
-    np.testing.assert_allclose(captured_spectrum(*overlaps(inside, lam, Ws)), 1.0, rtol=0, atol=1e-12)
-    T = np.linalg.qr((Ws * S).T)[0]
-    Z = np.random.default_rng(0).standard_normal((d, p))
-    outside = ((Z - T @ (T.T @ Z)) / S[:, None]).T
-    np.testing.assert_allclose(captured_spectrum(*overlaps(outside, lam, Ws)), 0.0, rtol=0, atol=1e-12)
 
 
 def test_no_crossing_gives_nan_and_the_plain_record():
@@ -147,14 +127,14 @@ def test_tail_options_go_together():
 
 
 def test_fewer_students_than_teachers_never_capture_the_span():
-    """p < k: the student span has dimension p, so the smallest cosine is 0 and T_last is NaN."""
+    """p < k: R^T R has rank p < k, so the smallest learned eigenvalue is 0 and T_last is NaN."""
     lam, Ws, W0 = problem(2.0, 30, 1, 2, 0, 0, False)
     t = log_time_grid(1e-3, 300.0, 10)
     tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, StepController(rtol=1e-8, atol=1e-12),
                                   learn_level=LEARN, tail_taus=t)
     assert np.isnan(tr.t_last) and np.isnan(tr.t0)
     np.testing.assert_array_equal(tr.t, t)
-    assert np.max(captured_spectrum(tr.M, tr.R, overlaps(W0, lam, Ws)[2])[:, 0]) <= 1e-10
+    assert np.max(learned_spectrum(tr.R, overlaps(W0, lam, Ws)[2], 1, 2)[:, -1]) <= 1e-10
 
 
 # --------------------------------------------------------------------------- the linearised tail law

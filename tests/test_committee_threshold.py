@@ -1,5 +1,5 @@
 """The committee threshold and plateau measurements (prdynamics.studies.committee) against independent
-computations: overlaps M(t) built from known eigenvalue paths in a random basis, captured fractions
+computations: overlaps M(t) built from known eigenvalue paths in a random basis, learning curves
 with known learning times, a W at a zero-loss minimum, and a real small flow (d = 100, p = k = 2)."""
 
 from __future__ import annotations
@@ -106,8 +106,8 @@ def _logistic_fractions(t, centres):
 
 
 def test_plateau_times_of_a_known_learning_sequence():
-    """Captured fractions c_m(t) = logistic(t - c_m) reach 0.9 at c_m + log 9; teachers learned out of
-    index order; plateaus are the gaps of (T_cross, sorted learning times), written out by hand."""
+    """Learning curves logistic(t - c_m) reach 0.9 at c_m + log 9; learned out of index order; plateaus
+    are the gaps of (T_cross, sorted learning times), written out by hand."""
     t = np.linspace(0, 200, 200001)
     frac = _logistic_fractions(t, (60.0, 15.0, 100.0))
     T = C.learning_times(t, frac, 0.9)

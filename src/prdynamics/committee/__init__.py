@@ -11,13 +11,13 @@ Phase I, the flow linearised at W = 0 and its escape rates.
 from .flow import CommitteeTrajectory, integrate_committee_flow
 from .population import (
     ACTIVATIONS,
-    captured_fraction,
-    captured_spectrum,
     check_activation,
     coefficients,
     error_from_overlaps,
     gradient,
     hessian,
+    learned_operator,
+    learned_spectrum,
     loss,
     loss_from_overlaps,
     overlaps,
@@ -29,8 +29,8 @@ from .sgd import CommitteeSGDResult, run_committee_sgd
 from .theory import committee_escape_rates, linearised_flow
 
 __all__ = [
-    "ACTIVATIONS", "CommitteeSGDResult", "CommitteeTrajectory", "captured_fraction", "captured_spectrum",
-    "check_activation", "coefficients", "committee_escape_rates", "error_from_overlaps", "gradient",
-    "hessian", "integrate_committee_flow", "linearised_flow", "loss", "loss_from_overlaps", "overlaps",
+    "ACTIVATIONS", "CommitteeSGDResult", "CommitteeTrajectory", "check_activation", "coefficients",
+    "committee_escape_rates", "error_from_overlaps", "gradient", "hessian", "integrate_committee_flow",
+    "learned_operator", "learned_spectrum", "linearised_flow", "loss", "loss_from_overlaps", "overlaps",
     "problem", "run_committee_sgd", "students_sphere", "teachers",
 ]

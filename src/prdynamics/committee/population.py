@@ -247,25 +247,38 @@ def coefficients(M, R, P, activation: str):
     return G + G.T, (-2.0 / (p * k)) * ic_st
 
 
-def captured_fraction(M, R, P_diag) -> np.ndarray:
-    """c_m = (R^T M^{-1} R)_mm / P_mm, shape (..., k) for M (..., p, p), R (..., p, k): the squared
-    Q-cosine of w*_m with the row span of W (R = W Q w*_m are its Q-inner products with the rows, M their
-    Gram matrix), invariant under W -> O W, the symmetry of quadratic units."""
-    M, R = np.asarray(M, float), np.asarray(R, float)
-    X = np.linalg.solve(M, R)
-    return np.sum(R * X, axis=-2) / np.asarray(P_diag, float)
+def learned_operator(R, P, p: int, k: int) -> np.ndarray:
+    """S = (k/p) P^{-1} R^T R P^{-1}, shape (..., k, k) for R (..., p, k): how much of the target the
+    student carries along the teacher span, with scale; S = I at every global minimum with
+    W^T W / p = W*^T W* / k.
+
+    Derivation.  R^T R / p = W* Q (W^T W / p) Q W*^T, the student's second-moment operator W^T W / p
+    read in the Q-weighted teacher directions; the target's is W* Q (W*^T W* / k) Q W*^T = P^2 / k.
+    S is the first relative to the second, (P^2 / k)^{-1/2} (R^T R / p) (P^2 / k)^{-1/2} (P > 0 has
+    (P^2)^{1/2} = P), and equals I where W^T W / p = W*^T W* / k (the zero-loss minima of quadratic
+    units, p >= k; for erf and relu the minima with each teacher copied p / k times).  For a
+    Q-orthogonal teacher direction u = v . W* (v a unit eigenvector of P, u^T Q u = pi),
+    v^T S v = (k/p) |W Q u|^2 / pi^2: the student's squared projections on u over the target's.
+    S grows with the scale of W (|W|^2), unlike the cosine of W's span with u, which a random start
+    can already make close to 1 when Q is steep.  Invariant under W -> O W (R -> O R) and, up to the
+    rotation, under W* -> A W* with A orthogonal (S -> A S A^T)."""
+    R, P = np.asarray(R, float), np.asarray(P, float)
+    p_, k_ = R.shape[-2:]
+    if (p_, k_) != (p, k) or P.shape != (k, k):
+        raise ValueError(f"R must be (..., {p}, {k}) and P ({k}, {k}), got R {R.shape}, P {P.shape}")
+    X = np.linalg.solve(P, np.swapaxes(R, -1, -2) @ R)  # P^{-1} R^T R
+    X = np.swapaxes(np.linalg.solve(P, np.swapaxes(X, -1, -2)), -1, -2)  # P^{-1} R^T R P^{-1}
+    S = (k / p) * X
+    return 0.5 * (S + np.swapaxes(S, -1, -2))
 
 
-def captured_spectrum(M, R, P) -> np.ndarray:
-    """Eigenvalues (ascending, shape (..., k)) of P^{-1/2} R^T M^{-1} R P^{-1/2}: the squared cosines of
-    the principal angles between the teacher span and the student row span in the Q inner product (the
-    Q-projection onto the student span, restricted to the teacher span, in a Q-orthonormal teacher
-    basis).  The smallest is the worst-captured teacher direction; invariant under W -> O W and under a
-    change of teacher basis, so it needs no choice of directions when P is degenerate."""
-    M, R, P = np.asarray(M, float), np.asarray(R, float), np.asarray(P, float)
-    pi, V = np.linalg.eigh(P)
-    RS = R @ (V / np.sqrt(pi))  # R P^{-1/2}, up to the rotation V^T, which leaves the eigenvalues
-    return np.linalg.eigvalsh(np.swapaxes(RS, -1, -2) @ np.linalg.solve(M, RS))
+def learned_spectrum(R, P, p: int, k: int) -> np.ndarray:
+    """Eigenvalues of ``learned_operator`` in descending order, shape (..., k): column r - 1 is the
+    r-th largest, l_r.  l_r >= level means r teacher directions carry that fraction of their target
+    (S >= level on an r-dimensional subspace); every l_r is 1 at a global minimum.  A student of rank
+    q < r has l_r = 0 (R^T R has rank <= q), so a direction the escaped units only lean into does not
+    count as learned.  Basis-free: a degenerate P (Q-orthogonal teachers) needs no choice."""
+    return np.linalg.eigvalsh(learned_operator(R, P, p, k))[..., ::-1]
 
 
 def error_from_overlaps(M, R, P, activation: str):

@@ -6,18 +6,21 @@ Per flow run (quadratic units unless said):
   subleading modes of L divided out, over the top rate rho_1 of L (committee.theory), and the bound
   the cubic term leaves on it; the uncorrected least-squares slope on the same window; rho_1 over
   each teacher's own rate.
-* Learning sequence (``captured_fraction``, ``learning_times``): teacher m is learned when the
-  Q-norm fraction of w*_m in the row span of W, c_m = (R^T M^{-1} R)_mm / P_mm, reaches a level.
-  c_m is invariant under W -> O W, the symmetry of quadratic units.
+* Learning sequence (``learning_times``, ``learned_order``): r teacher directions are learned when
+  the r-th largest eigenvalue l_r of the learned operator S = (k/p) P^{-1} R^T R P^{-1}
+  (committee.learned_spectrum: the student's share of the target along the teacher span, with scale;
+  S = I at a minimum) reaches a level; T_learn[r] the first time it does.  Whether the directions come
+  in the order of their spectral weight: the overlap of S's top-r eigenspace at T_learn[r] with P's.
+  Both are invariant under W -> O W, the symmetry of quadratic units.
 * Phase III (``tail_fit``, ``tail_constant_fit``): the exponent of L(t0 + tau) ~ tau^-beta by
   phases.tail_exponent, the origin t0 the first time L falls below a fraction of L(0) (located by
   the flow run, which records densely in tau after it); the constant C of L ~ C tau^-(1 - 1/a) on
   the same window, against the committee law committee.theory.tail_constant (p >= k); and both
   for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
-  bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin, T_last,
-  the time the last teacher direction is learned (located by the flow run, dense in tau after it),
-  and the loss there against the linearised loss with each eigendirection of P started at its own
-  escape (``own_origin_tail``).
+  bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin,
+  T_last = T_learn[k], the time the last teacher direction is learned (located by the flow run,
+  dense in tau after it), and the loss there against the linearised loss with the r-th strongest
+  eigendirection of P started at T_learn[r] (``own_origin_tail``).
 * Threshold (``threshold_crossings``, ``threshold_time``, ``threshold_end_law``): for each rank
   r = 1 .. min(p, k) the r-th largest eigenvalue of M against the saddle level mu_r = p tr P /
   (k (r + 2)) of committee.theory.saddle_level (r = 1: s = 1/3 for one unit): crossings, start and
@@ -38,7 +41,7 @@ import math
 import numpy as np
 
 from ..claims import Claim, check, finding
-from ..committee.population import captured_fraction, captured_spectrum
+from ..committee.population import learned_operator, learned_spectrum
 from ..committee.theory import escape_operator, own_escape_rates, saddle_level, tail_constant
 from ..committee.theory import phase3_loss as linearised_tail_loss
 from ..phases import first_upcrossing, tail_exponent, tail_window
@@ -110,9 +113,33 @@ def phase1_rate(t, R, M, lam, Wstar, W0, s_max: float, e_max: float) -> dict:
             "raw_ratio": float(np.mean(raws)) / rho, "own_ratio": rho / own, "entries": len(slopes)}
 
 
-def learning_times(t, frac, level: float) -> np.ndarray:
-    """Per teacher, the first time its captured fraction reaches level (NaN if never)."""
-    return np.array([first_upcrossing(t, frac[:, m], level) for m in range(frac.shape[1])])
+def learning_times(t, spectrum, level: float) -> np.ndarray:
+    """Per column of spectrum (T, k), the first time it reaches level (NaN if never).  With the
+    learned spectrum l_1 >= ... >= l_k (committee.learned_spectrum), column r - 1 gives T_learn[r],
+    the time r teacher directions are learned; non-decreasing in r, as l_r <= l_{r-1}."""
+    spectrum = np.asarray(spectrum, float)
+    return np.array([first_upcrossing(t, spectrum[:, m], level) for m in range(spectrum.shape[1])])
+
+
+def learned_order(t, R, P, p: int, k: int, T_learn) -> np.ndarray:
+    """Per rank r = 1 .. k - 1, at the first record time t >= T_learn[r]: |E_r^T V_r|_F^2 / r, the
+    mean squared cosine of the principal angles between the top-r eigenspace E_r of the learned
+    operator S (``committee.learned_operator``: the r directions learned by then) and the top-r
+    eigenspace V_r of P (the r teacher directions of largest Q-norm); shape (k - 1,).  1: the
+    directions were learned in the order of their spectral weight; a random r-space gives r / k on
+    average.  NaN where T_learn[r] is NaN or P's r-th and (r + 1)-th eigenvalues coincide (relative
+    gap below 1e-8, rounding for P's entries: V_r is not defined, e.g. Q-orthogonal teachers)."""
+    t = np.asarray(t, float)
+    pi, V = np.linalg.eigh(np.asarray(P, float))
+    pi, V = pi[::-1], V[:, ::-1]
+    out = np.full(k - 1, np.nan)
+    for r in range(1, k):
+        if not np.isfinite(T_learn[r - 1]) or pi[r - 1] - pi[r] <= 1e-8 * pi[r - 1]:
+            continue
+        i = int(np.searchsorted(t, T_learn[r - 1], side="left"))
+        E = np.linalg.eigh(learned_operator(R[i], P, p, k))[1][:, ::-1]
+        out[r - 1] = float(np.sum((E[:, :r].T @ V[:, :r]) ** 2)) / r
+    return out
 
 
 def tail_fit(t, loss, d: int, a: float, loss_frac: float, x_lo: float, x_hi_frac: float, min_points: int,
@@ -154,20 +181,19 @@ def origin_depth(loss_t0: float, C_law: float, d: int, a: float, x_lo: float) ->
     return float(tau_eff / (harmonic(d, a) * x_lo**a / 16.0))
 
 
-def own_origin_tail(t, loss, M, R, lam, Wstar, p: int, T_last: float, learn_level: float, d: int, a: float,
+def own_origin_tail(t, loss, lam, Wstar, p: int, T_learn, T_last: float, d: int, a: float,
                     x_lo: float, x_hi_frac: float, min_points: int) -> dict:
     """Phase III from T_last against the linearised tail loss (committee.theory.phase3_loss) with one
-    origin per eigendirection v_r of P: direction r learned at T_r, the first time its captured
-    fraction (``captured_fraction`` of the combination v_r . W*) reaches learn_level (linear in the
-    record), so at T_last + tau it has relaxed for tau + T_last - T_r.  T_r <= T_last: at T_last every
-    direction of the teacher span is captured to learn_level (committee.captured_spectrum).
+    origin per eigendirection of P: the r-th strongest (r-th largest eigenvalue) learned at T_learn[r]
+    (``learning_times`` of the learned spectrum), so at T_last + tau it has relaxed for
+    tau + T_last - T_learn[r].  T_last is T_learn[k] (as the flow located it).
     beta_lin_last: the same fit as beta_last of the one-origin loss (every direction from T_last, the
     window's own bias); beta_own: of the own-origin loss; L_over_own: the geometric mean of L / L_own
-    on the window (1 if every direction's tail is the minimum's linearised tail from its own escape)."""
-    pi, V = np.linalg.eigh((Wstar * lam) @ Wstar.T)
-    frac = captured_fraction(M, R @ V, pi)  # per eigendirection of P, eigenvalues ascending
-    T_dir = np.array([first_upcrossing(t, frac[:, r], learn_level) for r in range(pi.size)])
-    lags = np.clip(T_last - T_dir, 0.0, None)  # >= 0 up to the record's interpolation
+    on the window (1 if each direction's tail is the minimum's linearised tail from its own escape,
+    the directions escaping in the order of their spectral weight)."""
+    t = np.asarray(t, float)
+    # phase3_loss takes the lags with P's eigenvalues ascending: the weakest direction first
+    lags = np.clip(T_last - np.asarray(T_learn, float)[::-1], 0.0, None)  # >= 0 up to interpolation
     after = t > T_last
     one, own = np.full(t.shape, np.nan), np.full(t.shape, np.nan)
     one[after] = linearised_tail_loss(t[after] - T_last, lam, Wstar, p)
@@ -239,18 +265,18 @@ def threshold_end_law(P, p: int, k: int) -> np.ndarray:
 def plateau_times(T_cross1: float, T_learn) -> np.ndarray:
     """Plateau durations of one run, shape (k,): the gaps between consecutive escape events
     E_0 = T_cross1 (the top eigenvalue of M reaching the rank-one saddle level mu_1: the escape from
-    W = 0 has reached the saddle) and E_1 <= ... <= E_k, the teachers' learning times sorted
-    (``learning_times``: c_m reaching learn_level ends the escape towards teacher m);
-    plateau_i = E_i - E_{i-1}.  Entry i is NaN where E_i or E_{i-1} is (a teacher never learned:
-    the unlearned ones sort last; T_cross1 NaN: entry 1 only).
+    W = 0 has reached the saddle) and E_1 <= ... <= E_k, the learning times T_learn[r] sorted
+    (``learning_times``: the r-th eigenvalue of the learned operator reaching learn_level ends the
+    r-th escape); plateau_i = E_i - E_{i-1}.  Entry i is NaN where E_i or E_{i-1} is (a direction
+    never learned: the unlearned ones sort last; T_cross1 NaN: entry 1 only).
 
     Why this definition: it is built from two measurements the run already makes, with the
     existing learn_level and the derived level mu_1, and adds no tunable number (a plateau read off
     the loss, |d log L / d log t| below some tolerance, would need one).  The time between two
     escapes is the time the flow lingers between them, i.e. near the saddle the first one led to;
-    plateau_1 is how long after reaching mu_1 the first teacher is captured.  It is not clipped:
-    plateau_1 < 0 means c_m reached learn_level before the top eigenvalue reached mu_1 (possible at
-    small d, where a random start already has a large c_m) and is reported as measured."""
+    plateau_1 is how long after reaching mu_1 the first direction is learned.  It is not clipped:
+    plateau_1 < 0 (the first direction learned before the top eigenvalue of M reaches mu_1) is
+    reported as measured."""
     T = np.sort(np.asarray(T_learn, float))  # NaN (never learned) sorts last
     events = np.concatenate([[float(T_cross1)], T])
     return np.diff(events)
@@ -302,14 +328,15 @@ def departure(t_sgd, loss_sgd, t_flow, loss_flow, rtol: float) -> tuple[float, f
 
 # ---- summary ----
 
-#: The per-flow-run columns of the summary.  T_learn and plateau are (runs, k_max); the per-rank
+#: The per-flow-run columns of the summary.  T_learn (per rank r, T_learn[r] in column r - 1) and
+#: plateau are (runs, k_max), order_overlap (runs, k_max - 1); the per-rank
 #: threshold columns (RANK_KEYS) are (runs, r_max), r_max = max min(p, k), column r - 1 for rank r;
 #: all NaN-padded (and NaN for erf and relu, except T_learn and plateau from its second entry on).
 #: thr_level, thr_crossings, thr_once are rank 1 (column 0 of thr_levels, thr_crossings_r, ...).
 RANK_KEYS = ("thr_levels", "thr_crossings_r", "thr_starts_below", "thr_ends_above", "T_cross",
              "thr_end_ratio", "thr_end_law")
 FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
-             "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_predicted",
+             "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_overlap",
              "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
              "origin_depth", "T_last", "beta_last", "C_last", "beta_lin_last", "beta_own", "L_over_own",
              "thr_level", "thr_crossings", "thr_once",
@@ -342,10 +369,10 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         T = np.full(k_max, np.nan)
         vals = dict.fromkeys(FLOW_KEYS[5:], math.nan)
         vals |= {n: np.full(r_max, np.nan) for n in RANK_KEYS}
-        vals["plateau"] = np.full(k_max, np.nan)
-        frac = captured_fraction(M, R, P_diag)
-        T[:k] = learning_times(t, frac, learn_level)
-        vals["n_learned"] = int(np.sum(frac[-1] >= learn_level))
+        vals["plateau"], vals["order_overlap"] = np.full(k_max, np.nan), np.full(k_max - 1, np.nan)
+        learned = learned_spectrum(R, P, p, k)
+        T[:k] = learning_times(t, learned, learn_level)
+        vals["n_learned"] = int(np.sum(learned[-1] >= learn_level))
         if act == "quadratic":
             ph = phase1_rate(t, R, M, lam, Ws, r["W0"], phase1_s_max, rate_e_max)
             vals |= {"rho": ph["rho"], "rate_ratio": ph["ratio"], "rate_allowance": ph["allowance"],
@@ -363,10 +390,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             vals["thr_level"], vals["thr_crossings"] = vals["thr_levels"][0], int(vals["thr_crossings_r"][0])
             vals["thr_once"] = float(vals["thr_crossings"] == 1 and vals["thr_starts_below"][0] == 1
                                      and vals["thr_ends_above"][0] == 1)
-            if k >= 2 and np.all(np.isfinite(T[:k])):
-                own = own_escape_rates(lam, Ws, p)
-                vals["order_predicted"] = float(np.array_equal(np.argsort(T[:k], kind="stable"),
-                                                               np.argsort(-own, kind="stable")))
+            vals["order_overlap"][:k - 1] = learned_order(t, R, P, p, k, T[:k])
         else:
             R0 = (r["W0"] * lam) @ Ws.T
             vals["early_q"] = early_exponent(t, R, R0, early_t_max)
@@ -383,10 +407,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
         # the second origin, every teacher direction learned: as the flow located it, else on the record grid
-        T_last = r.get("T_last")
-        if T_last is None:
-            T_last = first_upcrossing(t, captured_spectrum(M, R, P)[:, 0], learn_level)
-        vals["T_last"] = float(T_last)
+        vals["T_last"] = float(r.get("T_last", T[k - 1]))
         vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
         if a > 1:
             b_law = 1 - 1 / a
@@ -404,8 +425,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
                     vals["origin_depth"] = origin_depth(float(np.interp(t0, t, r["loss"])), vals["C_law"], d,
                                                         a, tail_x_lo)
                 if np.isfinite(vals["T_last"]):
-                    vals |= own_origin_tail(t, r["loss"], M, R, lam, Ws, p, vals["T_last"], learn_level,
-                                            *tail)
+                    vals |= own_origin_tail(t, r["loss"], lam, Ws, p, T[:k], vals["T_last"], *tail)
         for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
             rows[name].append(v)
         rows["T_learn"].append(T)
@@ -497,30 +517,43 @@ def claim_own_rates(summary: dict, *, level: float) -> Claim:
 
 
 def claim_sequence(summary: dict, *, level: float) -> Claim:
-    """p >= k >= 2: are the teachers learned one after another, in the order of their own rates?"""
+    """p >= k >= 2: are the teacher directions learned one after another, in the order of their
+    spectral weight?  Per (a, p, k): runs where every direction is learned (T_learn[k] finite), the
+    spread T_learn[k] / T_learn[1] (geometric mean, seed interval), and per rank r < k the overlap
+    of the r learned directions with P's top r (``learned_order``; mean with its seed interval,
+    beside r / k, a random r-space's)."""
     p, k = np.asarray(summary["p"]), np.asarray(summary["k"])
+    T = np.atleast_2d(np.asarray(summary["T_learn"], float))
+    overlap = np.atleast_2d(np.asarray(summary["order_overlap"], float))
     measured, intervals = {}, {}
     for key, m in _groups(summary, "quadratic", (k >= 2) & (p >= k)).items():
-        order = np.asarray(summary["order_predicted"], float)[m]
-        done = order[np.isfinite(order)]
-        spread = np.asarray(summary["spread"], float)[m]
-        g = geometric_mean_ci(spread[np.isfinite(spread)], level) if np.isfinite(spread).any() else None
-        measured[_name(key)] = {"runs": int(m.sum()), "all_learned": int(done.size),
-                                "in_predicted_order": int(done.sum()),
-                                "spread_last_over_first": None if g is None else g["geometric_mean"]}
-        intervals[_name(key)] = {
-            "order": count_interval(int(done.sum()), int(done.size), level) if done.size else None,
-            "spread": g}
+        kk = key[2]
+        done = m & np.isfinite(T[:, kk - 1])
+        spread = T[done, kk - 1] / T[done, 0]
+        g = geometric_mean_ci(spread, level) if spread.size else None
+        measured[_name(key)] = {"runs": int(m.sum()), "all_learned": int(done.sum()),
+                                "spread_last_over_first": None if g is None else g["geometric_mean"],
+                                "order_overlap": {}}
+        intervals[_name(key)] = {"spread": g, "order_overlap": {}, "level": level}
+        for r in range(1, kk):
+            x = overlap[m, r - 1]
+            ci = mean_ci(x, level)
+            measured[_name(key)]["order_overlap"][str(r)] = {"mean": ci[0], "random": r / kk,
+                                                             "runs": int(np.isfinite(x).sum())}
+            intervals[_name(key)]["order_overlap"][str(r)] = list(ci[1:])
     return finding(
         "committee.sequence",
-        "p >= k >= 2, quadratic: runs where every teacher is learned (captured Q-norm fraction >= "
-        "learn_level), how many in the order of the teachers' own rates, and the spread T_last / T_first "
-        "of the learning times.",
+        "p >= k >= 2, quadratic: runs where every teacher direction is learned (the smallest eigenvalue of "
+        "the learned operator S = (k/p) P^-1 R^T R P^-1 reaches learn_level), the spread T_learn[k] / "
+        "T_learn[1] of the learning times (T_learn[r]: the r-th largest eigenvalue of S reaches "
+        "learn_level), and per rank r < k the mean squared cosine between S's top-r eigenspace at "
+        "T_learn[r] and P's (1: learned in the order of spectral weight; r / k: a random r-space).",
         measured=measured, interval=intervals)
 
 
 def claim_underparam(summary: dict, *, level: float) -> Claim:
-    """p < k: how many teachers reach the learned level by t_max, and the final loss."""
+    """p < k: how many teacher directions reach the learned level by t_max (eigenvalues of the learned
+    operator >= learn_level: at most p), and the final loss."""
     p, k = np.asarray(summary["p"]), np.asarray(summary["k"])
     measured, intervals = {}, {}
     for key, m in _groups(summary, "quadratic", p < k).items():
@@ -530,7 +563,8 @@ def claim_underparam(summary: dict, *, level: float) -> Claim:
         intervals[_name(key)] = {"teachers_learned": list(n[1:]), "loss_end": loss}
     return finding(
         "committee.underparam",
-        "p < k, quadratic: teachers learned by t_max (mean over seeds) and the loss at t_max.",
+        "p < k, quadratic: teacher directions learned by t_max (eigenvalues of the learned operator >= "
+        "learn_level, at most p; mean over seeds) and the loss at t_max.",
         measured=measured, interval=intervals)
 
 

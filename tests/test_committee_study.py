@@ -1,5 +1,5 @@
 """The committee study's measurements (prdynamics.studies.committee) against independent computations:
-exact linear Phase I data, generalised eigenvalues for the learned spectrum, synthetic curves with known
+exact linear Phase I data, the whitened operator in R^d for the learned spectrum, synthetic curves with known
 times, exponents and gaps."""
 
 from __future__ import annotations
@@ -44,10 +44,13 @@ def test_phase1_rate_without_a_window_is_nan():
     assert out["entries"] == 0 and np.isnan(out["ratio"])
 
 
-def test_learned_operator_is_the_student_share_of_the_target():
-    """learned_spectrum against the generalised eigenvalues of (R^T R / p, P^2 / k) (scipy), its quadratic
-    form on an eigendirection u = v . W* of P against the projections W Q u computed in R^d, 1 at a
-    minimum (W^T W / p = W*^T W* / k), 0 beyond a rank-one student's first eigenvalue, and invariant under
+def test_learned_operator_is_the_whitened_student_on_the_teacher_span():
+    """learned_operator against k B^T A B computed in R^d (A = Q^1/2 W^T W Q^1/2 / p, B = Q^1/2 W*^T P^-1/2);
+    learned_spectrum 1 at a minimum (W^T W / p = W*^T W* / k), and for a rank-one student
+    sqrt(p/k) (u_1 + delta u_2 / sqrt(pi_2)) (u_r = v_r . W*, v_r the eigenvectors of P, pi_1 > pi_2: the
+    strong direction learned, a leak of Q-norm delta into the weak one) the closed form
+    l_1 = 1 + delta^2 / pi_1, l_2 = 0.  Injected defect: P^-1 on both sides (the generalised eigenvalue
+    of (R^T R / p, P^2 / k)) gives 1 + delta^2 / pi_2, the leak amplified by pi_1 / pi_2.  Invariant under
     W -> O W and W* -> A W* (O, A orthogonal)."""
     from scipy.linalg import eigh
     from scipy.stats import ortho_group
@@ -56,57 +59,61 @@ def test_learned_operator_is_the_student_share_of_the_target():
 
     d, p, k = 30, 3, 2
     lam, Ws, W = problem(2.0, d, p, k, 3, 0, False)
-    M, R, P = overlaps(W, lam, Ws)
-    want = eigh(R.T @ R / p, P @ P / k, eigvals_only=True)[::-1]
-    np.testing.assert_allclose(learned_spectrum(R, P, p, k), want, rtol=1e-12)
+    _, R, P = overlaps(W, lam, Ws)
     pi, V = np.linalg.eigh(P)
-    S = learned_operator(R, P, p, k)
-    for r in range(k):
-        u = V[:, r] @ Ws
-        direct = (k / p) * np.sum((W @ (lam * u)) ** 2) / pi[r] ** 2
-        assert abs(V[:, r] @ S @ V[:, r] - direct) <= 1e-12 * S.max()
+    sq = np.sqrt(lam)
+    A = (W * sq).T @ (W * sq) / p
+    B = (Ws * sq).T @ ((V / np.sqrt(pi)) @ V.T)
+    np.testing.assert_allclose(B.T @ B, np.eye(k), atol=1e-12)
+    np.testing.assert_allclose(learned_operator(R, P, p, k), k * B.T @ A @ B, rtol=1e-12, atol=1e-14)
     rot = ortho_group.rvs(p, random_state=1)
     minimum = np.sqrt(p / k) * rot @ np.vstack([Ws, np.zeros((p - k, d))])
     np.testing.assert_allclose(learned_spectrum(overlaps(minimum, lam, Ws)[1], P, p, k), 1.0, rtol=1e-12)
-    rank_one = np.outer([1.0, -2.0, 0.5], W[0])
-    l1 = learned_spectrum(overlaps(rank_one, lam, Ws)[1], P, p, k)
-    assert l1[0] > 0 and abs(l1[1]) <= 1e-12 * l1[0]
-    A = ortho_group.rvs(k, random_state=2)
-    _, R2, P2 = overlaps(rot @ W, lam, A @ Ws)
-    np.testing.assert_allclose(learned_spectrum(R2, P2, p, k), want, rtol=1e-10)
+    delta, (u2, u1) = 0.3, V.T @ Ws  # eigh: ascending, so u1 is the strong direction
+    _, R1, _ = overlaps(np.sqrt(1 / k) * (u1 + delta * u2 / np.sqrt(pi[0]))[None], lam, Ws)
+    l1 = learned_spectrum(R1, P, 1, k)
+    np.testing.assert_allclose(l1, [1 + delta**2 / pi[1], 0.0], atol=1e-12)
+    generalised = eigh(R1.T @ R1, P @ P / k, eigvals_only=True)[::-1]
+    assert abs(generalised[0] - (1 + delta**2 / pi[0])) <= 1e-12 and pi[1] / pi[0] > 1.3
+    Arot = ortho_group.rvs(k, random_state=2)
+    _, R2, P2 = overlaps(rot @ W, lam, Arot @ Ws)
+    np.testing.assert_allclose(learned_spectrum(R2, P2, p, k), learned_spectrum(R, P, p, k), rtol=1e-10)
     with pytest.raises(ValueError, match="R must be"):
         learned_operator(R, P, k, p)
 
 
-def _record_with_learned_operator(S_of_t, P, p, k):
-    """R (T, p, k) whose learned operator is S_of_t (T, k, k): R = sqrt(p/k) U S^(1/2) P with U (p, k)
-    orthonormal columns, so (k/p) P^-1 R^T R P^-1 = S."""
+def _record_with_learned_operator(G_of_t, P, p, k):
+    """R (T, p, k) whose learned operator is G_of_t (T, k, k): R = sqrt(p/k) U G^(1/2) P^(1/2) with U (p, k)
+    orthonormal columns, so (k/p) P^-1/2 R^T R P^-1/2 = G."""
     U = np.linalg.qr(np.random.default_rng(0).standard_normal((p, k)))[0]
+    pi, V = np.linalg.eigh(P)
+    P_root = (V * np.sqrt(pi)) @ V.T
     out = []
-    for S in S_of_t:
-        w, E = np.linalg.eigh(S)
-        out.append(np.sqrt(p / k) * U @ (E * np.sqrt(np.clip(w, 0, None))) @ E.T @ P)
+    for G in G_of_t:
+        w, E = np.linalg.eigh(G)
+        out.append(np.sqrt(p / k) * U @ (E * np.sqrt(np.clip(w, 0, None))) @ E.T @ P_root)
     return np.array(out)
 
 
 def test_learned_order_is_the_overlap_with_the_strongest_teacher_directions():
-    """k = 3: S grows along chosen directions of P's eigenbasis (v_1 the strongest); learning first along
-    v_1, then v_2, gives overlaps 1; first along v_3 gives 0 at r = 1; first along (v_1 + v_3) / sqrt 2
-    gives 1/2; degenerate P (Q-orthogonal teachers) gives NaN."""
+    """k = 3: the student builds directions x_1, x_2, x_3 one after another with P's strengths pi_1 >
+    pi_2 > pi_3 (G(t) = sum_j ramp_j(t) pi_j x_j x_j^T).  x = (v_1, v_2, v_3), P's eigenvectors: learning
+    times at 0.9 of each ramp, overlaps 1; x_1 = v_3 (the weakest direction first): overlap 0 at r = 1,
+    1/2 at r = 2; x_1 = (v_1 + v_3) / sqrt 2: 1/2 and 3/4; degenerate P (Q-orthogonal teachers): NaN."""
     from prdynamics.committee import learned_spectrum
 
     p, k = 4, 3
     lam, Ws, _ = problem(2.0, 30, p, k, 0, 0, False)
     P = (Ws * lam) @ Ws.T
     pi, V = np.linalg.eigh(P)
-    v1, v2, v3 = V[:, 2], V[:, 1], V[:, 0]
+    pi, V = pi[::-1], V[:, ::-1]
+    v1, v2, v3 = V.T
     t = np.linspace(0.0, 30.0, 301)
     ramp = lambda c: np.clip((t - c) / 5.0, 1e-3, 1.0)  # noqa: E731 - 0.9 at c + 4.5
 
-    def run(first, second, third):
-        steps = ((0.0, first), (10.0, second), (20.0, third))
-        S = sum(ramp(c)[:, None, None] * np.outer(v, v) for c, v in steps)
-        R = _record_with_learned_operator(S, P, p, k)
+    def run(*x):
+        G = sum(ramp(10.0 * j)[:, None, None] * pi[j] * np.outer(x[j], x[j]) for j in range(k))
+        R = _record_with_learned_operator(G, P, p, k)
         T = C.learning_times(t, learned_spectrum(R, P, p, k), 0.9)
         return T, C.learned_order(t, R, P, p, k, T)
 
@@ -118,7 +125,7 @@ def test_learned_order_is_the_overlap_with_the_strongest_teacher_directions():
     np.testing.assert_allclose(run(mix, v2, other)[1], [0.5, 0.75], atol=1e-9)
     lam_o, Wo, _ = problem(2.0, 30, p, k, 0, 0, True)
     Po = (Wo * lam_o) @ Wo.T
-    Ro = _record_with_learned_operator(np.broadcast_to(np.eye(k), (t.size, k, k)), Po, p, k)
+    Ro = _record_with_learned_operator(np.broadcast_to(Po, (t.size, k, k)), Po, p, k)
     assert np.isnan(C.learned_order(t, Ro, Po, p, k, np.zeros(k))).all()
 
 

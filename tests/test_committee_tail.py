@@ -80,20 +80,20 @@ def test_t0_is_the_first_crossing_of_a_fine_grid(p, k):
 
 @pytest.mark.parametrize("p, k", [(1, 1), (2, 2), (4, 2)])
 def test_t_last_is_the_first_crossing_of_a_fine_grid(p, k):
-    """As for t0: the smallest eigenvalue l_min of the learned operator (learned_spectrum) on a fine
-    grid over T_last (1 +- 0.01), its crossing of learn_level by linear interpolation; the gap in T_last
-    times |d l_min / dt| within rtol, and l_min below the level before."""
+    """As for t0: the smallest l_r of learned_spectrum, l_min, on a fine grid over T_last (1 +- 0.01),
+    its crossing of learn_level by linear interpolation; the gap in T_last times |d l_min / dt| within
+    rtol, and l_min below the level before."""
     lam, Ws, W0, t, tr = _tail_run(p, k)
     fine = np.union1d(t, np.linspace(0.99 * tr.t_last, 1.01 * tr.t_last, 4001))
     f = integrate_committee_flow(lam, Ws, W0, "quadratic", fine, StepController(rtol=RTOL, atol=1e-13))
     P = overlaps(W0, lam, Ws)[2]
-    c = learned_spectrum(f.R, P, p, k)[:, -1]
+    c = learned_spectrum(f.R, P, p, k).min(axis=1)
     j = int(np.flatnonzero(c >= LEARN)[0])
     assert f.t[j - 1] >= 0.99 * tr.t_last
     slope = (c[j] - c[j - 1]) / (f.t[j] - f.t[j - 1])
     t_bf = f.t[j - 1] + (LEARN - c[j - 1]) / slope
     assert abs(tr.t_last - t_bf) * abs(slope) <= RTOL
-    c_rec = learned_spectrum(tr.R, P, p, k)[:, -1]
+    c_rec = learned_spectrum(tr.R, P, p, k).min(axis=1)
     i0 = int(np.flatnonzero(tr.t == tr.t_last)[0])
     assert np.all(c_rec[:i0] < LEARN) and abs(c_rec[i0] - LEARN) <= RTOL
 
@@ -127,14 +127,14 @@ def test_tail_options_go_together():
 
 
 def test_fewer_students_than_teachers_never_capture_the_span():
-    """p < k: R^T R has rank p < k, so the smallest learned eigenvalue is 0 and T_last is NaN."""
+    """p < k: R^T R has rank p < k, so the smallest l_r is 0 and T_last is NaN."""
     lam, Ws, W0 = problem(2.0, 30, 1, 2, 0, 0, False)
     t = log_time_grid(1e-3, 300.0, 10)
     tr = integrate_committee_flow(lam, Ws, W0, "quadratic", t, StepController(rtol=1e-8, atol=1e-12),
                                   learn_level=LEARN, tail_taus=t)
     assert np.isnan(tr.t_last) and np.isnan(tr.t0)
     np.testing.assert_array_equal(tr.t, t)
-    assert np.max(learned_spectrum(tr.R, overlaps(W0, lam, Ws)[2], 1, 2)[:, -1]) <= 1e-10
+    assert np.max(learned_spectrum(tr.R, overlaps(W0, lam, Ws)[2], 1, 2).min(axis=1)) <= 1e-10
 
 
 # --------------------------------------------------------------------------- the linearised tail law

@@ -541,16 +541,15 @@ def integrate_committee_flow(
 
     Tail record (tail_taus with tail_level, learn_level or both): two origins, each located on the fly.
     t0 is the first time the loss falls to tail_level L(W0); T_last the first time every teacher
-    direction is learned: the smallest eigenvalue of the learned operator (``learned_spectrum``, the
-    student's share of the target along the teacher span) reaches learn_level (0 if it starts there;
-    never when p < k).  Each accepted step is checked; in the step that crosses, the origin is the
-    root (scipy brentq, to rounding in t) of the loss (of that eigenvalue) after one extrapolated
-    step of h' from the step's start, h' in (0, h], i.e. on the integrator's own solution inside that
-    step (error of one step of the integrator, at most its local tolerance).  The step is then
-    retaken to the origin, and the origin and origin + tau for
-    every tau of tail_taus (positive, increasing) up to t_eval[-1] join the record: the result's t is
-    the sorted union with t_eval.  An origin not reached by t_eval[-1] is NaN (trajectory.t0,
-    trajectory.t_last, info).
+    direction is learned: the smallest l_r of ``learned_spectrum`` (the student's ranked strengths on
+    the teacher span over the target's) reaches learn_level (0 if it starts there; never when p < k).
+    Each accepted step is checked; in the step that crosses, the origin is the root (scipy brentq, to
+    rounding in t) of the loss (of that smallest l_r) after one extrapolated step of h' from the
+    step's start, h' in (0, h], i.e. on the integrator's own solution inside that step (error of one
+    step of the integrator, at most its local tolerance).  The step is then retaken to the origin, and
+    the origin and origin + tau for every tau of tail_taus (positive, increasing) up to t_eval[-1]
+    join the record: the result's t is the sorted union with t_eval.  An origin not reached by
+    t_eval[-1] is NaN (trajectory.t0, trajectory.t_last, info).
     """
     check_activation(activation)
     lam, Wstar, W = check_committee(lam, Wstar, W0)
@@ -582,7 +581,7 @@ def integrate_committee_flow(
         level = tail_level * float(loss_from_overlaps(M, R, P, activation))
         origins["t0"] = lambda M1, R1: loss_from_overlaps(M1, R1, P, activation) - level
     if learn_level is not None:
-        origins["t_last"] = lambda M1, R1: learn_level - learned_spectrum(R1, P, p, k)[-1]
+        origins["t_last"] = lambda M1, R1: learn_level - learned_spectrum(R1, P, p, k).min()
     found = dict.fromkeys(origins, math.nan)
     for name, g in origins.items():
         if g(M, R) <= 0:  # reached at the start

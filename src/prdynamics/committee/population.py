@@ -248,37 +248,42 @@ def coefficients(M, R, P, activation: str):
 
 
 def learned_operator(R, P, p: int, k: int) -> np.ndarray:
-    """S = (k/p) P^{-1} R^T R P^{-1}, shape (..., k, k) for R (..., p, k): how much of the target the
-    student carries along the teacher span, with scale; S = I at every global minimum with
-    W^T W / p = W*^T W* / k.
+    """G = (k/p) P^{-1/2} R^T R P^{-1/2}, shape (..., k, k) for R (..., p, k): the student's part of the
+    target along the teacher span, with scale, in the basis where the target's is P; G = P at every
+    global minimum with W^T W / p = W*^T W* / k.
 
-    Derivation.  R^T R / p = W* Q (W^T W / p) Q W*^T, the student's second-moment operator W^T W / p
-    read in the Q-weighted teacher directions; the target's is W* Q (W*^T W* / k) Q W*^T = P^2 / k.
-    S is the first relative to the second, (P^2 / k)^{-1/2} (R^T R / p) (P^2 / k)^{-1/2} (P > 0 has
-    (P^2)^{1/2} = P), and equals I where W^T W / p = W*^T W* / k (the zero-loss minima of quadratic
-    units, p >= k; for erf and relu the minima with each teacher copied p / k times).  For a
-    Q-orthogonal teacher direction u = v . W* (v a unit eigenvector of P, u^T Q u = pi),
-    v^T S v = (k/p) |W Q u|^2 / pi^2: the student's squared projections on u over the target's.
-    S grows with the scale of W (|W|^2), unlike the cosine of W's span with u, which a random start
-    can already make close to 1 when Q is steep.  Invariant under W -> O W (R -> O R) and, up to the
-    rotation, under W* -> A W* with A orthogonal (S -> A S A^T)."""
+    Derivation.  With whitened inputs z = Q^{-1/2} x, f = z^T A z with A = Q^{1/2} (W^T W / p) Q^{1/2}
+    and the target's A* = Q^{1/2} (W*^T W* / k) Q^{1/2} (the loss is built from A - A*).  A* has rank k
+    and range spanned by the columns of Q^{1/2} W*^T; B = Q^{1/2} W*^T P^{-1/2} is an orthonormal basis
+    of it (B^T B = P^{-1/2} P P^{-1/2} = I).  Compressed to that range, k B^T A B = (k/p) P^{-1/2} W* Q
+    W^T W Q W*^T P^{-1/2} = G and k B^T A* B = P^{-1/2} P^2 P^{-1/2} = P.  So G = P where
+    W^T W / p = W*^T W* / k (the zero-loss minima of quadratic units, p >= k; for erf and relu the
+    minima with each teacher copied p / k times).  G grows with the scale of W (|W|^2), unlike the
+    cosine of W's span with the teachers, which a random start can already make close to 1 when Q is
+    steep.  Invariant under W -> O W (R -> O R) and, up to the rotation, under W* -> A W* with A
+    orthogonal (G -> A G A^T, P -> A P A^T)."""
     R, P = np.asarray(R, float), np.asarray(P, float)
     p_, k_ = R.shape[-2:]
     if (p_, k_) != (p, k) or P.shape != (k, k):
         raise ValueError(f"R must be (..., {p}, {k}) and P ({k}, {k}), got R {R.shape}, P {P.shape}")
-    X = np.linalg.solve(P, np.swapaxes(R, -1, -2) @ R)  # P^{-1} R^T R
-    X = np.swapaxes(np.linalg.solve(P, np.swapaxes(X, -1, -2)), -1, -2)  # P^{-1} R^T R P^{-1}
-    S = (k / p) * X
-    return 0.5 * (S + np.swapaxes(S, -1, -2))
+    pi, V = np.linalg.eigh(P)
+    root = (V / np.sqrt(pi)) @ V.T  # P^{-1/2}
+    X = R @ root
+    G = (k / p) * np.swapaxes(X, -1, -2) @ X
+    return 0.5 * (G + np.swapaxes(G, -1, -2))
 
 
 def learned_spectrum(R, P, p: int, k: int) -> np.ndarray:
-    """Eigenvalues of ``learned_operator`` in descending order, shape (..., k): column r - 1 is the
-    r-th largest, l_r.  l_r >= level means r teacher directions carry that fraction of their target
-    (S >= level on an r-dimensional subspace); every l_r is 1 at a global minimum.  A student of rank
-    q < r has l_r = 0 (R^T R has rank <= q), so a direction the escaped units only lean into does not
-    count as learned.  Basis-free: a degenerate P (Q-orthogonal teachers) needs no choice."""
-    return np.linalg.eigvalsh(learned_operator(R, P, p, k))[..., ::-1]
+    """l_r = g_r / pi_r, shape (..., k): the r-th largest eigenvalue of ``learned_operator`` over the
+    r-th largest of P, r = 1 .. k (column r - 1).  The student's r-th strongest direction on the
+    teacher span against the target's r-th: l_r >= level means the student carries r directions at
+    least that fraction as strong as the target's r strongest; every l_r is 1 at a global minimum.  A
+    student of rank q < r has l_r = 0 (G has rank <= q), and a direction the escaped units only lean
+    into adds to g_r only its squared share (no division by the weak direction's own pi_r, which would
+    count a small leak into a weak teacher direction as learning it).  Not monotone in r in general.
+    Basis-free: a degenerate P (Q-orthogonal teachers) needs no choice of directions."""
+    pi = np.linalg.eigvalsh(np.asarray(P, float))[::-1]
+    return np.linalg.eigvalsh(learned_operator(R, P, p, k))[..., ::-1] / pi
 
 
 def error_from_overlaps(M, R, P, activation: str):

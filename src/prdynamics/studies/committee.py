@@ -6,19 +6,19 @@ Per flow run (quadratic units unless said):
   subleading modes of L divided out, over the top rate rho_1 of L (committee.theory), and the bound
   the cubic term leaves on it; the uncorrected least-squares slope on the same window; rho_1 over
   each teacher's own rate.
-* Learning sequence (``learning_times``, ``learned_order``): r teacher directions are learned when
-  the r-th largest eigenvalue l_r of the learned operator S = (k/p) P^{-1} R^T R P^{-1}
-  (committee.learned_spectrum: the student's share of the target along the teacher span, with scale;
-  S = I at a minimum) reaches a level; T_learn[r] the first time it does.  Whether the directions come
-  in the order of their spectral weight: the overlap of S's top-r eigenspace at T_learn[r] with P's.
-  Both are invariant under W -> O W, the symmetry of quadratic units.
+* Learning sequence (``learning_times``, ``learned_order``): the r-th direction is learned when
+  l_r = g_r / pi_r reaches a level, g_r the r-th largest eigenvalue of the learned operator
+  G = (k/p) P^{-1/2} R^T R P^{-1/2} (committee.learned_spectrum: the student's part of the target on
+  the teacher span, with scale; G = P at a minimum), pi_r P's; T_learn[r] the first time it does.
+  Whether the directions come in the order of their spectral weight: the overlap of G's top-r
+  eigenspace at T_learn[r] with P's.  Invariant under W -> O W, the symmetry of quadratic units.
 * Phase III (``tail_fit``, ``tail_constant_fit``): the exponent of L(t0 + tau) ~ tau^-beta by
   phases.tail_exponent, the origin t0 the first time L falls below a fraction of L(0) (located by
   the flow run, which records densely in tau after it); the constant C of L ~ C tau^-(1 - 1/a) on
   the same window, against the committee law committee.theory.tail_constant (p >= k); and both
   for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
   bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin,
-  T_last = T_learn[k], the time the last teacher direction is learned (located by the flow run,
+  T_last, the first time every l_r >= level (the last teacher direction learned) (located by the flow run,
   dense in tau after it), and the loss there against the linearised loss with the r-th strongest
   eigendirection of P started at T_learn[r] (``own_origin_tail``).
 * Threshold (``threshold_crossings``, ``threshold_time``, ``threshold_end_law``): for each rank
@@ -115,8 +115,8 @@ def phase1_rate(t, R, M, lam, Wstar, W0, s_max: float, e_max: float) -> dict:
 
 def learning_times(t, spectrum, level: float) -> np.ndarray:
     """Per column of spectrum (T, k), the first time it reaches level (NaN if never).  With the
-    learned spectrum l_1 >= ... >= l_k (committee.learned_spectrum), column r - 1 gives T_learn[r],
-    the time r teacher directions are learned; non-decreasing in r, as l_r <= l_{r-1}."""
+    learned spectrum l_r (committee.learned_spectrum), column r - 1 gives T_learn[r], the time the
+    student's r-th strongest direction reaches level of the target's r-th."""
     spectrum = np.asarray(spectrum, float)
     return np.array([first_upcrossing(t, spectrum[:, m], level) for m in range(spectrum.shape[1])])
 
@@ -124,8 +124,9 @@ def learning_times(t, spectrum, level: float) -> np.ndarray:
 def learned_order(t, R, P, p: int, k: int, T_learn) -> np.ndarray:
     """Per rank r = 1 .. k - 1, at the first record time t >= T_learn[r]: |E_r^T V_r|_F^2 / r, the
     mean squared cosine of the principal angles between the top-r eigenspace E_r of the learned
-    operator S (``committee.learned_operator``: the r directions learned by then) and the top-r
-    eigenspace V_r of P (the r teacher directions of largest Q-norm); shape (k - 1,).  1: the
+    operator G (``committee.learned_operator``: the r strongest directions the student carries) and
+    the top-r eigenspace V_r of P (the r teacher directions of largest Q-norm), both in the
+    orthonormal basis of the teacher span where the target's operator is P; shape (k - 1,).  1: the
     directions were learned in the order of their spectral weight; a random r-space gives r / k on
     average.  NaN where T_learn[r] is NaN or P's r-th and (r + 1)-th eigenvalues coincide (relative
     gap below 1e-8, rounding for P's entries: V_r is not defined, e.g. Q-orthogonal teachers)."""
@@ -186,7 +187,7 @@ def own_origin_tail(t, loss, lam, Wstar, p: int, T_learn, T_last: float, d: int,
     """Phase III from T_last against the linearised tail loss (committee.theory.phase3_loss) with one
     origin per eigendirection of P: the r-th strongest (r-th largest eigenvalue) learned at T_learn[r]
     (``learning_times`` of the learned spectrum), so at T_last + tau it has relaxed for
-    tau + T_last - T_learn[r].  T_last is T_learn[k] (as the flow located it).
+    max(0, tau + T_last - T_learn[r]); T_last (as the flow located it) is when every l_r >= level.
     beta_lin_last: the same fit as beta_last of the one-origin loss (every direction from T_last, the
     window's own bias); beta_own: of the own-origin loss; L_over_own: the geometric mean of L / L_own
     on the window (1 if each direction's tail is the minimum's linearised tail from its own escape,
@@ -266,8 +267,8 @@ def plateau_times(T_cross1: float, T_learn) -> np.ndarray:
     """Plateau durations of one run, shape (k,): the gaps between consecutive escape events
     E_0 = T_cross1 (the top eigenvalue of M reaching the rank-one saddle level mu_1: the escape from
     W = 0 has reached the saddle) and E_1 <= ... <= E_k, the learning times T_learn[r] sorted
-    (``learning_times``: the r-th eigenvalue of the learned operator reaching learn_level ends the
-    r-th escape); plateau_i = E_i - E_{i-1}.  Entry i is NaN where E_i or E_{i-1} is (a direction
+    (``learning_times``: l_r reaching learn_level ends the escape of the r-th direction);
+    plateau_i = E_i - E_{i-1}.  Entry i is NaN where E_i or E_{i-1} is (a direction
     never learned: the unlearned ones sort last; T_cross1 NaN: entry 1 only).
 
     Why this definition: it is built from two measurements the run already makes, with the
@@ -407,7 +408,10 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
         # the second origin, every teacher direction learned: as the flow located it, else on the record grid
-        vals["T_last"] = float(r.get("T_last", T[k - 1]))
+        T_last = r.get("T_last")
+        if T_last is None:
+            T_last = first_upcrossing(t, learned.min(axis=1), learn_level)
+        vals["T_last"] = float(T_last)
         vals["beta_last"] = tail_exponent(t, r["loss"], vals["T_last"], *tail)[0]
         if a > 1:
             b_law = 1 - 1 / a
@@ -518,20 +522,19 @@ def claim_own_rates(summary: dict, *, level: float) -> Claim:
 
 def claim_sequence(summary: dict, *, level: float) -> Claim:
     """p >= k >= 2: are the teacher directions learned one after another, in the order of their
-    spectral weight?  Per (a, p, k): runs where every direction is learned (T_learn[k] finite), the
-    spread T_learn[k] / T_learn[1] (geometric mean, seed interval), and per rank r < k the overlap
+    spectral weight?  Per (a, p, k): runs where every direction is learned (every T_learn[r] finite),
+    the spread max_r T_learn / min_r T_learn (geometric mean, seed interval), and per rank r < k the overlap
     of the r learned directions with P's top r (``learned_order``; mean with its seed interval,
     beside r / k, a random r-space's)."""
     p, k = np.asarray(summary["p"]), np.asarray(summary["k"])
-    T = np.atleast_2d(np.asarray(summary["T_learn"], float))
     overlap = np.atleast_2d(np.asarray(summary["order_overlap"], float))
     measured, intervals = {}, {}
     for key, m in _groups(summary, "quadratic", (k >= 2) & (p >= k)).items():
         kk = key[2]
-        done = m & np.isfinite(T[:, kk - 1])
-        spread = T[done, kk - 1] / T[done, 0]
+        spread = np.asarray(summary["spread"], float)[m]
+        spread = spread[np.isfinite(spread)]  # finite iff every direction is learned
         g = geometric_mean_ci(spread, level) if spread.size else None
-        measured[_name(key)] = {"runs": int(m.sum()), "all_learned": int(done.sum()),
+        measured[_name(key)] = {"runs": int(m.sum()), "all_learned": int(spread.size),
                                 "spread_last_over_first": None if g is None else g["geometric_mean"],
                                 "order_overlap": {}}
         intervals[_name(key)] = {"spread": g, "order_overlap": {}, "level": level}
@@ -543,17 +546,17 @@ def claim_sequence(summary: dict, *, level: float) -> Claim:
             intervals[_name(key)]["order_overlap"][str(r)] = list(ci[1:])
     return finding(
         "committee.sequence",
-        "p >= k >= 2, quadratic: runs where every teacher direction is learned (the smallest eigenvalue of "
-        "the learned operator S = (k/p) P^-1 R^T R P^-1 reaches learn_level), the spread T_learn[k] / "
-        "T_learn[1] of the learning times (T_learn[r]: the r-th largest eigenvalue of S reaches "
-        "learn_level), and per rank r < k the mean squared cosine between S's top-r eigenspace at "
-        "T_learn[r] and P's (1: learned in the order of spectral weight; r / k: a random r-space).",
+        "p >= k >= 2, quadratic: runs where every teacher direction is learned (T_learn[r] finite for every "
+        "r: l_r = g_r / pi_r reaches learn_level, g_r the r-th eigenvalue of the learned operator "
+        "G = (k/p) P^-1/2 R^T R P^-1/2, which is P at a minimum), the spread max_r T_learn / min_r T_learn, "
+        "and per rank r < k the mean squared cosine between G's top-r eigenspace at T_learn[r] and P's "
+        "(1: learned in the order of spectral weight; r / k: a random r-space).",
         measured=measured, interval=intervals)
 
 
 def claim_underparam(summary: dict, *, level: float) -> Claim:
-    """p < k: how many teacher directions reach the learned level by t_max (eigenvalues of the learned
-    operator >= learn_level: at most p), and the final loss."""
+    """p < k: how many teacher directions reach the learned level by t_max (l_r >= learn_level: at
+    most p), and the final loss."""
     p, k = np.asarray(summary["p"]), np.asarray(summary["k"])
     measured, intervals = {}, {}
     for key, m in _groups(summary, "quadratic", p < k).items():
@@ -563,8 +566,8 @@ def claim_underparam(summary: dict, *, level: float) -> Claim:
         intervals[_name(key)] = {"teachers_learned": list(n[1:]), "loss_end": loss}
     return finding(
         "committee.underparam",
-        "p < k, quadratic: teacher directions learned by t_max (eigenvalues of the learned operator >= "
-        "learn_level, at most p; mean over seeds) and the loss at t_max.",
+        "p < k, quadratic: teacher directions learned by t_max (l_r >= learn_level, at most p; mean over "
+        "seeds) and the loss at t_max.",
         measured=measured, interval=intervals)
 
 

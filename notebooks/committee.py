@@ -14,9 +14,9 @@
 # # Committees: p students, k teachers (population flow)
 #
 # Left: the loss L(t) of every (p, k) at the largest a, median over seeds; p = k = 1 is the paper's
-# single neuron. Middle: the learned spectrum l_1 >= ... >= l_k, the eigenvalues of the student's
-# share of the target along the teacher span (committee.learned_spectrum; one seed, the largest
-# p = k): l_r reaching learn_level (dotted) is the r-th direction learned, all are 1 at a minimum. Right: fitted Phase I rate over the top rate of L per
+# single neuron. Middle: the learned spectrum l_r, the student's r-th strongest direction on the
+# teacher span over the target's (committee.learned_spectrum; one seed, the largest p = k): l_r
+# reaching learn_level (dotted) is the r-th direction learned; all are 1 at a minimum. Right: fitted Phase I rate over the top rate of L per
 # (a, p, k), seed mean with its interval (results/claims/committee.json).
 
 # %% tags=["parameters"]

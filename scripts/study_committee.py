@@ -32,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--phase3-loss", type=finite_float, required=True,
                    help="tail origin: first time L <= this x L(0)")
     p.add_argument("--learn-level", type=finite_float, required=True,
-                   help="the r-th teacher direction is learned when l_r (committee.learned_spectrum) reaches this")
+                   help="direction r is learned when l_r (committee.learned_spectrum) reaches this")
     p.add_argument("--phase1-s-max", type=finite_float, required=True,
                    help="Phase I window ends where tr M / p exceeds this")
     p.add_argument("--early-t-max", type=finite_float, required=True,

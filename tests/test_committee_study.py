@@ -221,7 +221,8 @@ def _tail_summary(C_fit, beta):
             "C_lin": np.full(n, 1.0), "C_single": np.full(n, 0.5), "beta": np.asarray(beta, float),
             "beta_lin": np.full(n, 0.5), "origin_depth": np.full(n, 0.1),
             "beta_last": np.asarray(beta, float), "C_last": np.asarray(C_fit, float),
-            "beta_lin_last": np.full(n, 0.5), "beta_own": np.full(n, 0.5), "L_over_own": np.full(n, 1.0)}
+            "beta_lin_last": np.full(n, 0.5), "beta_own": np.full(n, 0.5), "L_over_own": np.full(n, 1.0),
+            "origin_depth_last": np.full(n, 0.1)}
 
 
 def test_tail_constant_finding_on_the_law():

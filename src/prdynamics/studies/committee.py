@@ -340,6 +340,7 @@ FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_all
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_overlap",
              "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
              "origin_depth", "T_last", "beta_last", "C_last", "beta_lin_last", "beta_own", "L_over_own",
+             "origin_depth_last",
              "thr_level", "thr_crossings", "thr_once",
              *RANK_KEYS, "plateau", "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
@@ -430,6 +431,8 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
                                                         a, tail_x_lo)
                 if np.isfinite(vals["T_last"]):
                     vals |= own_origin_tail(t, r["loss"], lam, Ws, p, T[:k], vals["T_last"], *tail)
+                    vals["origin_depth_last"] = origin_depth(float(np.interp(vals["T_last"], t, r["loss"])),
+                                                             vals["C_law"], d, a, tail_x_lo)
         for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
             rows[name].append(v)
         rows["T_learn"].append(T)
@@ -625,11 +628,12 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
     k C_1: C_law / (k C_1) is listed beside the measured C / (k C_1)), over C_lin (the same fit of the
     linearised loss: the window's bias), and for p > k the paired C(p) / C(p = k) over the law's
     (p / k)^(1 - 1/a) (the whole over-parameterisation effect if the exponent stays); origin_depth
-    (``origin_depth``, geometric mean) says whether t0 precedes the window, as both fits assume;
-    L_over_own (``own_origin_tail``) compares the loss from T_last with one origin per direction of P."""
+    (``origin_depth``, geometric mean) says whether t0 precedes the window, as both fits assume, and
+    origin_depth_last the same for T_last; L_over_own (``own_origin_tail``) compares the loss from
+    T_last with one origin per direction of P."""
     measured, intervals = {}, {}
-    names = ("C_fit", "C_law", "C_lin", "origin_depth", "C_last", "L_over_own")
-    C, law, lin, depth, last, own = (np.asarray(summary[n], float) for n in names)
+    names = ("C_fit", "C_law", "C_lin", "origin_depth", "C_last", "L_over_own", "origin_depth_last")
+    C, law, lin, depth, last, own, depth_last = (np.asarray(summary[n], float) for n in names)
     kk = np.asarray(summary["k"], float)
     single = np.asarray(summary["C_single"], float) * kk
     seed = np.asarray(summary["seed"])
@@ -642,7 +646,8 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
         name = _name(key)
         ratios = {"C_over_law": C / law, "C_lin_over_law": lin / law, "C_over_lin": C / lin,
                   "C_over_k_C_single": C / single, "law_over_k_C_single": law / single,
-                  "origin_depth": depth, "C_last_over_law": last / law, "L_over_own": own}
+                  "origin_depth": depth, "C_last_over_law": last / law, "L_over_own": own,
+                  "origin_depth_last": depth_last}
         gm = {n: geometric_mean_ci(v[m], level) for n, v in ratios.items()}
         measured[name] = {n: g["geometric_mean"] for n, g in gm.items()}
         measured[name] |= {"fitted_runs": int(np.isfinite(C[m]).sum()), "runs": int(m.sum())}
@@ -661,7 +666,8 @@ def claim_tail_constant(summary: dict, *, level: float) -> Claim:
         "derived law C_1 p^(1-1/a) k^(-1-1/a) sum_r s_r pi_r^(1/a) (C_1 the single-neuron constant; not "
         "k C_1), over the same fit of the linearised tail loss, and C / (k C_1) beside the law's; for "
         "p > k the paired C(p) / C(p = k) over (p/k)^(1-1/a); origin_depth = tau_eff(L(t0)) / tau_lo (<< 1: "
-        "t0 precedes the window); C_last the same fit from T_last (the last teacher direction learned); "
+        "t0 precedes the window); C_last the same fit from T_last (the last teacher direction learned), "
+        "origin_depth_last the same depth for T_last; "
         "L_over_own the loss over the linearised loss with each direction of P from its own escape, on the "
         "window from T_last (1 if the committee's tail is the sum of single-neuron tails, each from its "
         "escape).",

@@ -237,6 +237,21 @@ def test_tail_constant_finding_on_the_law():
     assert abs(m["a=2,p=4,k=2"]["law_p_over_k"] - 2**0.5) <= 1e-12
 
 
+def test_larger_d_runs_are_reported_apart():
+    """Rows at a d above the smallest (committee.large_d) stay out of the other claims' groups and are
+    reported per (a, p, k, d) by committee.large_d, with their own means."""
+    s = _tail_summary([1.0] * 6, [0.50, 0.52, 0.48, 0.30, 0.40, 0.35])
+    s |= {"d": np.array([1000] * 3 + [10000] * 3), "T_last": np.array([5.0, 6.0, 7.0, 10.0, 20.0, 40.0])}
+    assert list(C.claim_tail_exponent(s, level=0.95).measured) == ["quadratic:a=2,p=2,k=2"]
+    assert list(C.claim_tail_constant(s, level=0.95).measured) == ["a=2,p=2,k=2"]
+    f = C.claim_large_d(s, level=0.95)
+    assert f.kind == "finding" and list(f.measured) == ["a=2,p=4,k=2,d=10000"]
+    m = f.measured["a=2,p=4,k=2,d=10000"]
+    assert m["runs"] == 3 and abs(m["beta_last"] - 0.35) <= 1e-12 and abs(m["T_last"] - 20.0) <= 1e-9
+    assert abs(m["C_last_over_law"] - 2**-0.5) <= 1e-12  # C_last = 1, C_law = 2^(1/2) for p = 4 here
+    assert C.claim_large_d(_tail_summary([1.0] * 6, [0.5] * 6), level=0.95).measured == {}  # one d: nothing
+
+
 def test_tail_exponent_finding_pairs_by_seed():
     s = _tail_summary([1.0] * 6, [0.50, 0.52, 0.48, 0.55, 0.56, 0.54])
     m = C.claim_tail_exponent(s, level=0.95).measured

@@ -38,6 +38,7 @@ BAD_CONFIGS = {
     "fig1: second row on the first row's files": ("fig1:\n  large_d: {d: 1000, eta: 1.0e-3}\n",
                                                   "fig1.large_d"),
     "fig5: second row's d below 2": ("fig5:\n  large_d: {d: 1}\n", "fig5.large_d.d"),
+    "committee: larger d not larger": ("committee:\n  large_d: {d: 1000}\n", "committee.large_d.d"),
 }
 
 

@@ -120,6 +120,10 @@ def _cross_key_errors(cfg: Mapping) -> list[tuple[tuple[str, ...], str]]:
         if (row["d"], row["eta"]) == (c["d"], c["eta"]):
             return [((section, LARGE_D), f"the second row needs another d or eta than {section}'s own "
                                          f"(d = {c['d']}, eta = {c['eta']}): its runs would be its files")]
+    c = cfg["committee"]
+    if c[LARGE_D]["d"] <= c["d"]:
+        return [(("committee", LARGE_D, "d"), f"{c[LARGE_D]['d']} must be larger than committee.d = {c['d']} "
+                                              "(the study's claims are at the smallest d)")]
     return []
 
 
@@ -331,13 +335,17 @@ def finite_files(cfg) -> list[str]:
 
 
 def committee_flow_files(cfg) -> list[str]:
-    """Committee flows: every (a, seed) of each quadratic, erf and relu pair."""
-    c = cfg["committee"]
+    """Committee flows: every (a, seed) of each quadratic, erf and relu pair, and the quadratic pairs of
+    the larger d (committee.large_d)."""
+    c, big = cfg["committee"], cfg["committee"][LARGE_D]
     runs = [(act, p, k) for act, key in (("quadratic", "pairs"), ("erf", "erf_pairs"), ("relu", "relu_pairs"))
             for p, k in c[key]]
-    return [f for act, p, k in runs
-            for f in expand(COMMITTEE_FLOW_NPZ, activation=act, a=[num(a) for a in c["a"]], d=c["d"], p=p,
-                            k=k, seed=c["seeds"])]
+    files = [f for act, p, k in runs
+             for f in expand(COMMITTEE_FLOW_NPZ, activation=act, a=[num(a) for a in c["a"]], d=c["d"], p=p,
+                             k=k, seed=c["seeds"])]
+    return files + [f for p, k in big["pairs"]
+                    for f in expand(COMMITTEE_FLOW_NPZ, activation="quadratic", a=[num(a) for a in big["a"]],
+                                    d=big["d"], p=p, k=k, seed=c["seeds"])]
 
 
 def committee_sgd_files(cfg) -> list[str]:

@@ -336,7 +336,9 @@ def departure(t_sgd, loss_sgd, t_flow, loss_flow, rtol: float) -> tuple[float, f
 #: thr_level, thr_crossings, thr_once are rank 1 (column 0 of thr_levels, thr_crossings_r, ...).
 RANK_KEYS = ("thr_levels", "thr_crossings_r", "thr_starts_below", "thr_ends_above", "T_cross",
              "thr_end_ratio", "thr_end_law")
-FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_allowance", "raw_ratio",
+#: The columns that name a run (the first of FLOW_KEYS and, after eta, of SGD_KEYS).
+RUN_NAME = ("activation", "a", "p", "k", "d", "seed")
+FLOW_KEYS = (*RUN_NAME, "rho", "rate_ratio", "rate_allowance", "raw_ratio",
              "own_ratio_min", "own_ratio_max", "rate_entries", "T_learn", "n_learned", "order_overlap",
              "spread", "beta", "beta_n", "t0", "C_fit", "C_law", "C_single", "beta_lin", "C_lin",
              "origin_depth", "T_last", "beta_last", "C_last", "beta_lin_last", "beta_own", "L_over_own",
@@ -344,11 +346,11 @@ FLOW_KEYS = ("activation", "a", "p", "k", "seed", "rho", "rate_ratio", "rate_all
              "thr_level", "thr_crossings", "thr_once",
              *RANK_KEYS, "plateau", "early_q", "loss_end")
 #: The per-SGD-run columns (prefixed sgd_ in the summary).
-SGD_KEYS = ("eta", "a", "p", "k", "seed", "gap", "diverged", "leave_t", "leave_loss", "end_log_ratio")
+SGD_KEYS = ("eta", *RUN_NAME[1:], "gap", "diverged", "leave_t", "leave_loss", "end_log_ratio")
 
 
 def _key(r):
-    return (str(r["activation"]), float(r["a"]), int(r["p"]), int(r["k"]), int(r["seed"]))
+    return (str(r["activation"]), float(r["a"]), int(r["p"]), int(r["k"]), int(r["d"]), int(r["seed"]))
 
 
 def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_points: int,
@@ -363,13 +365,13 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
     r_max = max(min(int(r["p"]), int(r["k"])) for r in flows)
     by_key = {}
     for r in flows:
-        act, a, p, k, seed = _key(r)
-        by_key[(act, a, p, k, seed)] = r
+        act, a, p, k, d, seed = key = _key(r)
+        by_key[key] = r
         t, M, R, lam, Ws = r["t"], r["M"], r["R"], r["lam"], r["Wstar"]
         P = (Ws * lam) @ Ws.T
         P_diag = np.diagonal(P)
         T = np.full(k_max, np.nan)
-        vals = dict.fromkeys(FLOW_KEYS[5:], math.nan)
+        vals = dict.fromkeys(FLOW_KEYS[len(RUN_NAME):], math.nan)
         vals |= {n: np.full(r_max, np.nan) for n in RANK_KEYS}
         vals["plateau"], vals["order_overlap"] = np.full(k_max, np.nan), np.full(k_max - 1, np.nan)
         learned = learned_spectrum(R, P, p, k)
@@ -404,7 +406,6 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
             if name in r and not math.isclose(float(r[name]), want):
                 raise StudyInputError(f"flow run {_key(r)}: {origin} located at {name} {float(r[name])}, "
                                       f"the study asks {want}")
-        d = int(r["d"])
         tail = (d, a, tail_x_lo, tail_x_hi_frac, tail_min_points)
         beta, n, t0 = tail_fit(t, r["loss"], d, a, phase3_loss, *tail[2:], t0=r.get("t0"))
         vals |= {"beta": beta, "beta_n": n, "t0": t0, "loss_end": float(r["loss"][-1])}
@@ -433,17 +434,17 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
                     vals |= own_origin_tail(t, r["loss"], lam, Ws, p, T[:k], vals["T_last"], *tail)
                     vals["origin_depth_last"] = origin_depth(float(np.interp(vals["T_last"], t, r["loss"])),
                                                              vals["C_law"], d, a, tail_x_lo)
-        for name, v in zip(FLOW_KEYS[:5], (act, a, p, k, seed), strict=True):
+        for name, v in zip(RUN_NAME, key, strict=True):
             rows[name].append(v)
         rows["T_learn"].append(T)
-        for name in FLOW_KEYS[5:]:
+        for name in FLOW_KEYS[len(RUN_NAME):]:
             if name != "T_learn":
                 rows[name].append(vals[name])
     srows = {k: [] for k in SGD_KEYS}
     for r in sgds:
         key = _key(r)
         if key not in by_key:
-            raise StudyInputError(f"SGD run {key}: no flow run of the same (activation, a, p, k, seed)")
+            raise StudyInputError(f"SGD run {key}: no flow run of the same (activation, a, p, k, d, seed)")
         f = by_key[key]
         diverged = bool(r["diverged"])
         gap = math.nan if diverged else sgd_gap(r["t"], r["loss"], f["t"], f["loss"])
@@ -457,11 +458,21 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
 # ---- claims ----
 
 
+def _base_d(summary) -> np.ndarray:
+    """Rows at the study's d, the smallest in the summary (committee.d; the larger committee.large_d runs
+    have a claim of their own, ``claim_large_d``); every row if the summary has no d column."""
+    if "d" not in summary:
+        return np.ones(len(summary["activation"]), bool)
+    d = np.asarray(summary["d"])
+    return d == d.min()
+
+
 def _groups(summary, activation, *extra):
-    """{(a, p, k): row mask} of one activation's rows (with an extra mask, optional)."""
+    """{(a, p, k): row mask} of one activation's rows at the study's d (``_base_d``; with an extra mask,
+    optional)."""
     act = np.asarray(summary["activation"]).astype(str)
     a, p, k = (np.asarray(summary[n]) for n in ("a", "p", "k"))
-    base = act == activation
+    base = (act == activation) & _base_d(summary)
     for m in extra:
         base = base & m
     keys = sorted({(float(x), int(y), int(z)) for x, y, z in zip(a[base], p[base], k[base], strict=True)})
@@ -742,6 +753,45 @@ def claim_threshold(summary: dict, *, level: float) -> Claim:
         measured=measured, interval=intervals)
 
 
+def claim_large_d(summary: dict, *, level: float) -> Claim:
+    """Phase III of the quadratic runs at a d larger than the study's (committee.large_d), per
+    (a, p, k, d): the fits of ``claim_tail_exponent`` and ``claim_tail_constant`` from both origins,
+    the linearised loss from T_last with one origin and with each direction from its own escape, and
+    T_last itself: does the committee approach the single-neuron law as the window outlasts the
+    spread of the escapes?"""
+    act = np.asarray(summary["activation"]).astype(str)
+    d = np.asarray(summary["d"]) if "d" in summary else np.zeros(act.size, int)
+    a, p, k = (np.asarray(summary[n]) for n in ("a", "p", "k"))
+    larger = (act == "quadratic") & ~_base_d(summary)
+    means = ("beta", "beta_lin", "beta_last", "beta_lin_last", "beta_own")
+    if not larger.any():
+        ratios = {}
+    else:
+        col = {n: np.asarray(summary[n], float)
+               for n in ("C_fit", "C_last", "C_law", "L_over_own", "origin_depth_last", "T_last")}
+        ratios = {"C_over_law": col["C_fit"] / col["C_law"], "C_last_over_law": col["C_last"] / col["C_law"]}
+        ratios |= {n: col[n] for n in ("L_over_own", "origin_depth_last", "T_last")}
+    measured, intervals = {}, {}
+    rows = zip(a[larger], p[larger], k[larger], d[larger], strict=True)
+    for key in sorted({(float(x), int(y), int(z), int(w)) for x, y, z, w in rows}):
+        m = larger & (a == key[0]) & (p == key[1]) & (k == key[2]) & (d == key[3])
+        name = f"{_name(key[:3])},d={key[3]}"
+        ci = {n: mean_ci(np.asarray(summary[n], float)[m], level) for n in means}
+        gm = {n: geometric_mean_ci(v[m], level) for n, v in ratios.items()}
+        measured[name] = {n: c[0] for n, c in ci.items()} | {n: g["geometric_mean"] for n, g in gm.items()}
+        measured[name] |= {"one_minus_1_over_a": 1 - 1 / key[0], "runs": int(m.sum()),
+                           "with_T_last": int(np.isfinite(ratios["T_last"][m]).sum())}
+        intervals[name] = {n: list(c[1:]) for n, c in ci.items()} | {
+            n: [g["lower"], g["upper"]] for n, g in gm.items()} | {"level": level}
+    return finding(
+        "committee.large_d",
+        "Quadratic runs at a d larger than the study's (committee.large_d): per (a, p, k, d) beta from t0 "
+        "and from T_last beside the linearised loss's (one origin; own origin per direction), C / C_law from "
+        "both origins, L / L_own, origin_depth_last and T_last (geometric means), as in "
+        "committee.tail_exponent and committee.tail_constant.",
+        measured=measured, interval=intervals)
+
+
 def claim_early_growth(summary: dict, activation: str, *, level: float) -> Claim:
     """erf or relu: the early growth |R(t) - R(0)| ~ t^q (q = 1 for a constant force, no exponential
     escape)."""
@@ -793,6 +843,6 @@ def claims(summary: dict, *, confidence_level: float) -> list[Claim]:
     kw = {"level": confidence_level}
     return [claim_escape_rate(summary, **kw), claim_own_rates(summary, **kw), claim_sequence(summary, **kw),
             claim_underparam(summary, **kw), claim_tail_exponent(summary, **kw),
-            claim_tail_constant(summary, **kw), claim_threshold(summary, **kw),
+            claim_tail_constant(summary, **kw), claim_large_d(summary, **kw), claim_threshold(summary, **kw),
             claim_early_growth(summary, "erf", **kw), claim_early_growth(summary, "relu", **kw),
             claim_sgd(summary, **kw)]

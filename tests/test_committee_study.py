@@ -277,6 +277,28 @@ def test_summarise_refuses_a_flow_located_at_another_level():
     assert out["C_law"][0] == tail_constant(2.0, lam, Ws, 2)
 
 
+def test_summarise_names_runs_by_d_and_fits_phase1_at_the_smallest_d():
+    """The same (activation, a, p, k, seed) at two d are two rows (d column); the Phase I rate is fitted at
+    the smallest d only (NaN at the larger: its d x d diagonalisation is what committee.large_d avoids);
+    an SGD run matches the flow of its own d, and one at a d with no flow is refused."""
+    measure = {"tail_x_lo": 3.0, "tail_x_hi_frac": 0.3, "tail_min_points": 5, "phase3_loss": 0.01,
+               "learn_level": 0.9, "phase1_s_max": 0.05, "early_t_max": 0.1, "rate_e_max": 0.5,
+               "leave_rtol": 0.5}
+    runs = []
+    for d in (40, 60):
+        t, M, R, lam, Ws, W0 = _linear_run(d=d)
+        runs.append({"t": t, "loss": np.ones_like(t), "M": M, "R": R, "lam": lam, "Wstar": Ws, "W0": W0,
+                     "a": 2.0, "d": d, "p": 2, "k": 2, "seed": 0, "activation": "quadratic"})
+    out = C.summarise(runs[::-1], [], **measure)
+    assert list(out["d"]) == [60, 40] and np.isnan(out["rate_ratio"][0])
+    assert abs(out["rate_ratio"][1] - 1) <= 1e-8
+    sgd = {"t": runs[1]["t"], "loss": np.ones_like(runs[1]["t"]), "eta": 1e-3, "a": 2.0, "d": 60, "p": 2,
+           "k": 2, "seed": 0, "activation": "quadratic", "diverged": False}
+    assert C.summarise(runs, [sgd], **measure)["sgd_gap"][0] == 0.0
+    with pytest.raises(StudyInputError, match="no flow run"):
+        C.summarise(runs[:1], [sgd], **measure)
+
+
 def test_own_origin_tail_recovers_the_directions_head_starts():
     """On a loss that is exactly the linearised loss with the stronger direction of P learned at
     T_learn[1] and the weaker at T_learn[2] = T_last, L_over_own = 1 and beta_own equals the fit of the

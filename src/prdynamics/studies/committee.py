@@ -357,10 +357,12 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
               phase3_loss: float, learn_level: float, phase1_s_max: float, early_t_max: float,
               rate_e_max: float, leave_rtol: float) -> dict:
     """One row per flow run (FLOW_KEYS) and one per SGD run (sgd_*); each SGD run needs the flow of its
-    (activation, a, p, k, seed) among flows (StudyInputError otherwise).  The tail origins t0 and T_last
-    as each flow run located them (at the study's phase3_loss and learn_level, StudyInputError
-    otherwise), else the same definitions on its record grid."""
+    (activation, a, p, k, d, seed) among flows (StudyInputError otherwise).  The Phase I rate only at
+    the smallest d of the flows (the study's; NaN at larger d, which only claim_large_d reads).  The
+    tail origins t0 and T_last as each flow run located them (at the study's phase3_loss and
+    learn_level, StudyInputError otherwise), else the same definitions on its record grid."""
     rows = {k: [] for k in FLOW_KEYS}
+    d_study = min(int(r["d"]) for r in flows)  # the claims' d; larger ones: claim_large_d
     k_max = max(int(r["k"]) for r in flows)
     r_max = max(min(int(r["p"]), int(r["k"])) for r in flows)
     by_key = {}
@@ -378,10 +380,11 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         T[:k] = learning_times(t, learned, learn_level)
         vals["n_learned"] = int(np.sum(learned[-1] >= learn_level))
         if act == "quadratic":
-            ph = phase1_rate(t, R, M, lam, Ws, r["W0"], phase1_s_max, rate_e_max)
-            vals |= {"rho": ph["rho"], "rate_ratio": ph["ratio"], "rate_allowance": ph["allowance"],
-                     "raw_ratio": ph["raw_ratio"], "own_ratio_min": float(np.min(ph["own_ratio"])),
-                     "own_ratio_max": float(np.max(ph["own_ratio"])), "rate_entries": ph["entries"]}
+            if d == d_study:  # phase1_rate diagonalises the d x d L: O(d^3), minutes at d = 1e4
+                ph = phase1_rate(t, R, M, lam, Ws, r["W0"], phase1_s_max, rate_e_max)
+                vals |= {"rho": ph["rho"], "rate_ratio": ph["ratio"], "rate_allowance": ph["allowance"],
+                         "raw_ratio": ph["raw_ratio"], "own_ratio_min": float(np.min(ph["own_ratio"])),
+                         "own_ratio_max": float(np.max(ph["own_ratio"])), "rate_entries": ph["entries"]}
             for rank in range(1, min(p, k) + 1):
                 mu = saddle_level(float(np.sum(P_diag)), p, k, rank)
                 n_cross, below0, above1 = threshold_crossings(M, mu, rank)

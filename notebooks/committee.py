@@ -42,7 +42,7 @@ from prfigures import save_figure, set_style, write_table
 
 set_style()
 runs = [load_result(f, required=RUN_KEYS) for f in flow_files]
-d_study = min(int(r["d"]) for r in runs)  # the figure is at the study's d (committee.d; committee.large_d apart)
+d_study = min(int(r["d"]) for r in runs)  # the study's d (committee.d); committee.large_d apart
 runs = [r for r in runs if int(r["d"]) == d_study]
 st = load_result(study_file, required=("activation", "a", "p", "k", "d", "seed", "rate_ratio", "beta"))
 quad = [r for r in runs if str(r["activation"]) == "quadratic"]

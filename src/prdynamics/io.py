@@ -31,7 +31,7 @@ TRAJECTORY_KEYS = ("t", "s", "u", "mse", "loss", "lam", "wstar", "w0", "a", "d",
 #: Keys every committee result holds (scripts/simulate_committee.py, prdynamics.committee).
 COMMITTEE_KEYS = ("t", "loss", "error", "error_metric", "M", "R", "lam", "W0", "Wstar", "W_final", "a", "d",
                   "p", "k", "seed", "base_seed", "activation", "method", "diverged")
-#: And those of a flow result: the tail origin t0 and the level that defines it.
+#: And those of a flow result: the tail origins t0 and T_last and the levels that define them.
 COMMITTEE_FLOW_KEYS = (*COMMITTEE_KEYS, "t0", "phase3_loss", "T_last", "learn_level")
 
 

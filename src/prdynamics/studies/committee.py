@@ -18,9 +18,9 @@ Per flow run (quadratic units unless said):
   the same window, against the committee law committee.theory.tail_constant (p >= k); and both
   for the linearised tail loss committee.theory.phase3_loss on the same samples (the window's own
   bias, the analogue of phases.tail_exponent_exact); both fits again from a second origin,
-  T_last, the first time every l_r >= level (the last teacher direction learned) (located by the flow run,
-  dense in tau after it), and the loss there against the linearised loss with the r-th strongest
-  eigendirection of P started at T_learn[r] (``own_origin_tail``).
+  T_last, the first time every l_r >= level, i.e. the last teacher direction learned (located by
+  the flow run, dense in tau after it), and the loss there against the linearised loss with the r-th
+  strongest eigendirection of P started at T_learn[r] (``own_origin_tail``).
 * Threshold (``threshold_crossings``, ``threshold_time``, ``threshold_end_law``): for each rank
   r = 1 .. min(p, k) the r-th largest eigenvalue of M against the saddle level mu_r = p tr P /
   (k (r + 2)) of committee.theory.saddle_level (r = 1: s = 1/3 for one unit): crossings, start and
@@ -371,7 +371,6 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
         by_key[key] = r
         t, M, R, lam, Ws = r["t"], r["M"], r["R"], r["lam"], r["Wstar"]
         P = (Ws * lam) @ Ws.T
-        P_diag = np.diagonal(P)
         T = np.full(k_max, np.nan)
         vals = dict.fromkeys(FLOW_KEYS[len(RUN_NAME):], math.nan)
         vals |= {n: np.full(r_max, np.nan) for n in RANK_KEYS}
@@ -386,7 +385,7 @@ def summarise(flows, sgds, *, tail_x_lo: float, tail_x_hi_frac: float, tail_min_
                          "raw_ratio": ph["raw_ratio"], "own_ratio_min": float(np.min(ph["own_ratio"])),
                          "own_ratio_max": float(np.max(ph["own_ratio"])), "rate_entries": ph["entries"]}
             for rank in range(1, min(p, k) + 1):
-                mu = saddle_level(float(np.sum(P_diag)), p, k, rank)
+                mu = saddle_level(float(np.trace(P)), p, k, rank)
                 n_cross, below0, above1 = threshold_crossings(M, mu, rank)
                 for name, v in (("thr_levels", mu), ("thr_crossings_r", n_cross),
                                 ("thr_starts_below", below0), ("thr_ends_above", above1),
@@ -480,6 +479,18 @@ def _groups(summary, activation, *extra):
         base = base & m
     keys = sorted({(float(x), int(y), int(z)) for x, y, z in zip(a[base], p[base], k[base], strict=True)})
     return {key: base & (a == key[0]) & (p == key[1]) & (k == key[2]) for key in keys}
+
+
+def _larger_d_groups(summary):
+    """{(a, p, k, d): row mask} of the quadratic rows above the study's d (``_base_d``: the
+    committee.large_d runs)."""
+    larger = (np.asarray(summary["activation"]).astype(str) == "quadratic") & ~_base_d(summary)
+    if not larger.any():
+        return {}
+    cols = [np.asarray(summary[n]) for n in ("a", "p", "k", "d")]
+    keys = sorted({(float(x), int(y), int(z), int(w)) for x, y, z, w in zip(*(c[larger] for c in cols),
+                                                                               strict=True)})
+    return {key: larger & np.all([c == v for c, v in zip(cols, key, strict=True)], axis=0) for key in keys}
 
 
 def _name(key):
@@ -762,22 +773,15 @@ def claim_large_d(summary: dict, *, level: float) -> Claim:
     the linearised loss from T_last with one origin and with each direction from its own escape, and
     T_last itself: does the committee approach the single-neuron law as the window outlasts the
     spread of the escapes?"""
-    act = np.asarray(summary["activation"]).astype(str)
-    d = np.asarray(summary["d"]) if "d" in summary else np.zeros(act.size, int)
-    a, p, k = (np.asarray(summary[n]) for n in ("a", "p", "k"))
-    larger = (act == "quadratic") & ~_base_d(summary)
     means = ("beta", "beta_lin", "beta_last", "beta_lin_last", "beta_own")
-    if not larger.any():
-        ratios = {}
-    else:
+    groups, ratios = _larger_d_groups(summary), {}
+    if groups:
         col = {n: np.asarray(summary[n], float)
                for n in ("C_fit", "C_last", "C_law", "L_over_own", "origin_depth_last", "T_last")}
         ratios = {"C_over_law": col["C_fit"] / col["C_law"], "C_last_over_law": col["C_last"] / col["C_law"]}
         ratios |= {n: col[n] for n in ("L_over_own", "origin_depth_last", "T_last")}
     measured, intervals = {}, {}
-    rows = zip(a[larger], p[larger], k[larger], d[larger], strict=True)
-    for key in sorted({(float(x), int(y), int(z), int(w)) for x, y, z, w in rows}):
-        m = larger & (a == key[0]) & (p == key[1]) & (k == key[2]) & (d == key[3])
+    for key, m in groups.items():
         name = f"{_name(key[:3])},d={key[3]}"
         ci = {n: mean_ci(np.asarray(summary[n], float)[m], level) for n in means}
         gm = {n: geometric_mean_ci(v[m], level) for n, v in ratios.items()}
